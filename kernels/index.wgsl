@@ -1,0 +1,51 @@
+// Index ops over a [rows, n] view.
+//
+// gather:  out[r] = x[r, idx[r]]                         bindings: 0 P, 1 x, 2 idx, 3 out
+// gather_bwd: dx[r, j] = g[r] if j == idx[r] else 0      bindings: 0 P, 1 g, 2 idx, 3 dx
+// one_hot: out[r, j] = 1 if j == idx[r] else 0           bindings: 0 P, 1 idx, 2 out
+// Dispatch: 1-D over P.total elements (rows for gather, rows*n otherwise), workgroup 256,
+// grid folded into (x, y). Out-of-range indices give 0 (the launchers validate labels).
+
+struct P { rows: u32, n: u32, total: u32, pad: u32 };
+@group(0) @binding(0) var<uniform> p: P;
+fn lin(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 256u; }
+
+//#if GATHER
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = lin(gid, nw);
+  if (r >= p.total) { return; }
+  let j = idx[r];
+  out[r] = select(0.0, x[r * p.n + u32(j)], j >= 0 && u32(j) < p.n);
+}
+//#endif
+
+//#if GATHER_BWD
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.total) { return; }
+  let r = t / p.n;
+  let j = t % p.n;
+  dx[t] = select(0.0, g[r], idx[r] == i32(j));
+}
+//#endif
+
+//#if ONE_HOT
+@group(0) @binding(1) var<storage, read> idx: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.total) { return; }
+  let r = t / p.n;
+  let j = t % p.n;
+  out[t] = select(0.0, 1.0, idx[r] == i32(j));
+}
+//#endif

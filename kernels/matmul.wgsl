@@ -1,0 +1,124 @@
+// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32.
+//   op(A) is [M, K]: A stored [M, K], or [K, M] when TA = 1.
+//   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
+//   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
+// Bindings: 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
+// Overridable constants: TA, TB, BIAS, RELU (0/1).
+//
+// Variant RB (register-blocked, no barriers; what lavapipe runs fast):
+//   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
+//   Dispatch: (ceil(N/32), ceil(M/32), batch).
+// Variant TILED (workgroup memory, what hardware GPUs run fast):
+//   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
+//   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
+
+struct P {
+  m: u32, n: u32, k: u32, pad0: u32,
+  sa: u32, sb: u32, sc: u32, pad1: u32,
+};
+
+override TA: u32 = 0u;
+override TB: u32 = 0u;
+override BIAS: u32 = 0u;
+override RELU: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+//#if BIAS_BINDING
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+fn biasAt(n: u32) -> f32 { return bias[n]; }
+//#endif
+//#if NO_BIAS_BINDING
+fn biasAt(n: u32) -> f32 { return 0.0; }
+//#endif
+
+fn loadA(base: u32, m: u32, k: u32) -> f32 {
+  if (m >= p.m || k >= p.k) { return 0.0; }
+  if (TA == 1u) { return A[base + k * p.m + m]; }
+  return A[base + m * p.k + k];
+}
+
+fn loadB(base: u32, k: u32, n: u32) -> f32 {
+  if (k >= p.k || n >= p.n) { return 0.0; }
+  if (TB == 1u) { return B[base + n * p.k + k]; }
+  return B[base + k * p.n + n];
+}
+
+fn store(base: u32, m: u32, n: u32, v: f32) {
+  if (m < p.m && n < p.n) {
+    var r = v;
+    if (BIAS == 1u) { r = r + biasAt(n); }
+    if (RELU == 1u) { r = max(r, 0.0); }
+    C[base + m * p.n + n] = r;
+  }
+}
+
+//#if RB
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let baseA = b * p.sa;
+  let baseB = b * p.sb;
+  let baseC = b * p.sc;
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 4u;
+  if (m0 >= p.m || n0 >= p.n) { return; }
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < p.k; k = k + 1u) {
+    let bv = vec4<f32>(loadB(baseB, k, n0), loadB(baseB, k, n0 + 1u), loadB(baseB, k, n0 + 2u), loadB(baseB, k, n0 + 3u));
+    acc[0] = acc[0] + loadA(baseA, m0, k) * bv;
+    acc[1] = acc[1] + loadA(baseA, m0 + 1u, k) * bv;
+    acc[2] = acc[2] + loadA(baseA, m0 + 2u, k) * bv;
+    acc[3] = acc[3] + loadA(baseA, m0 + 3u, k) * bv;
+  }
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      store(baseC, m0 + i, n0 + j, acc[i][j]);
+    }
+  }
+}
+//#endif
+
+//#if TILED
+var<workgroup> tA: array<array<f32, 64>, 16>;   // [k][m]
+var<workgroup> tB: array<array<f32, 64>, 16>;   // [k][n]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let baseA = b * p.sa;
+  let baseB = b * p.sb;
+  let baseC = b * p.sc;
+  let tm = wid.y * 64u;
+  let tn = wid.x * 64u;
+  let li = lid.y * 16u + lid.x;     // 0..255
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.k; k0 = k0 + 16u) {
+    // each invocation stages 4 elements of A's and 4 of B's 16×64 tiles
+    for (var e = 0u; e < 4u; e = e + 1u) {
+      let idx = li * 4u + e;        // 0..1023
+      let kk = idx / 64u;
+      let mm = idx % 64u;
+      tA[kk][mm] = loadA(baseA, tm + mm, k0 + kk);
+      tB[kk][mm] = loadB(baseB, k0 + kk, tn + mm);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
+      let bv = vec4<f32>(tB[kk][lid.x * 4u], tB[kk][lid.x * 4u + 1u], tB[kk][lid.x * 4u + 2u], tB[kk][lid.x * 4u + 3u]);
+      acc[0] = acc[0] + tA[kk][lid.y * 4u] * bv;
+      acc[1] = acc[1] + tA[kk][lid.y * 4u + 1u] * bv;
+      acc[2] = acc[2] + tA[kk][lid.y * 4u + 2u] * bv;
+      acc[3] = acc[3] + tA[kk][lid.y * 4u + 3u] * bv;
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      store(baseC, tm + lid.y * 4u + i, tn + lid.x * 4u + j, acc[i][j]);
+    }
+  }
+}
+//#endif

@@ -1,0 +1,99 @@
+// Reductions along one axis of a tensor viewed as [outer, R, inner].
+//
+// reduce:   out[o, i] = OP over r of x[o, r, i] (sum, scaled by P.scale for mean; or max
+//           with the first arg-max written to arg)       bindings: 0 P, 1 x, 2 out[, 3 arg]
+//           One invocation per (o, i); consecutive invocations read consecutive i.
+//           For a long R with few outputs the launcher splits R into P.chunks partial
+//           sums (x viewed as [outer, chunks, Rc, inner]) and reduces them again.
+// expand:   dx[o, r, i] = P.scale * g[o, i]             bindings: 0 P, 1 g, 2 dx
+// scatter:  dx[o, r, i] = g[o, i] where r == arg[o, i], else 0
+//                                                       bindings: 0 P, 1 g, 2 arg, 3 dx
+// Dispatch: 1-D over the outputs (reduce) or the inputs (expand, scatter), workgroup 256,
+// grid folded into (x, y).
+
+struct P {
+  outer: u32, r: u32, inner: u32, n: u32,
+  chunk: u32, pad0: u32, pad1: u32, pad2: u32,
+  scale: f32,
+};
+
+@group(0) @binding(0) var<uniform> p: P;
+
+fn lin(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 256u; }
+
+//#if SUM
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// n = outer * chunks * inner outputs; chunk = length of each chunk of R
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.n) { return; }
+  let i = t % p.inner;
+  let oc = t / p.inner;
+  let chunks = (p.r + p.chunk - 1u) / p.chunk;
+  let c = oc % chunks;
+  let o = oc / chunks;
+  let r0 = c * p.chunk;
+  let r1 = min(p.r, r0 + p.chunk);
+  var base = (o * p.r + r0) * p.inner + i;
+  var acc = 0.0;
+  for (var r = r0; r < r1; r = r + 1u) {
+    acc = acc + x[base];
+    base = base + p.inner;
+  }
+  out[t] = acc * p.scale;
+}
+//#endif
+
+//#if MAX
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.n) { return; }
+  let i = t % p.inner;
+  let o = t / p.inner;
+  var base = o * p.r * p.inner + i;
+  var best = x[base];
+  var bi = 0u;
+  for (var r = 1u; r < p.r; r = r + 1u) {
+    base = base + p.inner;
+    let v = x[base];
+    if (v > best) { best = v; bi = r; }
+  }
+  out[t] = best;
+  arg[t] = i32(bi);
+}
+//#endif
+
+//#if EXPAND
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.n) { return; }
+  let i = t % p.inner;
+  let o = t / (p.inner * p.r);
+  dx[t] = g[o * p.inner + i] * p.scale;
+}
+//#endif
+
+//#if SCATTER
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> arg: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let t = lin(gid, nw);
+  if (t >= p.n) { return; }
+  let i = t % p.inner;
+  let r = (t / p.inner) % p.r;
+  let o = t / (p.inner * p.r);
+  let k = o * p.inner + i;
+  dx[t] = select(0.0, g[k], u32(arg[k]) == r);
+}
+//#endif

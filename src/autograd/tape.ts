@@ -1,0 +1,191 @@
+// Reverse-mode autodiff. Ops call `record()` after launching their forward
+// kernel; it attaches a GradNode to the output when gradients are enabled and
+// some input requires them. Tensors saved for backward are held by reference
+// (the storage is retained) and released as soon as backward has used them, or
+// when the scope that recorded the node ends without a backward.
+
+import { Tensor, GradNode, registerNode, setBackwardImpl, keep, shapeStr } from '../tensor/tensor.js';
+import { OpError } from '../gpu/errors.js';
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Run `fn` without recording the autograd tape. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  let res: T;
+  try {
+    res = fn();
+  } catch (e) {
+    gradEnabled = prev;
+    throw e;
+  }
+  if (res instanceof Promise) {
+    return res.finally(() => {
+      gradEnabled = prev;
+    }) as T;
+  }
+  gradEnabled = prev;
+  return res;
+}
+
+/** Whether an op over these inputs must record a node. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Attach a backward rule to `out`. `saved` tensors are retained until the
+ * rule has run; the rule receives views of them (same storage).
+ */
+export function record(
+  op: string,
+  inputs: Tensor[],
+  out: Tensor,
+  saved: Tensor[],
+  rule: (grad: Tensor, saved: Tensor[]) => (Tensor | null)[],
+): void {
+  if (!needsGrad(...inputs)) return;
+  const held = saved.map((t) => {
+    const v = new Tensor(t.storage!.retain(), t.shape, t.dtype);
+    keep(v); // lifetime managed by the node, not by scopes
+    return v;
+  });
+  const node: GradNode = {
+    op,
+    inputs,
+    released: false,
+    backward: (g) => rule(g, held),
+    release() {
+      if (this.released) return;
+      this.released = true;
+      for (const h of held) h.dispose();
+      held.length = 0;
+    },
+  };
+  out.requiresGrad = true;
+  out.node = node;
+  registerNode(node);
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // iterative post-order DFS
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    if (i === 0) {
+      if (seen.has(t)) {
+        stack.pop();
+        continue;
+      }
+      seen.add(t);
+    }
+    const inputs = t.node ? t.node.inputs : [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !seen.has(child)) stack.push([child, 0]);
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+// Injected by ops (avoids a cycle): out-of-place add and in-place accumulate.
+let addFn: ((a: Tensor, b: Tensor) => Tensor) | null = null;
+let accumulateFn: ((dst: Tensor, src: Tensor) => void) | null = null;
+let onesLikeFn: ((t: Tensor) => Tensor) | null = null;
+let copyFn: ((t: Tensor) => Tensor) | null = null;
+/** @internal */
+export function setGradHelpers(h: {
+  add: (a: Tensor, b: Tensor) => Tensor;
+  accumulate: (dst: Tensor, src: Tensor) => void;
+  onesLike: (t: Tensor) => Tensor;
+  copy: (t: Tensor) => Tensor;
+}): void {
+  addFn = h.add;
+  accumulateFn = h.accumulate;
+  onesLikeFn = h.onesLike;
+  copyFn = h.copy;
+}
+
+function backward(root: Tensor, seed?: Tensor): void {
+  if (root.disposed) throw new OpError('backward', 'called on a disposed tensor');
+  if (!seed && root.size !== 1) {
+    throw new OpError('backward', `needs a scalar (single-element) tensor, got shape ${shapeStr(root.shape)}; reduce it first (ops.sum / ops.mean)`);
+  }
+  if (!root.requiresGrad) throw new OpError('backward', 'the tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)');
+  if (seed && (seed.size !== root.size)) {
+    throw new OpError('backward', `gradient shape ${shapeStr(seed.shape)} does not match tensor shape ${shapeStr(root.shape)}`);
+  }
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    const order = topoOrder(root);
+    const grads = new Map<Tensor, Tensor>();
+    grads.set(root, seed ? copyFn!(seed) : onesLikeFn!(root));
+    for (const t of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      const node = t.node;
+      if (!node) {
+        // a leaf: accumulate into .grad
+        if (t.grad && !t.grad.disposed) {
+          accumulateFn!(t.grad, g);
+          g.dispose();
+        } else {
+          const own = g.storage!.refs > 1 ? copyFn!(g) : g;
+          if (own !== g) g.dispose();
+          t.grad = keep(own.shape.length === t.shape.length && own.shape.every((d, k) => d === t.shape[k]) ? own : reshapeOwned(own, t.shape));
+        }
+        continue;
+      }
+      if (node.released) {
+        g.dispose();
+        throw new OpError('backward', `the graph through '${node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
+      }
+      const ins = node.backward(g);
+      g.dispose();
+      node.release();
+      t.node = null;
+      for (let k = 0; k < node.inputs.length; k++) {
+        const inp = node.inputs[k];
+        const gi = ins[k];
+        if (!gi) continue;
+        if (!inp.requiresGrad) {
+          gi.dispose();
+          continue;
+        }
+        const prevG = grads.get(inp);
+        if (prevG) {
+          grads.set(inp, addFn!(prevG, gi));
+          prevG.dispose();
+          gi.dispose();
+        } else grads.set(inp, gi);
+      }
+    }
+    for (const g of grads.values()) g.dispose();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const v = t.view(shape);
+  t.dispose();
+  return v;
+}
+
+setBackwardImpl(backward);

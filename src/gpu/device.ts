@@ -1,0 +1,444 @@
+// Adapter and device acquisition, pipeline cache, command batching, uniform
+// staging, error surfacing, readback. One `Gpu` per process (see `init`).
+//
+// Batching: dispatches go into one open compute pass; the batch is submitted
+// when a readback needs it, when the uniform staging area is full, or on
+// `flush()`. Uniforms of every dispatch in a batch live in one staging buffer
+// written once per submit (queue order makes reusing it across batches safe).
+// Errors: each dispatch runs inside a validation error scope whose promise is
+// collected, never awaited per dispatch; they are checked at readback and at
+// `sync()`, and thrown naming the kernel.
+
+import { create, globals } from 'webgpu';
+import { BufferPool, PoolStats } from './pool.js';
+import { allKernels, kernelSource } from './kernels.js';
+import { GpuError, NoAdapterError, ShaderCompileError } from './errors.js';
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  device: string;
+  isSoftware: boolean;
+  backend: string;
+}
+
+export interface BufferSlice {
+  buffer: GPUBuffer;
+  /** byte offset, a multiple of 256 */
+  offset: number;
+  /** bytes, a multiple of 4 */
+  size: number;
+}
+
+export interface DispatchDesc {
+  /** registered kernel module */
+  module: string;
+  entry?: string;
+  /** pipeline-overridable constants; part of the pipeline cache key */
+  constants?: Record<string, number>;
+  /** kernel name used in error messages; defaults to module:entry */
+  label?: string;
+  /** storage bindings 1..n of group 0, in order */
+  bindings: BufferSlice[];
+  /** uniform struct at binding 0: u32 fields first, then i32, then f32 */
+  u?: ArrayLike<number>;
+  i?: ArrayLike<number>;
+  f?: ArrayLike<number>;
+  workgroups: [number, number?, number?];
+}
+
+export interface InitOptions {
+  /** 'high-performance' (default) or 'low-power' */
+  powerPreference?: GPUPowerPreference;
+  /** force the software adapter even where a GPU exists */
+  forceFallbackAdapter?: boolean;
+}
+
+const UNIFORM_SLOT = 256;
+const UNIFORM_SLOTS = 512;
+const MAX_DISPATCHES_PER_BATCH = 512;
+
+export class Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly info: AdapterInfo;
+  readonly limits: GPUSupportedLimits;
+  readonly features: Set<string>;
+  readonly pool: BufferPool;
+  private readPool: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private modules = new Map<string, GPUShaderModule>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformBuffer: GPUBuffer;
+  private uniformStaging = new ArrayBuffer(UNIFORM_SLOT * UNIFORM_SLOTS);
+  private uniformU32 = new Uint32Array(this.uniformStaging);
+  private uniformI32 = new Int32Array(this.uniformStaging);
+  private uniformF32 = new Float32Array(this.uniformStaging);
+  private uniformUsed = 0;
+  private dispatchesInBatch = 0;
+  private errorChecks: Promise<void>[] = [];
+  private firstError: Error | null = null;
+  private lostReason: string | null = null;
+  private batchKernels: string[] = [];
+  /** total dispatches and submits, for benchmarks and tests */
+  counters = { dispatches: 0, submits: 0 };
+  /** optional per-dispatch hook (profiling) */
+  onDispatch: ((label: string) => void) | null = null;
+
+  constructor(adapter: GPUAdapter, device: GPUDevice, info: AdapterInfo) {
+    this.adapter = adapter;
+    this.device = device;
+    this.info = info;
+    this.limits = device.limits;
+    this.features = new Set([...device.features].map(String));
+    const U = GPUBufferUsage;
+    this.pool = new BufferPool(device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'storage');
+    this.readPool = new BufferPool(device, U.MAP_READ | U.COPY_DST, 'readback');
+    this.uniformBuffer = device.createBuffer({
+      size: UNIFORM_SLOT * UNIFORM_SLOTS,
+      usage: U.UNIFORM | U.COPY_DST,
+      label: 'uniforms',
+    });
+    device.lost.then((l) => {
+      this.lostReason = `${l.reason}: ${l.message}`;
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      if (!this.firstError) this.firstError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
+    };
+  }
+
+  // ---- shader modules and pipelines -------------------------------------------------------
+
+  /** Compile every registered kernel module and report WGSL errors with file and line. */
+  async compileAll(): Promise<void> {
+    for (const src of allKernels()) await this.compileModule(src.name);
+  }
+
+  private async compileModule(name: string): Promise<GPUShaderModule> {
+    let mod = this.modules.get(name);
+    if (mod) return mod;
+    const src = kernelSource(name);
+    this.device.pushErrorScope('validation');
+    mod = this.device.createShaderModule({ code: src.code, label: src.file });
+    const info = await mod.getCompilationInfo();
+    const err = await this.device.popErrorScope();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length || err) {
+      const lines = errors.map((m) => `${src.file}:${m.lineNum}:${m.linePos}: error: ${m.message}`);
+      if (!lines.length && err) lines.push(`${src.file}: ${err.message}`);
+      throw new ShaderCompileError(`focusnet: WGSL compile error\n${lines.join('\n')}`);
+    }
+    this.modules.set(name, mod);
+    return mod;
+  }
+
+  private moduleSync(name: string): GPUShaderModule {
+    let mod = this.modules.get(name);
+    if (!mod) {
+      // Registered after init (generated code): compile now, errors surface at the next sync.
+      const src = kernelSource(name);
+      mod = this.device.createShaderModule({ code: src.code, label: src.file });
+      this.modules.set(name, mod);
+      const m = mod;
+      this.errorChecks.push(
+        m.getCompilationInfo().then((info) => {
+          const errors = info.messages.filter((x) => x.type === 'error');
+          if (errors.length && !this.firstError) {
+            this.firstError = new ShaderCompileError(
+              `focusnet: WGSL compile error\n` +
+                errors.map((x) => `${src.file}:${x.lineNum}:${x.linePos}: error: ${x.message}`).join('\n'),
+            );
+          }
+        }),
+      );
+    }
+    return mod;
+  }
+
+  pipeline(module: string, entry = 'main', constants?: Record<string, number>): GPUComputePipeline {
+    let key = module + '|' + entry;
+    if (constants) for (const k of Object.keys(constants).sort()) key += `|${k}=${constants[k]}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.device.createComputePipeline({
+        layout: 'auto',
+        label: `${module}:${entry}`,
+        compute: { module: this.moduleSync(module), entryPoint: entry, constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  // ---- dispatch and batching --------------------------------------------------------------
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (this.lostReason) throw new GpuError('device lost', this.batchKernels.join(', ') || '-', this.lostReason);
+    if (!this.encoder) {
+      this.encoder = this.device.createCommandEncoder();
+      this.device.pushErrorScope('out-of-memory');
+    }
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  /** The open command encoder, with no compute pass open (for copies). */
+  encoderForCopy(): GPUCommandEncoder {
+    this.ensurePass();
+    this.pass!.end();
+    this.pass = null;
+    return this.encoder!;
+  }
+
+  dispatch(d: DispatchDesc): void {
+    const label = d.label ?? `${d.module}:${d.entry ?? 'main'}`;
+    if (this.uniformUsed >= UNIFORM_SLOTS || this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH) this.flush();
+    const pass = this.ensurePass();
+    const dev = this.device;
+    dev.pushErrorScope('validation');
+    const pipe = this.pipeline(d.module, d.entry ?? 'main', d.constants);
+    const entries: GPUBindGroupEntry[] = [];
+    const nu = d.u ? d.u.length : 0;
+    const ni = d.i ? d.i.length : 0;
+    const nf = d.f ? d.f.length : 0;
+    if (nu + ni + nf > 0) {
+      const slot = this.uniformUsed++;
+      const base = (slot * UNIFORM_SLOT) / 4;
+      let o = base;
+      for (let k = 0; k < nu; k++) this.uniformU32[o++] = d.u![k];
+      for (let k = 0; k < ni; k++) this.uniformI32[o++] = d.i![k];
+      for (let k = 0; k < nf; k++) this.uniformF32[o++] = d.f![k];
+      entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } });
+    }
+    for (let k = 0; k < d.bindings.length; k++) {
+      const b = d.bindings[k];
+      entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
+    }
+    const group = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries, label });
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, group);
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    this.watch(dev.popErrorScope(), 'validation error', label);
+    this.batchKernels.push(label);
+    this.dispatchesInBatch++;
+    this.counters.dispatches++;
+    if (this.onDispatch) this.onDispatch(label);
+  }
+
+  private watch(p: Promise<GPUError | null>, kind: string, label: string): void {
+    this.errorChecks.push(
+      p.then((e) => {
+        if (e && !this.firstError) this.firstError = new GpuError(kind, label, e.message);
+      }),
+    );
+  }
+
+  /** Submit everything encoded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStaging, 0, this.uniformUsed * UNIFORM_SLOT);
+    }
+    const cb = this.encoder.finish();
+    this.device.queue.submit([cb]);
+    this.watch(this.device.popErrorScope(), 'out-of-memory', this.batchKernels.slice(-8).join(', ') || 'copy');
+    this.encoder = null;
+    this.uniformUsed = 0;
+    this.dispatchesInBatch = 0;
+    this.batchKernels = [];
+    this.counters.submits++;
+    this.pool.afterSubmit();
+    this.readPool.afterSubmit();
+  }
+
+  /** Wait until the GPU has finished all submitted work and throw any error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  async checkErrors(): Promise<void> {
+    if (this.errorChecks.length) {
+      const checks = this.errorChecks;
+      this.errorChecks = [];
+      await Promise.all(checks);
+    }
+    if (this.lostReason) throw new GpuError('device lost', '-', this.lostReason);
+    if (this.firstError) {
+      const e = this.firstError;
+      this.firstError = null;
+      throw e;
+    }
+  }
+
+  /** Throw a pending error found so far, without waiting. */
+  throwIfFailed(): void {
+    if (this.firstError) {
+      const e = this.firstError;
+      this.firstError = null;
+      throw e;
+    }
+  }
+
+  // ---- data movement ----------------------------------------------------------------------
+
+  write(slice: BufferSlice, data: ArrayBufferView): void {
+    this.device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  copy(src: BufferSlice, dst: BufferSlice, bytes: number): void {
+    const enc = this.encoderForCopy();
+    enc.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, bytes);
+  }
+
+  /** Read `bytes` from a slice (the pending batch is submitted first). */
+  async read(slice: BufferSlice, bytes: number): Promise<ArrayBuffer> {
+    const padded = Math.ceil(bytes / 4) * 4;
+    const staging = this.readPool.acquire(padded);
+    const enc = this.encoderForCopy();
+    enc.copyBufferToBuffer(slice.buffer, slice.offset, staging, 0, padded);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, padded);
+    } catch (e) {
+      await this.checkErrors();
+      throw e;
+    }
+    const out = staging.getMappedRange(0, padded).slice(0, bytes);
+    staging.unmap();
+    this.readPool.release(staging);
+    await this.checkErrors();
+    return out;
+  }
+
+  memory(): PoolStats {
+    return this.pool.getStats();
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    this.readPool.trim();
+    this.device.destroy();
+  }
+}
+
+// ---- acquisition ------------------------------------------------------------------------------
+
+let current: Gpu | null = null;
+let pending: Promise<Gpu> | null = null;
+// Dawn's instance lives as long as the object returned by create() is referenced:
+// it must be held for the life of the process (or until shutdown()).
+let instance: GPU | null = null;
+
+/** Destroy the device and drop Dawn's instance so the process can exit on its own. */
+export async function shutdown(): Promise<void> {
+  if (pending) await pending.catch(() => undefined);
+  if (current) {
+    try {
+      await current.sync();
+    } catch {
+      /* errors were reported to their callers */
+    }
+    current.destroy();
+  }
+  current = null;
+  pending = null;
+  instance = null;
+}
+
+/** The initialized GPU; throws if `init()` has not completed. */
+export function gpu(): Gpu {
+  if (!current) throw new Error('focusnet: call `await init()` before creating tensors');
+  return current;
+}
+
+export function hasGpu(): boolean {
+  return current !== null;
+}
+
+/** Acquire the best adapter (a hardware GPU if present, else the software one) and compile kernels. */
+export function init(opts: InitOptions = {}): Promise<Gpu> {
+  if (current) return Promise.resolve(current);
+  if (!pending) {
+    pending = acquire(opts).then(
+      (g) => (current = g),
+      (e) => {
+        pending = null;
+        throw e;
+      },
+    );
+  }
+  return pending;
+}
+
+async function acquire(opts: InitOptions): Promise<Gpu> {
+  Object.assign(globalThis, globals);
+  let navigatorGpu: GPU;
+  try {
+    navigatorGpu = create([]);
+    instance = navigatorGpu;
+  } catch (e) {
+    throw new NoAdapterError(`Dawn failed to load: ${(e as Error).message}`);
+  }
+  const adapter = await navigatorGpu.requestAdapter({
+    powerPreference: opts.powerPreference ?? 'high-performance',
+    forceFallbackAdapter: opts.forceFallbackAdapter ?? false,
+  });
+  if (!adapter) throw new NoAdapterError('requestAdapter() returned null');
+  const ai = adapter.info;
+  const isSoftware =
+    (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    ai.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader|software/i.test(`${ai.description} ${ai.device}`);
+  const info: AdapterInfo = {
+    vendor: ai.vendor,
+    architecture: ai.architecture,
+    description: ai.description,
+    device: ai.device,
+    isSoftware,
+    backend: (ai as unknown as { backend?: string }).backend ?? 'unknown',
+  };
+  const L = adapter.limits;
+  const wanted: Record<string, number> = {
+    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+    maxBufferSize: L.maxBufferSize,
+    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+  };
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits: wanted, requiredFeatures });
+  } catch (e) {
+    throw new NoAdapterError(`requestDevice() failed: ${(e as Error).message}`);
+  }
+  const g = new Gpu(adapter, device, info);
+  await g.compileAll();
+  return g;
+}
+
+/** Build a 2-D workgroup grid for `n` invocations of size `wg` (dispatches are capped at 65,535 per dimension). */
+export function grid(n: number, wg: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(n / wg));
+  if (groups <= 65535) return [groups, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y];
+}

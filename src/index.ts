@@ -1,0 +1,13 @@
+// focusnet: a WebGPU tensor engine with hand-written WGSL kernels, and the FocusNet method.
+import './autograd/tape.js';
+import * as ops from './ops/index.js';
+import * as optim from './optim/index.js';
+
+export { init, shutdown, gpu, hasGpu, Gpu, grid } from './gpu/device.js';
+export type { AdapterInfo, InitOptions, DispatchDesc, BufferSlice } from './gpu/device.js';
+export { FocusnetError, NoAdapterError, ShaderCompileError, GpuError, OpError } from './gpu/errors.js';
+export { registerKernel } from './gpu/kernels.js';
+export { Tensor, tensor, empty, zeros, ones, full, scope, keep, numel } from './tensor/tensor.js';
+export type { DType, Shape, TensorOptions } from './tensor/tensor.js';
+export { noGrad, isGradEnabled } from './autograd/tape.js';
+export { ops, optim };

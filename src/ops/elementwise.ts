@@ -1,0 +1,327 @@
+// Elementwise ops as a declarative table: one entry per op, the forward WGSL
+// expression and the backward rule side by side. Kernels are instantiated from
+// kernels/elementwise.wgsl (one module per op) and compiled at init.
+
+import src from '../../kernels/elementwise.wgsl';
+import utilSrc from '../../kernels/util.wgsl';
+import { registerKernel } from '../gpu/kernels.js';
+import { instantiate } from '../gpu/template.js';
+import { Tensor, Shape, numel, keep } from '../tensor/tensor.js';
+import { record, setGradHelpers } from '../autograd/tape.js';
+import {
+  checkF32, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
+} from './common.js';
+
+// ---- the table --------------------------------------------------------------------------------
+
+interface UnaryDef {
+  /** forward, in terms of x (input), alpha, beta */
+  fwd: string;
+  /** dx in terms of g (upstream), and x (input) or y (output) as `saves` says */
+  bwd: string;
+  saves: 'x' | 'y';
+}
+
+const UNARY: Record<string, UnaryDef> = {
+  neg: { fwd: '-x', bwd: '-g', saves: 'x' },
+  exp: { fwd: 'exp(x)', bwd: 'g * y', saves: 'y' },
+  log: { fwd: 'log(x)', bwd: 'g / x', saves: 'x' },
+  relu: { fwd: 'max(x, 0.0)', bwd: 'select(0.0, g, y > 0.0)', saves: 'y' },
+  relu6: { fwd: 'clamp(x, 0.0, 6.0)', bwd: 'select(0.0, g, y > 0.0 && y < 6.0)', saves: 'y' },
+  sigmoid: { fwd: '1.0 / (1.0 + exp(-x))', bwd: 'g * y * (1.0 - y)', saves: 'y' },
+  tanh: { fwd: 'tanh(x)', bwd: 'g * (1.0 - y * y)', saves: 'y' },
+  sqrt: { fwd: 'sqrt(x)', bwd: 'g * 0.5 / y', saves: 'y' },
+  square: { fwd: 'x * x', bwd: '2.0 * g * x', saves: 'x' },
+  abs: { fwd: 'abs(x)', bwd: 'g * sign(x)', saves: 'x' },
+  /** alpha * x + beta */
+  affine: { fwd: 'alpha * x + beta', bwd: 'alpha * g', saves: 'x' },
+};
+
+type BinaryName = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+const BINARY: Record<BinaryName, string> = {
+  add: 'x + y',
+  sub: 'x - y',
+  mul: 'x * y',
+  div: 'x / y',
+  maximum: 'max(x, y)',
+  minimum: 'min(x, y)',
+};
+
+const FILE = 'kernels/elementwise.wgsl';
+for (const [name, d] of Object.entries(UNARY)) {
+  registerKernel(`ew:${name}`, instantiate(src, 'UNARY', { EXPR: d.fwd }), FILE);
+  registerKernel(`ew:${name}:bwd`, instantiate(src, 'UNARY_BWD', { EXPR: d.bwd }), FILE);
+}
+for (const [name, e] of Object.entries(BINARY)) registerKernel(`ew:${name}`, instantiate(src, 'BINARY', { EXPR: e }), FILE);
+// masks used by backward rules of maximum/minimum: 1 where x wins (ties go to x)
+registerKernel('ew:ge_mask', instantiate(src, 'BINARY', { EXPR: 'select(0.0, 1.0, x >= y)' }), FILE);
+registerKernel('ew:le_mask', instantiate(src, 'BINARY', { EXPR: 'select(0.0, 1.0, x <= y)' }), FILE);
+const UFILE = 'kernels/util.wgsl';
+registerKernel('util:fill', instantiate(utilSrc, 'FILL'), UFILE);
+registerKernel('util:accumulate', instantiate(utilSrc, 'ACCUMULATE'), UFILE);
+registerKernel('util:reduce_to', instantiate(utilSrc, 'REDUCE_TO'), UFILE);
+
+// ---- launches ---------------------------------------------------------------------------------
+
+function unaryRaw(name: string, x: Tensor, alpha = 0, beta = 0): Tensor {
+  const y = out(x.shape);
+  if (x.size > 0) {
+    launch1d(x.size, {
+      module: `ew:${name}`,
+      bindings: [x.slice(name), y.slice(name)],
+      u: [x.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])],
+      f: [alpha, beta],
+    });
+  }
+  return y;
+}
+
+function unaryBwdRaw(name: string, g: Tensor, saved: Tensor, alpha: number, beta: number): Tensor {
+  const dx = out(g.shape);
+  launch1d(g.size, {
+    module: `ew:${name}:bwd`,
+    label: `${name}_backward`,
+    bindings: [g.slice(name), saved.slice(name), dx.slice(name)],
+    u: [g.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])],
+    f: [alpha, beta],
+  });
+  return dx;
+}
+
+export function unary(name: keyof typeof UNARY, x: Tensor, alpha = 0, beta = 0): Tensor {
+  checkF32(x, name, 'x');
+  const def = UNARY[name];
+  const y = unaryRaw(name, x, alpha, beta);
+  record(name, [x], y, [def.saves === 'x' ? x : y], (g, [s]) => [unaryBwdRaw(name, g, s, alpha, beta)]);
+  return y;
+}
+
+function binaryRaw(name: string, a: Tensor, b: Tensor, shape?: number[]): Tensor {
+  const outShape = shape ?? broadcastShapes(name, a.shape, b.shape);
+  const y = out(outShape);
+  const n = numel(outShape);
+  if (n === 0) return y;
+  const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
+  if (!same && outShape.length > 8) throw new OpError(name, `broadcasting supports rank <= 8, got ${shapeStr(outShape)}`);
+  const rank = same ? 0 : outShape.length;
+  launch1d(n, {
+    module: `ew:${name}`,
+    bindings: [a.slice(name), b.slice(name), y.slice(name)],
+    u: [
+      n, rank, 0, 0,
+      ...vec8(same ? [] : outShape),
+      ...vec8(same ? [] : broadcastStrides(a.shape, outShape)),
+      ...vec8(same ? [] : broadcastStrides(b.shape, outShape)),
+    ],
+    f: [0, 0],
+  });
+  return y;
+}
+
+/** Sum `g` down to `shape` over broadcast dimensions (the gradient of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return copy(g);
+  const r = g.shape.length;
+  const padded: number[] = [];
+  for (let i = 0; i < r; i++) padded.push(shape[shape.length - r + i] ?? 1);
+  const gStr = broadcastStrides(g.shape, g.shape);
+  const keptStr: number[] = [];
+  const rshape: number[] = [];
+  const rstr: number[] = [];
+  for (let i = 0; i < r; i++) {
+    keptStr.push(padded[i] === 1 ? 0 : gStr[i]);
+    if (padded[i] === 1 && g.shape[i] !== 1) {
+      rshape.push(g.shape[i]);
+      rstr.push(gStr[i]);
+    }
+  }
+  const n = numel(shape);
+  const y = out(shape);
+  launch1d(n, {
+    module: 'util:reduce_to',
+    label: 'sum_to',
+    bindings: [g.slice('sumTo'), y.slice('sumTo')],
+    u: [n, r, numel(rshape), rshape.length, ...vec8(padded), ...vec8(keptStr), ...vec8(rshape), ...vec8(rstr)],
+    f: [0],
+  });
+  return y;
+}
+
+function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+  checkF32(a, name, 'a');
+  checkF32(b, name, 'b');
+  const y = binaryRaw(name, a, b);
+  const as = a.shape;
+  const bs = b.shape;
+  switch (name) {
+    case 'add':
+      record(name, [a, b], y, [], (g) => [a.requiresGrad ? sumTo(g, as) : null, b.requiresGrad ? sumTo(g, bs) : null]);
+      break;
+    case 'sub':
+      record(name, [a, b], y, [], (g) => {
+        let gb: Tensor | null = null;
+        if (b.requiresGrad) {
+          const s = sumTo(g, bs);
+          gb = unaryRaw('neg', s);
+          s.dispose();
+        }
+        return [a.requiresGrad ? sumTo(g, as) : null, gb];
+      });
+      break;
+    case 'mul':
+      record(name, [a, b], y, [a, b], (g, [sa, sb]) => [
+        a.requiresGrad ? reduceProduct(g, sb, as) : null,
+        b.requiresGrad ? reduceProduct(g, sa, bs) : null,
+      ]);
+      break;
+    case 'div':
+      record(name, [a, b], y, [a, b], (g, [sa, sb]) => {
+        let ga: Tensor | null = null;
+        let gb: Tensor | null = null;
+        if (a.requiresGrad) {
+          const t = binaryRaw('div', g, sb, g.shape as number[]);
+          ga = sumToOwned(t, as);
+        }
+        if (b.requiresGrad) {
+          // d(a/b)/db = -a / b^2
+          const q = binaryRaw('div', sa, sb, g.shape as number[]);
+          const q2 = binaryRaw('div', q, sb, g.shape as number[]);
+          const t = binaryRaw('mul', g, q2, g.shape as number[]);
+          const nt = unaryRaw('neg', t);
+          q.dispose(); q2.dispose(); t.dispose();
+          gb = sumToOwned(nt, bs);
+        }
+        return [ga, gb];
+      });
+      break;
+    case 'maximum':
+    case 'minimum': {
+      const mask = name === 'maximum' ? 'ge_mask' : 'le_mask';
+      record(name, [a, b], y, [a, b], (g, [sa, sb]) => {
+        const m = binaryRaw(mask, sa, sb, g.shape as number[]);
+        const ga = a.requiresGrad ? reduceProduct(g, m, as) : null;
+        let gb: Tensor | null = null;
+        if (b.requiresGrad) {
+          const inv = unaryRaw('affine', m, -1, 1);
+          gb = reduceProduct(g, inv, bs);
+          inv.dispose();
+        }
+        m.dispose();
+        return [ga, gb];
+      });
+      break;
+    }
+  }
+  return y;
+}
+
+function sumToOwned(t: Tensor, shape: Shape): Tensor {
+  if (sameShape(t.shape, shape)) return t;
+  const r = sumTo(t, shape);
+  t.dispose();
+  return r;
+}
+
+/** sumTo(g * other, shape) */
+function reduceProduct(g: Tensor, other: Tensor, shape: Shape): Tensor {
+  return sumToOwned(binaryRaw('mul', g, other, g.shape as number[]), shape);
+}
+
+// ---- public ops -------------------------------------------------------------------------------
+
+type Operand = Tensor | number;
+
+function scalarOp(name: BinaryName, a: Operand, b: Operand): Tensor {
+  if (typeof b === 'number' && a instanceof Tensor) {
+    if (name === 'add') return unary('affine', a, 1, b);
+    if (name === 'sub') return unary('affine', a, 1, -b);
+    if (name === 'mul') return unary('affine', a, b, 0);
+    if (name === 'div') return unary('affine', a, 1 / b, 0);
+  }
+  if (typeof a === 'number' && b instanceof Tensor) {
+    if (name === 'add') return unary('affine', b, 1, a);
+    if (name === 'sub') return unary('affine', b, -1, a);
+    if (name === 'mul') return unary('affine', b, a, 0);
+  }
+  const ta = typeof a === 'number' ? scalarTensor(a) : a;
+  const tb = typeof b === 'number' ? scalarTensor(b) : b;
+  const r = binary(name, ta, tb);
+  if (ta !== a) ta.dispose();
+  if (tb !== b) tb.dispose();
+  return r;
+}
+
+function scalarTensor(v: number): Tensor {
+  const t = out([1]);
+  launch1d(1, { module: 'util:fill', bindings: [t.slice('fill')], u: [1, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [v] });
+  return t;
+}
+
+export const add = (a: Operand, b: Operand): Tensor => scalarOp('add', a, b);
+export const sub = (a: Operand, b: Operand): Tensor => scalarOp('sub', a, b);
+export const mul = (a: Operand, b: Operand): Tensor => scalarOp('mul', a, b);
+export const div = (a: Operand, b: Operand): Tensor => scalarOp('div', a, b);
+export const maximum = (a: Tensor, b: Tensor): Tensor => binary('maximum', a, b);
+export const minimum = (a: Tensor, b: Tensor): Tensor => binary('minimum', a, b);
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const relu6 = (x: Tensor): Tensor => unary('relu6', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const square = (x: Tensor): Tensor => unary('square', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** alpha * x + beta */
+export const affine = (x: Tensor, alpha: number, beta = 0): Tensor => unary('affine', x, alpha, beta);
+
+/** A tensor of `shape` filled with `value` (no gradient). */
+export function fill(shape: Shape, value: number): Tensor {
+  const t = out(shape);
+  if (t.size > 0) {
+    launch1d(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [value] });
+  }
+  return t;
+}
+
+/** Overwrite `t` with `value`, in place. */
+export function fillInPlace(t: Tensor, value: number): void {
+  check(t, 'fill_', 't');
+  if (t.size > 0) {
+    launch1d(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [value] });
+  }
+}
+
+/** dst += src, in place (same size). */
+export function accumulate(dst: Tensor, src: Tensor): void {
+  if (dst.size !== src.size) throw new OpError('accumulate', `sizes differ: ${shapeStr(dst.shape)} vs ${shapeStr(src.shape)}`);
+  launch1d(dst.size, { module: 'util:accumulate', bindings: [src.slice('accumulate'), dst.slice('accumulate')], u: [dst.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [0] });
+}
+
+/** A copy with its own storage (no gradient). */
+export function copy(t: Tensor): Tensor {
+  const y = out(t.shape, t.dtype);
+  if (t.size > 0) gpuCopy(t, y);
+  return y;
+}
+
+import { gpu } from '../gpu/device.js';
+function gpuCopy(src: Tensor, dst: Tensor): void {
+  gpu().copy(src.slice('copy'), dst.slice('copy'), src.size * 4);
+}
+
+/** Copy src's data into dst in place (same size). */
+export function assign(dst: Tensor, src: Tensor): void {
+  if (dst.size !== src.size) throw new OpError('assign', `sizes differ: ${shapeStr(dst.shape)} vs ${shapeStr(src.shape)}`);
+  if (dst.size > 0) gpuCopy(src, dst);
+}
+
+setGradHelpers({
+  add: (a, b) => binaryRaw('add', a, b),
+  accumulate,
+  onesLike: (t) => fill(t.shape, 1),
+  copy,
+});
+
+export { keep };

@@ -1,0 +1,11 @@
+// The `ops` namespace: every differentiable op, PyTorch semantics.
+export {
+  add, sub, mul, div, maximum, minimum, neg, exp, log, relu, relu6, sigmoid, tanh, sqrt, square, abs, affine,
+  fill, fillInPlace, accumulate, copy, assign, sumTo,
+} from './elementwise.js';
+export { sum, mean, max, argmax } from './reduce.js';
+export type { ReduceOptions } from './reduce.js';
+export { matmul, matmulRaw, linear, setMatmulVariant, matmulVariant, MATMUL_VARIANTS } from './matmul.js';
+export type { MatmulVariant } from './matmul.js';
+export { softmax, logSoftmax } from './softmax.js';
+export { gather, oneHot, reshape, flatten } from './indexing.js';

@@ -1,0 +1,68 @@
+// gather along the last axis, one-hot, and shape ops (reshape/flatten share storage).
+
+import src from '../../kernels/index.wgsl';
+import { registerKernel } from '../gpu/kernels.js';
+import { instantiate } from '../gpu/template.js';
+import { Tensor, numel } from '../tensor/tensor.js';
+import { record } from '../autograd/tape.js';
+import { check, checkF32, checkI32, launch1d, out, OpError, shapeStr } from './common.js';
+
+const FILE = 'kernels/index.wgsl';
+registerKernel('index:gather', instantiate(src, 'GATHER'), FILE);
+registerKernel('index:gather_bwd', instantiate(src, 'GATHER_BWD'), FILE);
+registerKernel('index:one_hot', instantiate(src, 'ONE_HOT'), FILE);
+
+/** out[r] = x[r, idx[r]] for x [rows, n] and idx i32 [rows]. */
+export function gather(x: Tensor, idx: Tensor): Tensor {
+  checkF32(x, 'gather', 'x');
+  checkI32(idx, 'gather', 'index');
+  if (x.rank !== 2 || idx.rank !== 1 || idx.shape[0] !== x.shape[0]) {
+    throw new OpError('gather', `expects x [rows, n] and index [rows], got ${shapeStr(x.shape)} and ${shapeStr(idx.shape)}`);
+  }
+  const [rows, n] = x.shape;
+  const y = out([rows]);
+  launch1d(rows, { module: 'index:gather', label: 'gather', bindings: [x.slice('gather'), idx.slice('gather'), y.slice('gather')], u: [rows, n, rows, 0] });
+  record('gather', [x], y, [idx], (g, [si]) => {
+    const dx = out([rows, n]);
+    launch1d(rows * n, { module: 'index:gather_bwd', label: 'gather_backward', bindings: [g.slice('gather'), si.slice('gather'), dx.slice('gather')], u: [rows, n, rows * n, 0] });
+    return [dx];
+  });
+  return y;
+}
+
+/** One-hot rows [B, n] (f32) for an i32 index tensor [B]. */
+export function oneHot(idx: Tensor, n: number): Tensor {
+  checkI32(idx, 'oneHot', 'index');
+  if (idx.rank !== 1) throw new OpError('oneHot', `index must be 1-D, got ${shapeStr(idx.shape)}`);
+  if (!Number.isInteger(n) || n <= 0) throw new OpError('oneHot', `number of classes must be a positive integer, got ${n}`);
+  const rows = idx.shape[0];
+  const y = out([rows, n]);
+  launch1d(rows * n, { module: 'index:one_hot', label: 'one_hot', bindings: [idx.slice('oneHot'), y.slice('oneHot')], u: [rows, n, rows * n, 0] });
+  return y;
+}
+
+/** Same data, another shape (one dimension may be -1). Shares storage; gradients flow. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  check(x, 'reshape', 'x');
+  const s = [...shape];
+  const neg = s.indexOf(-1);
+  if (neg >= 0) {
+    const rest = numel(s.filter((_, i) => i !== neg));
+    if (rest === 0 || x.size % rest !== 0) throw new OpError('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+    s[neg] = x.size / rest;
+  }
+  if (numel(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new OpError('reshape', `cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
+  }
+  const y = x.view(s);
+  const xs = x.shape;
+  record('reshape', [x], y, [], (g) => [g.view(xs)]);
+  return y;
+}
+
+/** Flatten all dimensions from `startDim` on (default 1, as nn.Flatten). */
+export function flatten(x: Tensor, startDim = 1): Tensor {
+  check(x, 'flatten', 'x');
+  const keep = x.shape.slice(0, startDim);
+  return reshape(x, [...keep, numel(x.shape.slice(startDim))]);
+}

@@ -1,0 +1,189 @@
+// SGD with momentum, weight decay and Nesterov (torch.optim.SGD semantics).
+//
+// On construction the parameters are moved into arenas: one buffer holding
+// every parameter (each at a 256-byte aligned offset), one holding their
+// gradients, one their momentum. Each parameter tensor becomes a view of its
+// slot and its `.grad` a view of the gradient slot, so backward accumulates in
+// place, `zeroGrad()` is one fill per arena and `step()` one dispatch per arena
+// (arenas are split at 64 MiB to stay within binding limits).
+
+import src from '../../kernels/sgd.wgsl';
+import { registerKernel } from '../gpu/kernels.js';
+import { gpu, grid } from '../gpu/device.js';
+import { Tensor, Storage, keep, shapeStr } from '../tensor/tensor.js';
+import { fillInPlace } from '../ops/elementwise.js';
+import { OpError } from '../gpu/errors.js';
+
+registerKernel('sgd', src);
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+interface Arena {
+  bytes: number;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  moms: GPUBuffer | null;
+  grad: Tensor; // a flat f32 view of the whole gradient arena, for zeroGrad
+}
+
+const ALIGN = 256;
+const ARENA_MAX = 64 * 1024 * 1024;
+
+export class SGD {
+  lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  readonly params: Tensor[];
+  private arenas: Arena[] = [];
+  private steps = 0;
+
+  constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    if (!(opts && typeof opts.lr === 'number' && opts.lr >= 0)) throw new OpError('SGD', `lr must be a number >= 0, got ${opts && opts.lr}`);
+    this.lr = opts.lr;
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new OpError('SGD', 'Nesterov momentum requires a momentum > 0 and zero dampening');
+    }
+    this.params = [...params];
+    const seen = new Set<Tensor>();
+    for (const p of this.params) {
+      if (!(p instanceof Tensor) || p.disposed) throw new OpError('SGD', 'every parameter must be a live Tensor');
+      if (p.dtype !== 'f32') throw new OpError('SGD', `parameter ${p.name ?? '#' + p.id} ${shapeStr(p.shape)} must be f32`);
+      if (seen.has(p)) throw new OpError('SGD', `parameter ${p.name ?? '#' + p.id} appears twice`);
+      seen.add(p);
+    }
+    this.pack();
+  }
+
+  private pack(): void {
+    const g = gpu();
+    let group: Tensor[] = [];
+    let bytes = 0;
+    const groups: { ps: Tensor[]; bytes: number }[] = [];
+    for (const p of this.params) {
+      const sz = Math.ceil((p.size * 4) / ALIGN) * ALIGN;
+      if (bytes + sz > ARENA_MAX && group.length) {
+        groups.push({ ps: group, bytes });
+        group = [];
+        bytes = 0;
+      }
+      group.push(p);
+      bytes += sz;
+    }
+    if (group.length) groups.push({ ps: group, bytes });
+    for (const { ps, bytes: total } of groups) {
+      const params = g.pool.acquire(total);
+      const grads = g.pool.acquire(total);
+      const moms = this.momentum !== 0 ? g.pool.acquire(total) : null;
+      const flat = new Tensor(Storage.view(grads, 0, total), [total / 4], 'f32');
+      keep(flat);
+      fillInPlace(flat, 0);
+      if (moms) {
+        const m = new Tensor(Storage.view(moms, 0, total), [total / 4], 'f32');
+        fillInPlace(m, 0);
+        m.dispose();
+      }
+      // the params arena's padding must hold zeros too (the update runs over it)
+      const pflat = new Tensor(Storage.view(params, 0, total), [total / 4], 'f32');
+      fillInPlace(pflat, 0);
+      pflat.dispose();
+      let off = 0;
+      for (const p of ps) {
+        const bytesP = p.size * 4;
+        if (bytesP > 0) g.copy(p.slice('SGD'), { buffer: params, offset: off, size: bytesP }, bytesP);
+        p.storage!.release();
+        p.storage = Storage.view(params, off, bytesP);
+        if (p.grad) {
+          if (p.grad.size > 0) g.copy(p.grad.slice('SGD'), { buffer: grads, offset: off, size: bytesP }, bytesP);
+          p.grad.dispose();
+        }
+        p.grad = keep(new Tensor(Storage.view(grads, off, bytesP), p.shape, 'f32'));
+        off += Math.ceil(bytesP / ALIGN) * ALIGN;
+      }
+      this.arenas.push({ bytes: total, params, grads, moms, grad: flat });
+    }
+  }
+
+  /** Set every gradient to zero (one fill per arena). */
+  zeroGrad(): void {
+    for (const a of this.arenas) fillInPlace(a.grad, 0);
+  }
+
+  /** Apply one update to every parameter (one dispatch per arena). */
+  step(): void {
+    const g = gpu();
+    const first = this.steps === 0 ? 1 : 0;
+    for (const a of this.arenas) {
+      const n4 = a.bytes / 16;
+      g.dispatch({
+        module: 'sgd',
+        label: 'sgd_update',
+        bindings: [
+          { buffer: a.params, offset: 0, size: a.bytes },
+          { buffer: a.grads, offset: 0, size: a.bytes },
+          a.moms ? { buffer: a.moms, offset: 0, size: a.bytes } : this.dummy(),
+        ],
+        u: [n4, first, this.nesterov ? 1 : 0, a.moms ? 1 : 0],
+        f: [this.lr, this.momentum, this.dampening, this.weightDecay],
+        workgroups: grid(n4, 256),
+      });
+    }
+    this.steps++;
+  }
+
+  /** Momentum buffers and step count, for checkpoints. */
+  async stateDict(): Promise<{ step: number; momentum: Float32Array[] }> {
+    const out: Float32Array[] = [];
+    for (const a of this.arenas) {
+      if (a.moms) out.push(new Float32Array(await gpu().read({ buffer: a.moms, offset: 0, size: a.bytes }, a.bytes)));
+    }
+    return { step: this.steps, momentum: out };
+  }
+
+  loadStateDict(s: { step: number; momentum: Float32Array[] }): void {
+    this.steps = s.step;
+    const withMom = this.arenas.filter((a) => a.moms);
+    if (s.momentum.length !== withMom.length) throw new OpError('SGD.loadStateDict', `expected ${withMom.length} momentum arenas, got ${s.momentum.length}`);
+    withMom.forEach((a, i) => {
+      if (s.momentum[i].byteLength !== a.bytes) throw new OpError('SGD.loadStateDict', `momentum arena ${i} has ${s.momentum[i].byteLength} bytes, expected ${a.bytes}`);
+      gpu().write({ buffer: a.moms!, offset: 0, size: a.bytes }, s.momentum[i]);
+    });
+  }
+
+  private dummyBuf: GPUBuffer | null = null;
+  private dummy(): { buffer: GPUBuffer; offset: number; size: number } {
+    if (!this.dummyBuf) this.dummyBuf = gpu().pool.acquire(256);
+    return { buffer: this.dummyBuf, offset: 0, size: 256 };
+  }
+
+  /** Give the arenas back to the pool; the parameters become unusable. */
+  dispose(): void {
+    const g = gpu();
+    for (const p of this.params) {
+      p.storage = null;
+      p.grad = null;
+    }
+    for (const a of this.arenas) {
+      g.pool.release(a.params);
+      g.pool.release(a.grads);
+      if (a.moms) g.pool.release(a.moms);
+    }
+    if (this.dummyBuf) g.pool.release(this.dummyBuf);
+    this.arenas = [];
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+}
