@@ -9,3 +9,6 @@ export { matmul, matmulRaw, linear, setMatmulVariant, matmulVariant, MATMUL_VARI
 export type { MatmulVariant } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { gather, oneHot, reshape, flatten } from './indexing.js';
+export * from './conv.js';
+export * from './norm.js';
+export * from './pool.js';

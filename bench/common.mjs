@@ -1,0 +1,55 @@
+// Shared benchmark helpers: the library, GPU timing by wall clock around a synced
+// batch of repetitions, medians, copy bandwidth of the adapter, table and JSON output.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as lib from '../dist/index.js';
+
+export { lib };
+export const g = await lib.init();
+
+/** Median wall-clock ms of `fn` (which encodes GPU work), synced, after warmup. */
+export async function timeMs(fn, { warmup = 2, reps = 7, inner = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) { lib.scope(() => { for (let j = 0; j < inner; j++) fn(); }); await g.sync(); }
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    lib.scope(() => { for (let j = 0; j < inner; j++) fn(); });
+    await g.sync();
+    times.push((performance.now() - t0) / inner);
+  }
+  return median(times);
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Bytes moved (read + written) per second by a buffer-to-buffer copy, GB/s. */
+export async function copyBandwidth(bytes = 16 * 1024 * 1024) {
+  const a = lib.empty([bytes / 4]);
+  const b = lib.empty([bytes / 4]);
+  const ms = await timeMs(() => g.copy(a.slice(), b.slice(), bytes), { reps: 9, inner: 4 });
+  a.dispose(); b.dispose();
+  return (2 * bytes) / (ms * 1e6);
+}
+
+export function adapterLine() {
+  const i = g.info;
+  return `${i.vendor} ${i.architecture} — ${i.description}${i.isSoftware ? ' (software)' : ''}`;
+}
+
+export function printTable(rows, cols) {
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  console.log(cols.map((c, i) => c.padEnd(w[i])).join('  '));
+  console.log(w.map((x) => '-'.repeat(x)).join('  '));
+  for (const r of rows) console.log(cols.map((c, i) => String(r[c] ?? '').padEnd(w[i])).join('  '));
+}
+
+export function writeJson(name, data) {
+  const dir = new URL('./out/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const path = new URL(`${name}.json`, dir);
+  writeFileSync(path, JSON.stringify({ adapter: g.info, date: new Date().toISOString(), ...data }, null, 2));
+  console.log(`wrote ${path.pathname}`);
+}

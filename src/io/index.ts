@@ -1,0 +1,2 @@
+// io: see docs/ and ../shared/api.md. Filled in by its own work stream.
+export {};

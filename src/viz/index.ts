@@ -1,0 +1,2 @@
+// viz: see docs/ and ../shared/api.md. Filled in by its own work stream.
+export {};
