@@ -266,6 +266,9 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
   if (s.resumeFrom) {
     const mom: Float32Array[] = [];
     for (let i = 0; s.resumeFrom.host[`optim.momentum.${i}`]; i++) mom.push(s.resumeFrom.host[`optim.momentum.${i}`].data as Float32Array);
+    // SGD's constructor encodes fills of its arenas; submit them before loadStateDict's
+    // queue.writeBuffer, or the pending zero-fill would land after (and erase) the momentum
+    gpu().flush();
     opt.loadStateDict({ step: Number(s.resumeFrom.meta.optim_step), momentum: mom });
   }
   const sched = schedule(o, s.epochs);
@@ -354,7 +357,6 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     last = { top1: ev.top1, top5: ev.top5 };
     ctx.epochsDone++;
     if (o.stopAfterEpochs !== undefined && ctx.epochsDone >= o.stopAfterEpochs) {
-      opt.dispose();
       throw new StoppedError(`stopped after ${ctx.epochsDone} epochs (stopAfterEpochs)`);
     }
   }
@@ -363,7 +365,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     const h = ctx.history.filter((r) => r.stage === s.name).pop();
     if (h) last = { top1: h.test_top1, top5: h.test_top5 };
   }
-  opt.dispose();
+  // the optimizer stays: it owns the parameter arena (a stage-1 model goes on as the frozen baseline)
   return { ...last, seconds };
 }
 
@@ -390,9 +392,9 @@ export function prepareData(o: { data: string; trainLimit?: number; testLimit?: 
 }
 
 /** Train (both stages as needed), write the output files, return summary.json's content. */
-export async function train(o: TrainOptions): Promise<Summary> {
+export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepareData>): Promise<Summary> {
   const log = o.log ?? ((s: string) => console.log(s));
-  const { ds, train, test, norm } = prepareData(o);
+  const { ds, train, test, norm } = prepared ?? prepareData(o);
   mkdirSync(o.out, { recursive: true });
   const ctx: Ctx = {
     o,
