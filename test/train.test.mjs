@@ -1,0 +1,110 @@
+// The trainer's mechanics on a tiny MLP: GPU metric sums, resume equivalence,
+// a diverging run keeping its last good checkpoint, the output files.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import lib, { tensor } from './helpers/lib.mjs';
+import { rng } from './helpers/ref.mjs';
+import { tmp, writeIdxSet } from './helpers/datasets.mjs';
+
+const { train: T } = lib;
+
+test('metric sums: loss, top-1 and top-5 against a CPU count (ties go to the lower index)', async () => {
+  const r = rng(11);
+  const B = 37, N = 9;
+  const z = Float32Array.from(r.uniform(B * N, -2, 2));
+  // a few ties with the label's logit
+  z[3 * N + 2] = z[3 * N + 5];
+  z[4 * N + 0] = z[4 * N + 1];
+  const y = Int32Array.from(r.ints(B, N));
+  y[3] = 5;
+  y[4] = 1;
+  const acc = new T.MetricAccumulator();
+  acc.reset();
+  const zt = tensor(z, [B, N]);
+  const yt = tensor(y, [B], { dtype: 'i32' });
+  const lt = tensor([0.75], [1]);
+  acc.add(zt, yt, lt);
+  acc.add(zt, yt, lt);
+  const m = await acc.read();
+  let c1 = 0, c5 = 0;
+  for (let b = 0; b < B; b++) {
+    const t = y[b];
+    let above = 0;
+    for (let j = 0; j < N; j++) if (z[b * N + j] > z[b * N + t] || (z[b * N + j] === z[b * N + t] && j < t)) above++;
+    if (above === 0) c1++;
+    if (above < 5) c5++;
+  }
+  assert.is(m.count, 2 * B);
+  assert.ok(Math.abs(m.top1 - (100 * c1) / B) < 1e-4, `top1 ${m.top1} vs ${(100 * c1) / B}`);
+  assert.ok(Math.abs(m.top5 - (100 * c5) / B) < 1e-4, `top5 ${m.top5} vs ${(100 * c5) / B}`);
+  assert.ok(Math.abs(m.loss - 0.75) < 1e-6);
+  assert.ok(c1 > 0 && c1 < B && c5 > c1, 'the inputs exercise both outcomes');
+  [zt, yt, lt].forEach((t) => t.dispose());
+  acc.dispose();
+});
+
+const base = (data, out, extra = {}) => ({
+  data, out, arch: 'mlp', loss: 'ce', epochs: 3, batchSize: 16, lr: 0.05, momentum: 0.9, weightDecay: 1e-4,
+  schedule: 'multistep', seed: 5, progress: 'none', logEvery: 2, log: () => {},
+  objective: { impl: 'fused', labelSmoothing: 0.1, temperature: 4, kdWeight: 0.5, alpha: 1, beta: 1, rule: 'positive-logit' },
+  ...extra,
+});
+
+function tensorsOf(path) {
+  return T.readSafetensorsFile(path).tensors;
+}
+
+test('resume after an interruption reaches the same weights and metrics as an uninterrupted run', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 96, m: 40, h: 8, w: 8 });
+  const a = tmp();
+  const sa = await T.train(base(data, a));
+  const b = tmp();
+  try {
+    await T.train(base(data, b, { stopAfterEpochs: 2 }));
+    assert.unreachable('should stop');
+  } catch (e) {
+    assert.instance(e, T.StoppedError);
+  }
+  assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  const sb = await T.train(base(data, b, { resume: true }));
+  const ta = tensorsOf(join(a, 'ce.safetensors'));
+  const tb = tensorsOf(join(b, 'ce.safetensors'));
+  for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);
+  const ma = readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const mb = readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(mb.length, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.is(mb[i].loss, ma[i].loss);
+    assert.is(mb[i].test_top1, ma[i].test_top1);
+    for (const k of ['stage', 'epoch', 'loss', 'train_acc', 'test_top1', 'test_top5', 'lr', 'images_per_s', 'seconds']) assert.ok(k in mb[i], `metrics line has ${k}`);
+  }
+  assert.equal(sb.ce, sa.ce);
+  assert.ok(sa.ce.top1 > 30, `the tiny MLP learns something (top-1 ${sa.ce.top1})`);
+  const summary = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
+  assert.equal(summary.ce, sa.ce);
+});
+
+test('a diverging loss stops training with a clear message and keeps the last good checkpoint', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 64, m: 16, h: 8, w: 8 });
+  const out = tmp();
+  // epoch 1 at a sane lr, then ×1e30 from epoch 2 on
+  const o = base(data, out, { epochs: 3, milestones: [1], gamma: 1e30 });
+  try {
+    await T.train(o);
+    assert.unreachable('should diverge');
+  } catch (e) {
+    assert.instance(e, T.DivergedError);
+    assert.match(e.message, /ce epoch 2, by step \d+: the loss became (NaN|Infinity|-Infinity)/);
+    assert.match(e.message, /last good checkpoint \(ce epoch 1\)/);
+  }
+  const ck = T.readSafetensorsFile(join(out, 'checkpoint-ce.safetensors'));
+  assert.is(ck.metadata.epoch, '1');
+  for (const t of Object.values(ck.tensors)) assert.ok(t.data.every(Number.isFinite), 'checkpoint holds finite numbers');
+  assert.ok(!existsSync(join(out, 'summary.json')));
+});
+
+test.run();
