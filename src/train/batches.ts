@@ -35,6 +35,12 @@ export interface LoopOptions {
   every?: number;
   /** baseline logits per training image [n × classes] (the logit cache) */
   cache?: { logits: Float32Array; classes: number } | null;
+  /**
+   * 'prefetch' (default): prepare batch k+1 while the GPU runs step k, two steps in flight.
+   * 'serial': wait for the GPU after every step, then prepare the next batch (no overlap).
+   * 'static': reuse batch 0's host data for every step (no data cost at all; benchmarks only).
+   */
+  mode?: 'prefetch' | 'serial' | 'static';
 }
 
 function upload(h: HostBatch, shape: number[], cache: LoopOptions['cache']): DeviceBatch {
@@ -79,12 +85,21 @@ export async function runBatches(loader: Loader, step: (b: DeviceBatch, k: numbe
       const done = g.device.queue.onSubmittedWorkDone();
       const t1 = performance.now();
       t.encodeMs += t1 - t0;
-      if (k + 1 < K) next = upload(loader.batch(k + 1), shape, o.cache);
-      const t2 = performance.now();
-      t.dataMs += t2 - t1;
-      if (prevDone) await prevDone;
-      t.waitMs += performance.now() - t2;
-      prevDone = done;
+      const mode = o.mode ?? 'prefetch';
+      if (mode === 'serial') {
+        await done;
+        const t2 = performance.now();
+        t.waitMs += t2 - t1;
+        if (k + 1 < K) next = upload(loader.batch(k + 1), shape, o.cache);
+        t.dataMs += performance.now() - t2;
+      } else {
+        if (k + 1 < K) next = upload(mode === 'static' ? cur.host : loader.batch(k + 1), shape, o.cache);
+        const t2 = performance.now();
+        t.dataMs += t2 - t1;
+        if (prevDone) await prevDone;
+        t.waitMs += performance.now() - t2;
+        prevDone = done;
+      }
       t.steps++;
       t.images += cur.size;
       if (o.check && ((k + 1) % every === 0 || k === K - 1)) {
