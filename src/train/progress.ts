@@ -34,6 +34,7 @@ export class Progress {
           hideCursor: true,
           etaBuffer: 50,
           clearOnComplete: true,
+          noTTYOutput: true,
         },
         cliProgress.Presets.shades_classic,
       );
