@@ -107,4 +107,40 @@ test('a diverging loss stops training with a clear message and keeps the last go
   assert.ok(!existsSync(join(out, 'summary.json')));
 });
 
+test('two stages: killed in stage 2, resumed from baseline.safetensors to the same result; --cache-baseline trains the same', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 96, m: 40, h: 8, w: 8 });
+  const o = (out, extra = {}) => base(data, out, { loss: 'focus', epochs: 2, baselineEpochs: 2, ...extra });
+  const a = tmp();
+  const sa = await T.train(o(a));
+  assert.type(sa.baseline.top1, 'number');
+  assert.type(sa.focusnet.top1, 'number');
+  for (const f of ['baseline.safetensors', 'focusnet.safetensors', 'checkpoint-baseline.safetensors', 'checkpoint-focusnet.safetensors', 'metrics.jsonl', 'summary.json']) assert.ok(existsSync(join(a, f)), f);
+  const lines = readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => `${l.stage}:${l.epoch}`), ['baseline:1', 'baseline:2', 'focusnet:1', 'focusnet:2']);
+  const b = tmp();
+  try {
+    await T.train(o(b, { stopAfterEpochs: 3 }));
+    assert.unreachable('should stop');
+  } catch (e) {
+    assert.instance(e, T.StoppedError);
+  }
+  const sb = await T.train(o(b, { resume: true }));
+  assert.equal(sb.baseline, sa.baseline);
+  assert.equal(sb.focusnet, sa.focusnet);
+  const ta = tensorsOf(join(a, 'focusnet.safetensors'));
+  const tb = tensorsOf(join(b, 'focusnet.safetensors'));
+  for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);
+  // the logit cache replaces the baseline's forward pass by the same numbers
+  const c = tmp();
+  const sc = await T.train(o(c, { cacheBaseline: true }));
+  assert.is(sc.cache_baseline, true);
+  const tc = tensorsOf(join(c, 'focusnet.safetensors'));
+  for (const k of Object.keys(ta)) {
+    let d = 0;
+    for (let i = 0; i < ta[k].data.length; i++) d = Math.max(d, Math.abs(ta[k].data[i] - tc[k].data[i]));
+    assert.ok(d < 1e-3, `${k}: cached and uncached runs differ by ${d}`);
+  }
+});
+
 test.run();

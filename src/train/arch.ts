@@ -22,7 +22,7 @@ export interface ArchOptions {
   inChannels: number;
   /** side of the (square) input images */
   imageSize: number;
-  /** seed for the MLP's initialisation */
+  /** seed of the initial weights */
   seed?: number;
 }
 
@@ -50,13 +50,13 @@ export function createModel(arch: string, o: ArchOptions): ModuleLike {
     case 'mlp':
       return new Mlp(o.inChannels * o.imageSize * o.imageSize, 64, o.numClasses, o.seed ?? 0);
     case 'lenet5':
-      return factory('lenet5')({ numClasses: o.numClasses, inChannels: o.inChannels });
+      return factory('lenet5')({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed ?? 0 });
     case 'resnet18':
-      return factory('resnet18')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small });
+      return factory('resnet18')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
     case 'resnet34':
-      return factory('resnet34')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small });
+      return factory('resnet34')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
     case 'mobilenetv2':
-      return factory('mobilenetV2')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, widthMult: small ? 0.5 : 1 });
+      return factory('mobilenetV2')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, widthMult: small ? 0.5 : 1, seed: o.seed ?? 0 });
     default:
       throw new ArchError(`unknown architecture '${arch}' (known: ${ARCHS.join(', ')})`);
   }

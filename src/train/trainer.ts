@@ -18,7 +18,7 @@ import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
 import { loadDataset, Dataset, LoadOptions } from '../data/dataset.js';
 import { SubsetSplit, Split } from '../data/split.js';
 import { Loader, channelStats, Normalization } from '../data/loader.js';
-import { deriveSeed, withSeededRandom } from '../data/rng.js';
+import { deriveSeed } from '../data/rng.js';
 import { DataError } from '../data/errors.js';
 import { createModel, ModuleLike } from './arch.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
@@ -137,8 +137,8 @@ function archOptions(ctx: Ctx, seed: number) {
 
 function buildModel(ctx: Ctx, arch: string, stage: number): ModuleLike {
   const seed = deriveSeed(ctx.o.seed, stage, 0x1417);
-  // models initialise with Math.random: seed it so runs repeat exactly
-  return withSeededRandom(seed, () => createModel(arch, archOptions(ctx, seed)));
+  // seeded initial weights: a seed fixes the whole run
+  return createModel(arch, archOptions(ctx, seed));
 }
 
 /** Load host tensors (optionally under a key prefix) into a model. */
