@@ -50,6 +50,7 @@ export function createModel(arch: string, o: ArchOptions): ModuleLike {
     case 'mlp':
       return new Mlp(o.inChannels * o.imageSize * o.imageSize, 64, o.numClasses, o.seed ?? 0);
     case 'lenet5':
+      if (o.imageSize !== 28) throw new ArchError(`lenet5 takes 28×28 images (16×5×5 features before fc1), the data has ${o.imageSize}×${o.imageSize}; use --arch resnet18 or mobilenetv2`);
       return factory('lenet5')({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed ?? 0 });
     case 'resnet18':
       return factory('resnet18')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });

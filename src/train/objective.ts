@@ -34,25 +34,25 @@ export function needsBaseline(loss: LossName): boolean {
   return loss === 'focus' || loss === 'kd';
 }
 
-export function crossEntropy(z: Tensor, labels: Tensor, labelSmoothing = 0): Tensor {
+export function crossEntropy(z: Tensor, labels: Tensor, labelSmoothing = 0, impl: 'fused' | 'composed' = 'fused'): Tensor {
   const f = (losses as unknown as Record<string, unknown>).crossEntropy;
   // Until the losses namespace provides it: −mean(log_softmax(z)[label]), composed from ops.
   if (typeof f !== 'function' && labelSmoothing === 0) return neg(mean(gather(logSoftmax(z), labels)));
-  return lossFn('crossEntropy')(z, labels, { labelSmoothing });
+  return lossFn('crossEntropy')(z, labels, { labelSmoothing, impl });
 }
 
 /** The stage-2 loss for logits z, baseline logits zb (null when not needed) and labels. */
 export function stageTwoLoss(loss: LossName, z: Tensor, zb: Tensor | null, labels: Tensor, o: ObjectiveOptions): Tensor {
   switch (loss) {
     case 'ce':
-      return crossEntropy(z, labels);
+      return crossEntropy(z, labels, 0, o.impl);
     case 'ls':
-      return crossEntropy(z, labels, o.labelSmoothing);
+      return crossEntropy(z, labels, o.labelSmoothing, o.impl);
     case 'kd': {
       // Hinton et al.: (1 − w)·CE(z, y) + w·T²·KL(softmax(zb/T) ‖ softmax(z/T))
-      const kd = lossFn('distillation')(z, zb, labels, { temperature: o.temperature });
+      const kd = lossFn('distillation')(z, zb, labels, { temperature: o.temperature, impl: o.impl });
       if (o.kdWeight >= 1) return kd;
-      return add(affine(crossEntropy(z, labels), 1 - o.kdWeight), affine(kd, o.kdWeight));
+      return add(affine(crossEntropy(z, labels, 0, o.impl), 1 - o.kdWeight), affine(kd, o.kdWeight));
     }
     case 'focus':
       return lossFn('focusPicking')(z, zb, labels, { alpha: o.alpha, beta: o.beta, rule: o.rule, impl: o.impl });
