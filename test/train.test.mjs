@@ -87,6 +87,32 @@ test('resume after an interruption reaches the same weights and metrics as an un
   assert.equal(summary.ce, sa.ce);
 });
 
+test('GPU memory stays flat across epochs of the batch loop', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 80, m: 8, h: 8, w: 8 });
+  const { train: split, norm } = T.prepareData({ data });
+  const model = T.createModel('mlp', { numClasses: 10, inChannels: 1, imageSize: 8, seed: 1 });
+  const opt = new lib.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const acc = new T.MetricAccumulator();
+  const loader = new lib.data.Loader(split, { batchSize: 16, shuffle: true, dropLast: true, norm, seed: 1 });
+  const step = (b) => lib.scope(() => {
+    const z = model.forward(b.x);
+    const loss = lib.ops.neg(lib.ops.mean(lib.ops.gather(lib.ops.logSoftmax(z), b.y)));
+    opt.zeroGrad(); loss.backward(); opt.step(); acc.add(z, b.y, loss);
+  });
+  const live = [];
+  for (let e = 0; e < 3; e++) {
+    loader.startEpoch(1, e);
+    await T.runBatches(loader, step, { check: async () => { await acc.read(); }, every: 2 });
+    await lib.gpu().sync();
+    live.push(lib.gpu().memory().buffersInUse);
+  }
+  assert.is(live[2], live[1], `live buffers ${live}`);
+  assert.is(live[1], live[0], `live buffers ${live}`);
+  acc.dispose();
+  opt.dispose();
+});
+
 test('a diverging loss stops training with a clear message and keeps the last good checkpoint', async () => {
   const data = tmp();
   writeIdxSet(data, { n: 64, m: 16, h: 8, w: 8 });
