@@ -10,7 +10,7 @@ import { instantiate } from '../gpu/template.js';
 import { gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, out, OpError, shapeStr } from './common.js';
+import { checkF32, out, OpError, shapeStr, sameShape } from './common.js';
 import { sumTo } from './elementwise.js';
 
 const FILE = 'kernels/matmul.wgsl';
@@ -93,23 +93,26 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (a.requiresGrad) {
       // dA = g · Bᵀ, summed over a broadcast batch
       const t = matmulRaw(g, sb, { transB: true });
-      ga = t.rank !== as.length ? reduceBatch(t, as) : t;
+      ga = reduceBatch(t, as);
     }
     if (b.requiresGrad) {
       const t = matmulRaw(sa, g, { transA: true });
-      gb = t.rank !== bs.length ? reduceBatch(t, bs) : t;
+      gb = reduceBatch(t, bs);
     }
     return [ga, gb];
   });
   return c;
 }
 
+/**
+ * Sum a gradient over the batch dimension its operand was broadcast along: a 2-D
+ * operand ([m, k] against [b, m, k]) or a 3-D operand with batch 1 ([1, m, k]).
+ */
 function reduceBatch(t: Tensor, shape: readonly number[]): Tensor {
-  const r = sumTo(t, [1, ...shape]);
+  if (sameShape(t.shape, shape)) return t;
+  const r = sumTo(t, shape);
   t.dispose();
-  const v = r.view(shape);
-  r.dispose();
-  return v;
+  return r;
 }
 
 /** y = x · wᵀ + b with w of shape [out, in] (PyTorch's nn.Linear). */
