@@ -133,6 +133,12 @@ function backward(root: Tensor, seed?: Tensor): void {
   gradEnabled = false;
   try {
     const order = topoOrder(root);
+    // Refuse before touching any gradient: a freed node anywhere would leave .grad half-updated.
+    for (const t of order) {
+      if (t.node && t.node.released) {
+        throw new OpError('backward', `the graph through '${t.node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
+      }
+    }
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, seed ? copyFn!(seed) : onesLikeFn!(root));
     for (const t of order) {
@@ -152,14 +158,11 @@ function backward(root: Tensor, seed?: Tensor): void {
         }
         continue;
       }
-      if (node.released) {
-        g.dispose();
-        throw new OpError('backward', `the graph through '${node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
-      }
       const ins = node.backward(g);
       g.dispose();
+      // Free what was saved; the released node stays on the tensor so that a second
+      // backward through it throws instead of silently treating `t` as a leaf.
       node.release();
-      t.node = null;
       for (let k = 0; k < node.inputs.length; k++) {
         const inp = node.inputs[k];
         const gi = ins[k];
