@@ -294,7 +294,15 @@ export class Gpu {
 
   // ---- data movement ----------------------------------------------------------------------
 
-  write(slice: BufferSlice, data: ArrayBufferView): void {
+  /**
+   * Upload `data` into a slice. queue.writeBuffer takes effect before any command still
+   * waiting in the open encoder, so a write to a buffer those commands use would overtake
+   * them: the pending batch is submitted first. `fresh` skips that for a buffer just taken
+   * from the pool, which no pending command can touch (the pool hands a buffer out only
+   * after the submit of its last use).
+   */
+  write(slice: BufferSlice, data: ArrayBufferView, fresh = false): void {
+    if (!fresh && this.encoder) this.flush();
     this.device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 

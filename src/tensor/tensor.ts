@@ -179,7 +179,7 @@ export function tensor(
     let data: Float32Array | Int32Array;
     if (dtype === 'f32') data = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
     else data = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
-    gpu().write(t.slice('tensor'), data);
+    gpu().write(t.slice('tensor'), data, true); // t's buffer is fresh from the pool
   }
   if (opts.requiresGrad) {
     if (dtype !== 'f32') throw new OpError('tensor', `requiresGrad needs dtype 'f32', got '${dtype}'`);
