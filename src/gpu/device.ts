@@ -80,6 +80,10 @@ export class Gpu {
   private dispatchesInBatch = 0;
   private errorChecks: Promise<void>[] = [];
   private firstError: Error | null = null;
+  /** an error no scope caught (usually the invalid command buffer that follows a scoped one) */
+  private uncapturedError: Error | null = null;
+  /** a WGSL compile error of a module compiled after init (the root cause of its pipeline's errors) */
+  private compileError: Error | null = null;
   private lostReason: string | null = null;
   private batchKernels: string[] = [];
   /** total dispatches and submits, for benchmarks and tests */
@@ -105,7 +109,7 @@ export class Gpu {
       this.lostReason = `${l.reason}: ${l.message}`;
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      if (!this.firstError) this.firstError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
+      if (!this.uncapturedError) this.uncapturedError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
     };
   }
 
@@ -145,8 +149,8 @@ export class Gpu {
       this.errorChecks.push(
         m.getCompilationInfo().then((info) => {
           const errors = info.messages.filter((x) => x.type === 'error');
-          if (errors.length && !this.firstError) {
-            this.firstError = new ShaderCompileError(
+          if (errors.length && !this.compileError) {
+            this.compileError = new ShaderCompileError(
               `focusnet: WGSL compile error\n` +
                 errors.map((x) => `${src.file}:${x.lineNum}:${x.linePos}: error: ${x.message}`).join('\n'),
             );
@@ -276,20 +280,18 @@ export class Gpu {
       await Promise.all(checks);
     }
     if (this.lostReason) throw new GpuError('device lost', '-', this.lostReason);
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
-      throw e;
-    }
+    this.throwIfFailed();
   }
 
   /** Throw a pending error found so far, without waiting. */
   throwIfFailed(): void {
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
-      throw e;
-    }
+    // A dispatch's own error scope names the kernel and the cause; an uncaptured error
+    // (finish/submit of the batch it invalidated) is reported only when no scope caught one.
+    const e = this.compileError ?? this.firstError ?? this.uncapturedError;
+    this.compileError = null;
+    this.firstError = null;
+    this.uncapturedError = null;
+    if (e) throw e;
   }
 
   // ---- data movement ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ export interface ReduceOptions {
 
 function split(x: Tensor, axis: number | undefined, op: string): { outer: number; r: number; inner: number; shape: number[]; keep: number[] } {
   if (axis === undefined) return { outer: 1, r: x.size, inner: 1, shape: [], keep: x.shape.map(() => 1) };
-  const a = normAxis(op, axis, x.rank);
+  const a = normAxis(op, axis, x.rank, x.shape);
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < a; i++) outer *= x.shape[i];
