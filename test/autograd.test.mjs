@@ -187,6 +187,16 @@ test('scope releases intermediates and nodes, keeps what it returns', async () =
   x.dispose();
 });
 
+test('scope keeps tensors returned inside nested arrays and objects', async () => {
+  const x = tensor([1, 2], [2], { requiresGrad: true });
+  const out = scope(() => ({ loss: ops.sum(x), parts: [ops.exp(x), { sq: ops.square(x) }], n: 3 }));
+  assert.ok(!out.loss.disposed && !out.parts[0].disposed && !out.parts[1].sq.disposed);
+  assertClose(await out.parts[1].sq.read(), [1, 4]);
+  out.loss.backward();
+  assertClose(await x.grad.read(), [1, 1]);
+  for (const t of [out.loss, out.parts[0], out.parts[1].sq, x]) t.dispose();
+});
+
 test('a graph freed by its scope cannot be backpropagated', () => {
   const x = tensor([1, 2], [2], { requiresGrad: true });
   let y;

@@ -82,4 +82,22 @@ test(`${STEPS} steps of an MLP in scope(): memory stays flat, the loss decreases
   opt.dispose();
 });
 
+test('a long run of dispatches without readbacks recycles buffers (early submit)', async () => {
+  await gpu().sync();
+  const n = (2 * 1024 * 1024) / 4; // 2 MiB tensors
+  const x = tensor(new Float32Array(n).fill(1), [n]);
+  const before = gpu().memory().allocations;
+  // 160 × 2 MiB released without a readback: without an early submit none could be reused
+  for (let k = 0; k < 160; k++) {
+    scope(() => {
+      ops.neg(x);
+    });
+  }
+  await gpu().sync();
+  const grew = gpu().memory().allocations - before;
+  assert.ok(grew <= 80, `allocated ${grew} buffers for 160 short-lived 2 MiB tensors`);
+  x.dispose();
+  gpu().pool.trim();
+});
+
 test.run();

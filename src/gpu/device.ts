@@ -58,6 +58,12 @@ export interface InitOptions {
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 512;
 const MAX_DISPATCHES_PER_BATCH = 512;
+/**
+ * Released buffers become reusable only after a submit; when this many bytes wait for
+ * one, the batch is submitted early so a long run of dispatches without readbacks (a
+ * training loop) recycles its intermediates instead of allocating new buffers.
+ */
+const PENDING_FLUSH_BYTES = 128 * 1024 * 1024;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -202,7 +208,13 @@ export class Gpu {
 
   dispatch(d: DispatchDesc): void {
     const label = d.label ?? `${d.module}:${d.entry ?? 'main'}`;
-    if (this.uniformUsed >= UNIFORM_SLOTS || this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH) this.flush();
+    if (
+      this.uniformUsed >= UNIFORM_SLOTS ||
+      this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH ||
+      this.pool.pendingBytes >= PENDING_FLUSH_BYTES
+    ) {
+      this.flush();
+    }
     const pass = this.ensurePass();
     const dev = this.device;
     dev.pushErrorScope('validation');

@@ -222,11 +222,15 @@ export function registerNode(n: GradNode): void {
 
 type Kept = Tensor | Tensor[] | Record<string, Tensor> | void | undefined | number | null;
 
-function collect(result: unknown, into: Set<Tensor>): void {
+/** Every tensor in a returned value: a tensor, or arrays / plain objects of them, nested. */
+function collect(result: unknown, into: Set<Tensor>, seen = new Set<object>()): void {
   if (result instanceof Tensor) into.add(result);
-  else if (Array.isArray(result)) for (const r of result) collect(r, into);
-  else if (result && typeof result === 'object' && !(result instanceof Promise)) {
-    for (const v of Object.values(result)) if (v instanceof Tensor) into.add(v);
+  else if (result && typeof result === 'object' && !seen.has(result)) {
+    seen.add(result);
+    if (Array.isArray(result)) for (const r of result) collect(r, into, seen);
+    else if (Object.getPrototypeOf(result) === Object.prototype || result instanceof Map) {
+      for (const v of result instanceof Map ? result.values() : Object.values(result)) collect(v, into, seen);
+    }
   }
 }
 
