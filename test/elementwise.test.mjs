@@ -2,7 +2,7 @@
 // references, and every backward rule by finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope } from './helpers/lib.mjs';
+import lib, { tensor, ops } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad, refBinary, dot } from './helpers/ref.mjs';
 
 const sigmoid = (x) => 1 / (1 + Math.exp(-x));
@@ -206,6 +206,24 @@ test('fill, copy, assign, accumulate', async () => {
   assertClose(await b.read(), new Array(9).fill(-2));
   assertClose(await c.read(), [2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5], { what: 'copy is independent' });
   for (const t of [a, b, c]) t.dispose();
+});
+
+test('more than 65,535 workgroups: the grid folds into (x, y) and covers every element', async () => {
+  const n = 65535 * 256 + 513; // 65,538 workgroups of 256
+  assert.equal(lib.grid(n, 256), [32769, 2]);
+  assert.equal(lib.grid(256, 256), [1, 1]);
+  assert.equal(lib.grid(0, 256), [1, 1]);
+  const t = ops.fill([n], 2); // fill kernel, folded
+  const one = tensor([1], [1]);
+  const u = ops.add(t, one); // broadcasting binary kernel, folded
+  const v = ops.neg(u); // unary kernel, folded
+  const s = ops.sum(v);
+  const mx = ops.max(v);
+  const mn = ops.max(ops.neg(v));
+  assertClose(await s.read(), [-3 * n], { rtol: 1e-6, atol: 0, what: 'sum over every element' });
+  assertClose(await mx.read(), [-3], { rtol: 0, atol: 0 });
+  assertClose(await mn.read(), [3], { rtol: 0, atol: 0 });
+  for (const z of [t, one, u, v, s, mx, mn]) z.dispose();
 });
 
 test.run();
