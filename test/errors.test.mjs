@@ -81,20 +81,39 @@ test('item() of a multi-element tensor rejects', async () => {
   }
 });
 
+const brokenDispatch = (t) =>
+  // the unary kernel needs bindings 1 and 2; give it only one
+  gpu().dispatch({ module: 'ew:exp', label: 'deliberately_broken', bindings: [t.slice('test')], u: new Array(28).fill(0), f: [0, 0], workgroups: [1] });
+
 test('a GPU validation error surfaces at the next readback naming the kernel', async () => {
   const t = f([4]);
-  // the unary kernel needs bindings 1 and 2; give it only one
-  gpu().dispatch({ module: 'ew:exp', label: 'deliberately_broken', bindings: [t.slice('test')], u: [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], f: [0, 0], workgroups: [1] });
+  await gpu().sync();
+  const ok = ops.exp(t); // another kernel in the same batch
+  brokenDispatch(t);
   try {
     await t.read();
     assert.unreachable('the broken dispatch should have failed');
   } catch (e) {
     assert.instance(e, lib.GpuError);
-    assert.match(e.message, /GPU validation error in kernel 'deliberately_broken'/);
+    // per-batch error scope: names the batch's kernels and the cause
+    assert.match(e.message, /GPU validation error .*in kernel 'one of .*deliberately_broken.*': .*(entries|binding)/is);
   }
   // the engine keeps working afterwards
   const y = ops.add(t, 1);
   assert.equal([...(await y.read())], [2, 2, 2, 2]);
+  // with one error scope per dispatch the message names exactly the broken kernel
+  gpu().checkEachDispatch = true;
+  try {
+    ops.exp(t);
+    brokenDispatch(t);
+    await t.read();
+    assert.unreachable('the broken dispatch should have failed');
+  } catch (e) {
+    assert.match(e.message, /GPU validation error in kernel 'deliberately_broken': .*(entries|binding)/is);
+  } finally {
+    gpu().checkEachDispatch = false;
+  }
+  for (const z of [t, ok, y]) z.dispose();
 });
 
 test('a WGSL compile error names the file and line', async () => {
