@@ -219,11 +219,12 @@ test('more than 65,535 workgroups: the grid folds into (x, y) and covers every e
   const v = ops.neg(u); // unary kernel, folded
   const s = ops.sum(v);
   const mx = ops.max(v);
-  const mn = ops.max(ops.neg(v));
+  const nv = ops.neg(v);
+  const mn = ops.max(nv);
   assertClose(await s.read(), [-3 * n], { rtol: 1e-6, atol: 0, what: 'sum over every element' });
   assertClose(await mx.read(), [-3], { rtol: 0, atol: 0 });
   assertClose(await mn.read(), [3], { rtol: 0, atol: 0 });
-  for (const z of [t, one, u, v, s, mx, mn]) z.dispose();
+  for (const z of [t, one, u, v, nv, s, mx, mn]) z.dispose();
 });
 
 test.run();

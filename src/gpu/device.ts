@@ -296,7 +296,13 @@ export class Gpu {
 
   /** Submit everything encoded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      // Nothing is waiting in an encoder, so buffers released since the last submit were
+      // last used by work already submitted: they are reusable now.
+      this.pool.afterSubmit();
+      this.readPool.afterSubmit();
+      return;
+    }
     if (this.pass) {
       this.pass.end();
       this.pass = null;
