@@ -97,7 +97,7 @@ test('a long run of dispatches without readbacks recycles buffers (early submit)
   const grew = gpu().memory().allocations - before;
   assert.ok(grew <= 80, `allocated ${grew} buffers for 160 short-lived 2 MiB tensors`);
   x.dispose();
-  gpu().pool.trim();
+  gpu().trim();
 });
 
 test.run();
