@@ -115,4 +115,20 @@ test('argmax: each axis, ties go to the first index, i32 output', async () => {
   a.dispose();
 });
 
+test('empty tensors: ops and reductions over an empty axis', async () => {
+  const e = tensor([], [0, 3], { requiresGrad: true });
+  assert.equal([...(await ops.sum(e, 0).read())], [0, 0, 0], 'sum over an empty axis is 0');
+  assert.ok((await ops.mean(e, 0).read()).every(Number.isNaN), 'mean over an empty axis is NaN');
+  assert.is((await ops.sum(e, 1).read()).length, 0);
+  assert.is((await ops.exp(e).read()).length, 0);
+  assert.is((await ops.softmax(e).read()).length, 0);
+  assert.throws(() => ops.max(e, 0), /max: cannot reduce an empty axis of \[0, 3\]/);
+  const loss = ops.add(ops.sum(ops.exp(e)), 1);
+  assertClose(await loss.read(), [1]);
+  loss.backward();
+  assert.is((await e.grad.read()).length, 0);
+  const k0 = ops.matmul(tensor([], [2, 0]), tensor([], [0, 3]));
+  assert.equal([...(await k0.read())], [0, 0, 0, 0, 0, 0], 'a product over an empty inner dimension is 0');
+});
+
 test.run();
