@@ -68,10 +68,13 @@ test('noGrad records nothing', async () => {
   e.dispose();
   y.dispose();
   assert.is(inUse(), before, 'nothing saved for backward under noGrad');
-  // with grad on, the same op holds its output for backward until the node is released
+  // with grad on, exp saves its output for backward while a later node may still need it
   const e2 = ops.exp(x);
+  const y2 = ops.sum(e2);
   e2.dispose();
-  assert.ok(inUse() > before, 'recorded exp holds its output');
+  assert.ok(inUse() > before, 'recorded exp holds its output while sum uses it');
+  y2.dispose(); // nothing can backpropagate through e2 any more
+  assert.is(inUse(), before, 'disposing the last output frees the graph');
   // noGrad restores the state when fn throws
   assert.throws(() => noGrad(() => {
     throw new Error('boom');
@@ -133,20 +136,20 @@ test('what is saved for backward is released by backward', async () => {
     for (const f of [ops.relu, ops.tanh, ops.exp, ops.logSoftmax, (t) => ops.max(t, 1), ops.mean]) ts.push(f(ts.at(-1)));
     return ts;
   };
-  // without backward, disposing every output leaves the saved tensors held by the graph
+  // without backward, the graph holds what it saved while its output is alive ...
   const held = forward();
-  for (const t of held) t.dispose();
+  for (const t of held.slice(0, -1)) t.dispose();
+  assert.ok(buffers() > base + 1, 'saved tensors outlive their intermediates while the loss is alive');
+  // ... and gives it back when the last output goes (nothing can backpropagate any more)
+  held.at(-1).dispose();
+  assert.is(buffers(), base, 'disposing the loss frees the whole graph');
   const mid = buffers();
-  assert.ok(mid > base, 'saved tensors outlive their outputs until backward');
   // backward through another graph; then disposing every output frees everything but .grad
   const ts = forward();
   ts.at(-1).backward();
   for (const t of ts) t.dispose();
   assert.is(buffers(), mid + 2, 'buffers in use after backward: only the two gradients are new');
   assert.is(x.grad.storage.bytes + w.grad.storage.bytes, 2 * 16384);
-  // releasing the first graph's nodes (what a scope does) gives the rest back
-  for (const t of held) t.node && t.node.release();
-  assert.is(buffers(), base + 2);
   x.dispose();
   w.dispose();
   assert.ok(x.grad === null && w.grad === null, 'dispose drops .grad');
@@ -195,6 +198,27 @@ test('scope keeps tensors returned inside nested arrays and objects', async () =
   out.loss.backward();
   assertClose(await x.grad.read(), [1, 1]);
   for (const t of [out.loss, out.parts[0], out.parts[1].sq, x]) t.dispose();
+});
+
+test('a loss returned from a scope and disposed without backward frees its graph', async () => {
+  const x = keep(tensor(new Float32Array(300).fill(0.3), [3, 100], { requiresGrad: true }));
+  const base = buffers();
+  for (let k = 0; k < 5; k++) {
+    // e.g. an evaluation pass run with grad on at top level: only the loss is read
+    const loss = scope(() => ops.mean(ops.logSoftmax(ops.exp(ops.tanh(x)))));
+    await loss.read();
+    loss.dispose();
+    assert.is(buffers(), base, `step ${k}: buffers in use`);
+  }
+  // a long chain is released without recursion
+  let t = x;
+  const chain = scope(() => {
+    for (let k = 0; k < 3000; k++) t = ops.mul(t, 1.0001);
+    return ops.sum(t);
+  });
+  chain.dispose();
+  assert.is(buffers(), base, 'after a 3,000-node chain');
+  x.dispose();
 });
 
 test('a graph freed by its scope cannot be backpropagated', () => {

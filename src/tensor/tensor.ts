@@ -46,8 +46,15 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** returns one gradient per input (null where none flows); must return fresh tensors */
   backward(grad: Tensor): (Tensor | null)[];
-  /** free what was saved for backward */
-  release(): void;
+  /**
+   * Free what was saved for backward. With `cascade` (the default), inputs that are
+   * disposed and no longer used by any live node have their own nodes released too
+   * (nothing can backpropagate through them any more). backward() passes false: it
+   * releases every node of its graph itself, in order.
+   */
+  release(cascade?: boolean): void;
+  /** @internal drop the saved tensors only (release() does this and more) */
+  freeSaved(): void;
   released: boolean;
 }
 
@@ -72,6 +79,8 @@ export class Tensor {
   requiresGrad = false;
   grad: Tensor | null = null;
   /** @internal */ node: GradNode | null = null;
+  /** @internal number of unreleased autograd nodes that take this tensor as an input */
+  graphRefs = 0;
   /** optional name (parameters carry their state-dict key) */
   name?: string;
 
@@ -111,12 +120,18 @@ export class Tensor {
     return (await this.read())[0];
   }
 
-  /** Drop this tensor's reference to its data (and its gradient). Safe to call twice. */
+  /**
+   * Drop this tensor's reference to its data (and its gradient). Safe to call twice.
+   * If no live autograd node uses this tensor, the node that produced it is released too
+   * (and, transitively, the graph behind it that nothing else uses), so a graph that is
+   * never backpropagated does not hold its saved tensors once its outputs are disposed.
+   */
   dispose(): void {
     if (this.storage) {
       this.storage.release();
       this.storage = null;
     }
+    if (this.node && !this.node.released && this.graphRefs === 0) this.node.release();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
