@@ -8,7 +8,8 @@
 // workgroup_id.z), which lavapipe turns into scalar loads; only the input loads gather.
 // BM and BP are substituted per instantiation (see src/ops/conv.ts).
 // Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias when BIAS_BINDING].
-// Overridable constants: BIAS, RELU (0/1).
+// P.relu = 1 applies ReLU in the epilogue (a uniform, not a pipeline constant: one
+// pipeline per block shape and bias binding).
 // Dispatch: workgroup 64; x,y: ceil(npix / 64) workgroups folded by grid() (npix =
 //   N·OH·ceil(OW/BP) pixel blocks); z: groups · cob (cob = ceil(coutG / BM) channel blocks).
 
@@ -17,13 +18,11 @@ struct P {
   cout: u32, oh: u32, ow: u32, groups: u32,
   kh: u32, kw: u32, sh: u32, sw: u32,
   ph: u32, pw: u32, cing: u32, coutg: u32,
-  owb: u32, npix: u32, cob: u32, pad0: u32,
+  owb: u32, npix: u32, cob: u32, relu: u32,
 };
 
 const BM: u32 = BM_VALUE;
 const BP: u32 = BP_VALUE;
-override BIAS: u32 = 0u;
-override RELU: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -89,14 +88,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let co = co0 + i;
     if (co >= p.coutg) { break; }
     let c = g * p.coutg + co;
-    var b = 0.0;
-    if (BIAS == 1u) { b = biasAt(c); }
+    let b = biasAt(c);
     let yrow = ((n * p.cout + c) * p.oh + oy) * p.ow;
     for (var j = 0u; j < BP; j = j + 1u) {
       let ox = ox0 + j;
       if (ox < p.ow) {
         var r = acc[i * BP + j] + b;
-        if (RELU == 1u) { r = max(r, 0.0); }
+        if (p.relu == 1u) { r = max(r, 0.0); }
         Y[yrow + ox] = r;
       }
     }

@@ -7,14 +7,14 @@
 //   Each invocation computes BP consecutive outputs of one row; per ky it loads the
 //   (BP − 1)·ST + KS input values the BP outputs share once. Weights are uniform over a
 //   workgroup (one channel plane per workgroup row).
-//   Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias]. Constants BIAS, RELU.
+//   Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias]. P.relu = 1 applies ReLU.
 //   Dispatch: workgroup 64; x: ceil(OH·owb / 64) (owb = ceil(OW / BP)); planes N·C folded
 //   over (y, z): plane = wid.y + wid.z · nw.y.
 //
 // WGRAD: dW[c, 0, ky, kx] = Σ_{n, oy, ox} dY[n, c, oy, ox] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx]
 //   One workgroup per (split s, channel c); its 64 invocations stride over the split's
 //   (n, oy, column-block) items, each accumulating all KS² taps with a shared row segment,
-//   then one tree reduction in workgroup memory. Writes O[s·C·KS² + c·KS² + tap]
+//   then one barrier and a 64-way sum per tap in workgroup memory. Writes O[s·C·KS² + c·KS² + tap]
 //   (summed over splits by conv2d_wgrad.wgsl's REDUCE when S > 1).
 //   Bindings: 0 P, 1 dY, 2 X, 3 O. Dispatch: (S, C, 1).
 // (The input gradient of a depthwise convolution runs conv2d_dgrad.wgsl with one channel
@@ -23,7 +23,7 @@
 struct P {
   n: u32, c: u32, h: u32, w: u32,
   oh: u32, ow: u32, ph: u32, pw: u32,
-  owb: u32, splits: u32, pad0: u32, pad1: u32,
+  owb: u32, splits: u32, relu: u32, pad1: u32,
 };
 
 const KS: u32 = KS_VALUE;
@@ -35,8 +35,6 @@ const TAPS: u32 = KS * KS;
 @group(0) @binding(0) var<uniform> p: P;
 
 //#if FWD
-override BIAS: u32 = 0u;
-override RELU: u32 = 0u;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -84,13 +82,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       }
     }
   }
-  var b = 0.0;
-  if (BIAS == 1u) { b = biasAt(c); }
+  let b = biasAt(c);
   let yrow = (plane * p.oh + oy) * p.ow;
   for (var j = 0u; j < BP; j = j + 1u) {
     if (ox0 + j < p.ow) {
       var r = acc[j] + b;
-      if (RELU == 1u) { r = max(r, 0.0); }
+      if (p.relu == 1u) { r = max(r, 0.0); }
       Y[yrow + ox0 + j] = r;
     }
   }
@@ -101,7 +98,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
-var<workgroup> red: array<array<f32, TAPS>, 64>;
+var<workgroup> red: array<array<f32, 64>, TAPS>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -146,14 +143,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
   }
-  red[lid.x] = acc;
+  for (var t = 0u; t < TAPS; t = t + 1u) { red[t][lid.x] = acc[t]; }
   workgroupBarrier();
-  for (var half = 32u; half > 0u; half = half >> 1u) {
-    if (lid.x < half) {
-      for (var t = 0u; t < TAPS; t = t + 1u) { red[lid.x][t] = red[lid.x][t] + red[lid.x + half][t]; }
-    }
-    workgroupBarrier();
+  if (lid.x < TAPS) {
+    var sum = 0.0;
+    for (var k = 0u; k < 64u; k = k + 1u) { sum = sum + red[lid.x][k]; }
+    O[(s * p.c + c) * TAPS + lid.x] = sum;
   }
-  if (lid.x < TAPS) { O[(s * p.c + c) * TAPS + lid.x] = red[0][lid.x]; }
 }
 //#endif

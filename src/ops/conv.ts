@@ -158,15 +158,14 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const y = out([g.n, g.cout, g.oh, g.ow]);
   const bindings = [x.slice(OP), w.slice(OP), y.slice(OP)];
   if (b) bindings.push(b.slice(OP));
-  const constants = { BIAS: b ? 1 : 0, RELU: relu ? 1 : 0 };
   if (isDepthwise(g)) {
     const bp = convTuning.dwBp;
     const owb = Math.ceil(g.ow / bp);
     const planes = g.n * g.cin;
     const [py, pz] = grid(planes, 1);
     gpu().dispatch({
-      module: dwKernel('FWD', g.kh, g.sh, bp, !!b), label: 'conv2d_dw_forward', constants, bindings,
-      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, 0, 0],
+      module: dwKernel('FWD', g.kh, g.sh, bp, !!b), label: 'conv2d_dw_forward', bindings,
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, 0],
       workgroups: [Math.ceil((g.oh * owb) / 64), py, pz],
     });
     return y;
@@ -178,8 +177,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: fwdKernel(bm, bp, !!b), label: `conv2d_forward(${bm}x${bp})`, constants, bindings,
-    u: [...uGeom(g), owb, npix, cob, 0],
+    module: fwdKernel(bm, bp, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0],
     workgroups: [wx, wy, g.groups * cob],
   });
   return y;
