@@ -23,6 +23,9 @@ struct P {
 
 const BM: u32 = BM_VALUE;
 const BP: u32 = BP_VALUE;
+const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled in
+const SW: u32 = SW_VALUE;
+const SEG: u32 = (BP - 1u) * SW + KW;
 
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -56,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     wb[i] = (g * p.coutg + min(co0 + i, p.coutg - 1u)) * wrow;
   }
   let iy0 = i32(oy * p.sh) - i32(p.ph);
-  let ix0 = i32(ox0 * p.sw) - i32(p.pw);
+  let ix0 = i32(ox0 * SW) - i32(p.pw);
   let hi = i32(p.h);
   let wi = i32(p.w);
   var acc: array<f32, BM * BP>;
@@ -67,18 +70,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       let iy = iy0 + i32(ky);
       if (iy < 0 || iy >= hi) { continue; }
       let xrow = xplane + u32(iy) * p.w;
-      let wk = wci + ky * p.kw;
-      for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-        var xv: array<f32, BP>;
-        for (var j = 0u; j < BP; j = j + 1u) {
-          let ix = ix0 + i32(j * p.sw + kx);
-          let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
-          xv[j] = select(0.0, v, ix >= 0 && ix < wi);
-        }
+      // the input row segment the BP columns' KW taps share
+      var seg: array<f32, SEG>;
+      for (var e = 0u; e < SEG; e = e + 1u) {
+        let ix = ix0 + i32(e);
+        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+        seg[e] = select(0.0, v, ix >= 0 && ix < wi);
+      }
+      let wk = wci + ky * KW;
+      for (var kx = 0u; kx < KW; kx = kx + 1u) {
         for (var i = 0u; i < BM; i = i + 1u) {
           let wv = Wt[wb[i] + wk + kx];
           for (var j = 0u; j < BP; j = j + 1u) {
-            acc[i * BP + j] = acc[i * BP + j] + wv * xv[j];
+            acc[i * BP + j] = acc[i * BP + j] + wv * seg[j * SW + kx];
           }
         }
       }

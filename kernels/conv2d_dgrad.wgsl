@@ -21,6 +21,10 @@ struct P {
 
 const BM: u32 = BM_VALUE;
 const BP: u32 = BP_VALUE;
+const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled in
+const SW: u32 = SW_VALUE;
+const MX: u32 = (KW + SW - 1u) / SW;   // valid kx taps per column residue, at most
+const SEG: u32 = BP + MX - 1u;
 
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
@@ -49,7 +53,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let ohi = i32(p.oh);
   let owi = i32(p.ow);
   let ky0 = (iy + p.ph) % p.sh;
-  let kx0 = (r + p.pw) % p.sw;
+  // valid kx for this residue: kx0 + m·SW (m < MX); column j then reads output column
+  // ob + (MX − 1) − m + j: one segment of SEG output-gradient values serves all of them
+  let kx0 = (r + p.pw) % SW;
+  let ob = i32((r + p.pw - kx0) / SW + q0) - i32(MX - 1u);
   var acc: array<f32, BM * BP>;
   for (var co = 0u; co < p.coutg; co = co + 1u) {
     let c = g * p.coutg + co;
@@ -59,19 +66,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       let oy = (i32(iy + p.ph) - i32(ky)) / i32(p.sh);
       if (oy < 0 || oy >= ohi) { continue; }
       let yrow = yplane + u32(oy) * p.ow;
-      let wk = wco + ky * p.kw;
-      for (var kx = kx0; kx < p.kw; kx = kx + p.sw) {
-        let oxb = (i32(r + p.pw) - i32(kx)) / i32(p.sw) + i32(q0);
-        var gv: array<f32, BP>;
-        for (var j = 0u; j < BP; j = j + 1u) {
-          let ox = oxb + i32(j);
-          let v = dY[yrow + u32(clamp(ox, 0, owi - 1))];
-          gv[j] = select(0.0, v, ox >= 0 && ox < owi);
-        }
-        for (var i = 0u; i < BM; i = i + 1u) {
-          let wv = Wt[wk + wb[i] + kx];
-          for (var j = 0u; j < BP; j = j + 1u) {
-            acc[i * BP + j] = acc[i * BP + j] + wv * gv[j];
+      var seg: array<f32, SEG>;
+      for (var e = 0u; e < SEG; e = e + 1u) {
+        let ox = ob + i32(e);
+        let v = dY[yrow + u32(clamp(ox, 0, owi - 1))];
+        seg[e] = select(0.0, v, ox >= 0 && ox < owi);
+      }
+      let wk = wco + ky * KW;
+      for (var m = 0u; m < MX; m = m + 1u) {
+        let kx = kx0 + m * SW;
+        if (kx < KW) {
+          for (var i = 0u; i < BM; i = i + 1u) {
+            let wv = Wt[wk + wb[i] + kx];
+            for (var j = 0u; j < BP; j = j + 1u) {
+              acc[i * BP + j] = acc[i * BP + j] + wv * seg[j + MX - 1u - m];
+            }
           }
         }
       }

@@ -89,10 +89,11 @@ function kernel(name: string, src: string, file: string, blocks: string[], subst
   return name;
 }
 
-const fwdKernel = (bm: number, bp: number, bias: boolean) =>
-  kernel(`conv2d:fwd:${bm}x${bp}${bias ? ':bias' : ''}`, fwdSrc, 'kernels/conv2d.wgsl', [bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'], { BM_VALUE: bm, BP_VALUE: bp });
-const dgradKernel = (bm: number, bp: number) =>
-  kernel(`conv2d:dgrad:${bm}x${bp}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp });
+const fwdKernel = (bm: number, bp: number, kw: number, sw: number, bias: boolean) =>
+  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}${bias ? ':bias' : ''}`, fwdSrc, 'kernels/conv2d.wgsl', [bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'],
+    { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
+const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
+  kernel(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
 const wgradKernel = (bm: number, bp: number) =>
   kernel(`conv2d:wgrad:${bm}x${bp}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bp });
 const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
@@ -177,7 +178,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: fwdKernel(bm, bp, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    module: fwdKernel(bm, bp, g.kw, g.sw, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
     u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0],
     workgroups: [wx, wy, g.groups * cob],
   });
@@ -202,7 +203,7 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   const cib = Math.ceil(g.cing / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: dgradKernel(bm, bp), label: `conv2d_input_grad(${bm}x${bp})`,
+    module: dgradKernel(bm, bp, g.kw, g.sw), label: `conv2d_input_grad(${bm}x${bp})`,
     bindings: [gy.slice(OP), w.slice(OP), gx.slice(OP)],
     u: [...uGeom(g), qbn, npix, cib, 0],
     workgroups: [wx, wy, g.groups * cib],
