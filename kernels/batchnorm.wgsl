@@ -34,6 +34,7 @@
 struct P {
   C: u32, HW: u32, M: u32, L: u32,
   R: u32, CHW: u32, flags: u32, total: u32,
+  la: u32, lb: u32, pad0: u32, pad1: u32,
   eps: f32, momentum: f32, count: f32, pad: f32,
 };
 
@@ -53,6 +54,31 @@ fn lead(v: VT) -> f32 { return v.x; }
 //#endif
 
 const LANES = 64u;
+// units per invocation of the elementwise passes (normalize, grad_input): several on a CPU
+// adapter (fewer loop trips and channel look-ups), 1 on a GPU
+override UNITS: u32 = 8u;
+
+// Lane geometry of the partial passes: lane l of chunk r takes the units
+// r*L + l*la + j*lb, j < L/64 (la = L/64, lb = 1: a contiguous run per lane, fast on a CPU
+// adapter; la = 1, lb = 64: interleaved, coalesced on a GPU). Returns (first unit, count).
+fn lane_range(r: u32, lid: u32) -> vec2<u32> {
+  let S = p.L / LANES;
+  let e0 = r * p.L + lid * p.la;
+  var cnt = 0u;
+  if (e0 < p.M) { cnt = min(S, (p.M - e0 + p.lb - 1u) / p.lb); }
+  return vec2<u32>(e0, cnt);
+}
+
+// Walks a channel's units lb apart: (n, h) of the current unit.
+struct Walk { n: u32, h: u32, dn: u32, dh: u32, };
+fn walk_start(e: u32) -> Walk {
+  return Walk(e / p.HW, e % p.HW, p.lb / p.HW, p.lb % p.HW);
+}
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).h = (*w).h + (*w).dh;
+  (*w).n = (*w).n + (*w).dn;
+  if ((*w).h >= p.HW) { (*w).h = (*w).h - p.HW; (*w).n = (*w).n + 1u; }
+}
 
 // Unit address of (n, c, h) in x viewed as [N, C, HW] units.
 fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.CHW + c * p.HW + h; }
@@ -60,36 +86,44 @@ fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.CHW + c * p.HW + h; }
 //#if STATS_PARTIAL
 @group(0) @binding(1) var<storage, read> x: array<VT>;
 @group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
+// The next unit of the walk minus K (0 when !ok).
+fn take(w: ptr<function, Walk>, c: u32, K: VT, ok: bool) -> VT {
+  if (!ok) { return VT(0.0); }
+  let v = x[addr((*w).n, c, (*w).h)] - K;
+  walk_next(w);
+  return v;
+}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   let c = wid.y;
-  let K = lead(x[c * p.HW]);
-  let e0 = r * p.L + lid;
-  let e1 = min(r * p.L + p.L, p.M);
-  let dn = LANES / p.HW;
-  let dh = LANES % p.HW;
-  var n = e0 / p.HW;
-  var h = e0 % p.HW;
-  var s = 0.0;
-  var cnt = 0u;
-  for (var e = e0; e < e1; e = e + LANES) {
-    s = s + hsum(x[addr(n, c, h)] - VT(K));
-    cnt = cnt + W;
-    h = h + dh; n = n + dn;
-    if (h >= p.HW) { h = h - p.HW; n = n + 1u; }
-  }
-  let mean = s / f32(max(cnt, 1u));
-  n = e0 / p.HW;
-  h = e0 % p.HW;
+  let K = VT(lead(x[c * p.HW]));
+  let lr = lane_range(r, lid);
+  var w = walk_start(lr.x);
+  var na = 0.0;
+  var ma = 0.0;
   var m2 = 0.0;
-  for (var e = e0; e < e1; e = e + LANES) {
-    let d = (x[addr(n, c, h)] - VT(K)) - VT(mean);
-    m2 = m2 + hsum(d * d);
-    h = h + dh; n = n + dn;
-    if (h >= p.HW) { h = h - p.HW; n = n + 1u; }
+  for (var j = 0u; j < lr.y; j = j + 4u) {
+    // a register block of up to 4 units: exact two-pass, then Chan merge into (na, ma, m2)
+    let cnt = min(4u, lr.y - j);
+    let v0 = take(&w, c, K, true);
+    let v1 = take(&w, c, K, cnt > 1u);
+    let v2 = take(&w, c, K, cnt > 2u);
+    let v3 = take(&w, c, K, cnt > 3u);
+    let nb = f32(cnt * W);
+    let mb = hsum(v0 + v1 + v2 + v3) / nb;
+    let d0 = v0 - VT(mb);
+    let d1 = select(VT(0.0), v1 - VT(mb), cnt > 1u);
+    let d2 = select(VT(0.0), v2 - VT(mb), cnt > 2u);
+    let d3 = select(VT(0.0), v3 - VT(mb), cnt > 3u);
+    let q = hsum(d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3);
+    let nab = na + nb;
+    let delta = mb - ma;
+    ma = ma + delta * (nb / nab);
+    m2 = m2 + q + delta * delta * (na * nb / nab);
+    na = nab;
   }
-  part[(c * p.R + r) * LANES + lid] = vec4<f32>(f32(cnt), mean, m2, 0.0);
+  part[(c * p.R + r) * LANES + lid] = vec4<f32>(na, ma, m2, 0.0);
 }
 //#endif
 
@@ -152,15 +186,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(1) var<storage, read> x: array<VT>;
 @group(0) @binding(2) var<storage, read> st: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<VT>;
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * 256u;
-  if (i >= p.total) { return; }
-  let c = (i / p.HW) % p.C;
-  let a = st[2u * c];
-  let b = st[2u * c + 1u];
-  let z = ((x[i] - VT(a.x)) - VT(a.y)) * VT(b.x) + VT(b.y);
-  y[i] = ACT;
+  let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (i0 >= p.total) { return; }
+  let i1 = min(i0 + UNITS, p.total);
+  var h = i0 % p.HW;
+  var c = (i0 / p.HW) % p.C;
+  var a = st[2u * c];
+  var b = st[2u * c + 1u];
+  for (var i = i0; i < i1; i = i + 1u) {
+    let z = ((x[i] - VT(a.x)) - VT(a.y)) * VT(b.x) + VT(b.y);
+    y[i] = ACT;
+    h = h + 1u;
+    if (h == p.HW) {
+      h = 0u;
+      c = c + 1u;
+      if (c == p.C) { c = 0u; }
+      a = st[2u * c];
+      b = st[2u * c + 1u];
+    }
+  }
 }
 //#endif
 
@@ -169,27 +215,33 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(2) var<storage, read> x: array<VT>;
 @group(0) @binding(3) var<storage, read> st: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> part: array<vec2<f32>>;
+struct Pair { sg: VT, sgx: VT, };
+// (gz, gz * xhat) of the walk's next unit, zero when !ok
+fn contrib(w: ptr<function, Walk>, c: u32, a: vec4<f32>, ok: bool) -> Pair {
+  if (!ok) { return Pair(VT(0.0), VT(0.0)); }
+  let k = addr((*w).n, c, (*w).h);
+  walk_next(w);
+  let gz = GZ;
+  let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
+  return Pair(gz, gz * xh);
+}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   let c = wid.y;
   let a = st[2u * c];
-  let e0 = r * p.L + lid;
-  let e1 = min(r * p.L + p.L, p.M);
-  let dn = LANES / p.HW;
-  let dh = LANES % p.HW;
-  var n = e0 / p.HW;
-  var h = e0 % p.HW;
+  let lr = lane_range(r, lid);
+  var w = walk_start(lr.x);
   var sg = VT(0.0);
   var sgx = VT(0.0);
-  for (var e = e0; e < e1; e = e + LANES) {
-    let k = addr(n, c, h);
-    let gz = GZ;
-    let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
-    sg = sg + gz;
-    sgx = sgx + gz * xh;
-    h = h + dh; n = n + dn;
-    if (h >= p.HW) { h = h - p.HW; n = n + 1u; }
+  for (var j = 0u; j < lr.y; j = j + 4u) {
+    let cnt = min(4u, lr.y - j);
+    let q0 = contrib(&w, c, a, true);
+    let q1 = contrib(&w, c, a, cnt > 1u);
+    let q2 = contrib(&w, c, a, cnt > 2u);
+    let q3 = contrib(&w, c, a, cnt > 3u);
+    sg = sg + ((q0.sg + q1.sg) + (q2.sg + q3.sg));
+    sgx = sgx + ((q0.sgx + q1.sgx) + (q2.sgx + q3.sgx));
   }
   part[(c * p.R + r) * LANES + lid] = vec2<f32>(hsum(sg), hsum(sgx));
 }
@@ -231,16 +283,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(2) var<storage, read> x: array<VT>;
 @group(0) @binding(3) var<storage, read> co: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<VT>;
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let k = gid.x + gid.y * nw.x * 256u;
-  if (k >= p.total) { return; }
-  let c = (k / p.HW) % p.C;
-  let a = co[2u * c];
-  let b = co[2u * c + 1u];
-  let gz = GZ;
-  let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
-  dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
+  let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (i0 >= p.total) { return; }
+  let i1 = min(i0 + UNITS, p.total);
+  var h = i0 % p.HW;
+  var c = (i0 / p.HW) % p.C;
+  var a = co[2u * c];
+  var b = co[2u * c + 1u];
+  for (var k = i0; k < i1; k = k + 1u) {
+    let gz = GZ;
+    let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
+    dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
+    h = h + 1u;
+    if (h == p.HW) {
+      h = 0u;
+      c = c + 1u;
+      if (c == p.C) { c = 0u; }
+      a = co[2u * c];
+      b = co[2u * c + 1u];
+    }
+  }
 }
 //#endif
 

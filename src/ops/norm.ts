@@ -44,6 +44,8 @@ registerKernel('bn:eval_coef', instantiate(src, ['V1', 'EVAL_COEF']), FILE);
 registerKernel('bn:grad_merge', instantiate(src, ['V1', 'GRAD_MERGE']), FILE);
 
 const LANES = 64;
+/** units per chunk of the partial passes (one workgroup each) */
+const CHUNK = 4096;
 
 interface Geometry {
   N: number;
@@ -63,9 +65,9 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
   const HW = H * W;
   const width: 1 | 4 = HW % 4 === 0 ? 4 : 1;
   const M = (N * HW) / width;
-  // Chunks of ~1024 units per workgroup (16 per lane), more of them when there are few channels
+  // Chunks of ~4096 units per workgroup (64 per lane), more of them when there are few channels
   // so that the two CPU threads (or a GPU's many cores) all get work.
-  let R = Math.max(1, Math.ceil(M / 1024));
+  let R = Math.max(1, Math.ceil(M / CHUNK));
   const want = Math.ceil(64 / C);
   if (C * R < 64) R = Math.max(R, Math.min(want, Math.ceil(M / LANES)));
   R = Math.min(R, 65535);
@@ -76,7 +78,21 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
 }
 
 function uniforms(g: Geometry, flags: number): number[] {
-  return [g.C, g.HW, g.M, g.L, g.R, g.C * g.HW, flags, g.N * g.C * g.HW];
+  const S = g.L / LANES;
+  const [la, lb] = tuning().interleaved ? [1, LANES] : [S, 1];
+  return [g.C, g.HW, g.M, g.L, g.R, g.C * g.HW, flags, g.N * g.C * g.HW, la, lb, 0, 0];
+}
+
+/**
+ * Per-adapter layout: on a CPU adapter (lavapipe) each lane walks a contiguous run and each
+ * elementwise invocation handles 8 units (fewer loop trips, loads and channel look-ups); on a
+ * GPU lanes interleave (coalesced) and elementwise invocations take one unit.
+ */
+function tuning(): { interleaved: boolean; units: number } {
+  const sw = gpu().info.isSoftware;
+  const env = typeof process !== 'undefined' ? process.env.FOCUSNET_BN_LAYOUT : undefined;
+  const interleaved = env ? env === 'gpu' : !sw;
+  return { interleaved, units: interleaved ? 1 : 8 };
 }
 
 function checkVec(t: Tensor | null | undefined, C: number, arg: string, xs: readonly number[]): void {
@@ -159,10 +175,11 @@ export function batchNorm2d(
       u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: [Math.ceil(C / 64)],
     });
   }
+  const units = tuning().units;
   dev.dispatch({
-    module: `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize',
+    module: `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
     bindings: [x.slice(op), st.slice(op), y.slice(op)],
-    u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: grid(N * C * g.HW, 256),
+    u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: grid(Math.ceil((N * C * g.HW) / units), 64),
   });
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   if (needsGrad(...inputs)) {
@@ -213,10 +230,11 @@ function batchNormBackward(
   let dx: Tensor | null = null;
   if (who.x.requiresGrad) {
     dx = out(x.shape);
+    const units = tuning().units;
     dev.dispatch({
-      module: `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input',
+      module: `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
       bindings: [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb],
-      u: uniforms(g, 0), f: [0, 0, g.count, 0], workgroups: grid(g.N * C * g.HW, 256),
+      u: uniforms(g, 0), f: [0, 0, g.count, 0], workgroups: grid(Math.ceil((g.N * C * g.HW) / units), 64),
     });
   }
   co.dispose();
