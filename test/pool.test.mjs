@@ -1,7 +1,7 @@
 // maxPool2d, avgPool2d, globalAvgPool2d and dropout against float64 references and finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
 
@@ -152,6 +152,26 @@ test('dropout backward uses the same mask', async () => {
     assert.ok(Math.abs(g[i] - expected) <= 1e-6, `grad ${i}: ${g[i]} vs ${expected}`);
   }
   for (const t of [tx, tw, y, loss]) t.dispose();
+});
+
+test('no buffers leak through pooling and dropout forward + backward', async () => {
+  const x = tensor(Float32Array.from({ length: 2 * 3 * 36 }, (_, i) => Math.cos(i)), [2, 3, 6, 6], { requiresGrad: true });
+  const step = () => {
+    scope(() => {
+      const a = ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+      const b = ops.avgPool2d(x, { kernelSize: 2 });
+      const c = ops.dropout(ops.globalAvgPool2d(x), { p: 0.5, training: true, seed: 3 });
+      ops.add(ops.add(ops.sum(a), ops.sum(b)), ops.sum(c)).backward();
+    });
+    x.grad.dispose(); x.grad = null;
+  };
+  step();
+  await gpu().sync();
+  const before = gpu().memory().buffersInUse;
+  step(); step();
+  await gpu().sync();
+  assert.is(gpu().memory().buffersInUse, before, 'live buffers after the steps');
+  x.dispose();
 });
 
 test('bad input names the op and the shapes', () => {
