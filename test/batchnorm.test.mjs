@@ -191,14 +191,18 @@ test('gradients of a large batch of 1x1 maps match the analytic float64 gradient
   for (const t of [tx, tg, tb, tw, loss]) t.dispose();
 });
 
-test('no buffers leak: forward + backward in a scope, training and eval, with and without act', async () => {
+test('no buffers leak: forward + backward (no scope), training and eval, with and without act', async () => {
   const C = 3;
   const x = tensor(Float32Array.from({ length: 2 * C * 25 }, (_, i) => Math.sin(i)), [2, C, 5, 5], { requiresGrad: true });
   const gamma = tensor([1, 2, 3], [C], { requiresGrad: true });
   const rm = tensor([0, 0, 0], [C]);
   const rv = tensor([1, 1, 1], [C]);
   const step = (opts) => {
-    scope(() => ops.sum(ops.batchNorm2d(x, gamma, null, rm, rv, opts)).backward());
+    const y = ops.batchNorm2d(x, gamma, null, rm, rv, opts);
+    const loss = ops.sum(y);
+    loss.backward();
+    y.dispose();
+    loss.dispose();
     x.grad.dispose(); x.grad = null;
     gamma.grad.dispose(); gamma.grad = null;
   };
@@ -206,7 +210,7 @@ test('no buffers leak: forward + backward in a scope, training and eval, with an
   await gpu().sync();
   const before = gpu().memory().buffersInUse;
   for (const opts of [{ training: true }, { training: true, act: 'relu6' }, { training: false }, { training: false, act: 'relu' }]) step(opts);
-  scope(() => { ops.batchNorm2d(x, null, null, null, null, { training: true }); });
+  scope(() => { ops.batchNorm2d(x, null, null, null, null, { training: true }); }); // (an unreleased graph holds its saved tensors)
   await gpu().sync();
   assert.is(gpu().memory().buffersInUse, before, 'live buffers after the steps');
   for (const t of [x, gamma, rm, rv]) t.dispose();

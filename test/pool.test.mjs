@@ -157,12 +157,15 @@ test('dropout backward uses the same mask', async () => {
 test('no buffers leak through pooling and dropout forward + backward', async () => {
   const x = tensor(Float32Array.from({ length: 2 * 3 * 36 }, (_, i) => Math.cos(i)), [2, 3, 6, 6], { requiresGrad: true });
   const step = () => {
-    scope(() => {
-      const a = ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
-      const b = ops.avgPool2d(x, { kernelSize: 2 });
-      const c = ops.dropout(ops.globalAvgPool2d(x), { p: 0.5, training: true, seed: 3 });
-      ops.add(ops.add(ops.sum(a), ops.sum(b)), ops.sum(c)).backward();
-    });
+    const a = ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+    const b = ops.avgPool2d(x, { kernelSize: 2 });
+    const gp = ops.globalAvgPool2d(x);
+    const c = ops.dropout(gp, { p: 0.5, training: true, seed: 3 });
+    const parts = [ops.sum(a), ops.sum(b), ops.sum(c)];
+    const s1 = ops.add(parts[0], parts[1]);
+    const loss = ops.add(s1, parts[2]);
+    loss.backward();
+    for (const t of [a, b, gp, c, ...parts, s1, loss]) t.dispose();
     x.grad.dispose(); x.grad = null;
   };
   step();
