@@ -21,6 +21,25 @@ function randomTensor(shape, requiresGrad = false) {
 
 const COPY_BYTES = 16 * 1024 * 1024;
 
+// A compute-shader copy (vec4 loads/stores, 8 units per invocation, the layout the batchnorm
+// elementwise passes use): what one read + one write pass over a buffer costs as a kernel.
+lib.registerKernel('bench:copy_vec4', `
+struct P { n: u32, };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nw.x * 64u) * 8u;
+  let i1 = min(i0 + 8u, p.n);
+  for (var i = i0; i < i1; i = i + 1u) { b[i] = a[i]; }
+}`, 'bench/batchnorm.mjs');
+
+function kernelCopy(a, b, bytes) {
+  const units = bytes / 16;
+  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.grid(Math.ceil(units / 8), 64) });
+}
+
 const INNER = 3;
 
 /**
@@ -68,9 +87,11 @@ export async function run(args = []) {
     const rm = keep(tensor(new Float32Array(C), [C]));
     const rv = keep(tensor(new Float32Array(C).fill(1), [C]));
     const bn = (opts) => () => lib.noGrad(() => ops.batchNorm2d(x, gamma, beta, rm, rv, opts));
+    const xc = keep(lib.empty(shape));
     const fwdBytes = 2 * 4 * n;
     const bwdBytes = 3 * 4 * n;
     const cases = [
+      ['vec4 copy kernel (reference)', fwdBytes, await paired(() => kernelCopy(x, xc, 4 * n), { reps, copyA, copyB })],
       ['forward (train)', fwdBytes, await paired(bn({ training: true }), { reps, copyA, copyB })],
       ['forward (train, relu)', fwdBytes, await paired(bn({ training: true, act: 'relu' }), { reps, copyA, copyB })],
       ['forward (eval)', fwdBytes, await paired(bn({ training: false }), { reps, copyA, copyB })],
@@ -92,7 +113,7 @@ export async function run(args = []) {
         'copy GB/s': r.copyBest.toFixed(1), 'best/best': (gbs / r.copyBest).toFixed(2), 'paired median': ratio.toFixed(2),
       });
     }
-    for (const t of [x, gy, gamma, beta, rm, rv]) t.dispose();
+    for (const t of [x, xc, gy, gamma, beta, rm, rv]) t.dispose();
   }
   copyA.dispose();
   copyB.dispose();

@@ -1,16 +1,21 @@
 // Batch normalization over NCHW activations, per channel c, M = N*H*W values each.
-// Instantiated per width (V1: f32 elements; V4: vec4<f32> units, when H*W % 4 == 0) and
-// per activation (ACT/GZ substitutions: none, relu, relu6). Sizes below are in units.
+// Instantiated per width (V1: f32 units; V4: vec4<f32> units, when H*W % 4 == 0) and per
+// activation (ACT/GZ substitutions: none, relu, relu6). Sizes in P are in units.
 //
 // Statistics are taken relative to a per-channel shift K = x[n=0, c, 0] (x - K is exact for
-// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32), as chunk
-// partials (count, mean, centered M2: a two-pass over the chunk, which stays in cache) merged
-// with Chan's formula: no cancellation however long N*H*W is.
+// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32). Lanes reduce
+// register blocks of 4 units exactly (two-pass on registers) and fold them into a running
+// (count, mean, M2) with Chan's formula; the merge pass combines the lane partials with the same
+// formula. Nothing forms sum(x^2) - sum(x)^2/n, so there is no cancellation at any N*H*W.
 //
-// stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's values of chunk r
+// Partial passes: a channel's units (flattened (n, hw) index) are cut into R chunks of L units;
+// workgroup (r, c) of 64 lanes takes chunk r of channel c, lane l the units
+// r*L + l*la + j*lb, j < L/64 (see lane_range: contiguous runs on a CPU adapter, interleaved on
+// a GPU). Elementwise passes: invocation t takes UNITS consecutive units from t*UNITS (override
+// constant: 8 on a CPU adapter, 1 on a GPU), tracking the channel incrementally.
+//
+// stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's units
 //                bindings: 0 P, 1 x, 2 part                 dispatch (R, C), workgroup 64
-//   A chunk is L consecutive units of channel c's flattened (n, hw) index; lane l takes
-//   units l, l+64, ... of it (consecutive lanes read consecutive addresses).
 // stats_merge:   one invocation per channel: Chan merge of the R*64 partials; writes
 //                st[c] = (K, mean(x-K), invstd, 0 | gamma*invstd, beta, 0, 0) and, when
 //                P.flags & 1, updates running mean/var in place (unbiased variance).
@@ -19,7 +24,7 @@
 // eval_coef:     st[c] from the running statistics (K = 0)
 //                bindings: 0 P, 1 gamma, 2 beta, 3 rmean, 4 rvar, 5 st      dispatch ceil(C/64)
 // normalize:     y = ACT(((x - K) - mean) * scale + beta)
-//                bindings: 0 P, 1 x, 2 st, 3 y              dispatch 1-D over units, wg 256
+//                bindings: 0 P, 1 x, 2 st, 3 y      dispatch 1-D over units/UNITS, workgroup 64
 // grad_partial:  gz = g masked by the activation (saved output y); per lane sums of gz and
 //                gz*xhat, xhat = ((x-K)-mean)*invstd
 //                bindings: 0 P, 1 g, 2 x, 3 st, 4 part[, 5 y]   dispatch (R, C), workgroup 64
@@ -29,7 +34,7 @@
 //                bindings: 0 P, 1 part, 2 st, 3 gamma, 4 co, 5 dgamma, 6 dbeta
 //                dispatch ceil(C/64), workgroup 64
 // grad_input:    dx = p*gz + q*xhat + r
-//                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]     dispatch 1-D over units, wg 256
+//                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]   dispatch 1-D over units/UNITS, wg 64
 
 struct P {
   C: u32, HW: u32, M: u32, L: u32,
