@@ -7,7 +7,7 @@ import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
-async function poolCase(kind, shape, k, s, p, seed) {
+async function poolCase(kind, shape, k, s, p, seed, gradShape) {
   const r = rng(seed);
   const x = f32(r.randn(size(shape), 2));
   const refFn = kind === 'max' ? maxPoolRef : avgPoolRef;
@@ -20,7 +20,7 @@ async function poolCase(kind, shape, k, s, p, seed) {
   y.dispose();
   tx.dispose();
   // gradient of sum(w * pool(x)) by finite differences (random continuous data: no ties)
-  const small = shape.map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 7)));
+  const small = gradShape ?? shape.map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 7)));
   const xs = r.randn(size(small), 1);
   const refS = refFn(xs, small, k, s, p);
   const w = r.uniform(size(refS.shape), -1, 1);
@@ -42,6 +42,13 @@ test('maxPool2d: kernel 2 and 3, stride 2, padding 1, odd sizes, H != W', async 
   await poolCase('max', [2, 5, 9, 7], 3, 2, 1, 2);
   await poolCase('max', [1, 3, 7, 11], 3, 1, 1, 3);
   await poolCase('max', [3, 2, 5, 5], 2, 1, 0, 4);
+});
+
+test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', async () => {
+  await poolCase('max', [2, 3, 9, 12], 2, 2, 0, 11, [2, 2, 5, 8]);
+  await poolCase('avg', [2, 3, 9, 12], 2, 2, 0, 12, [2, 2, 5, 8]);
+  await poolCase('max', [3, 5, 8, 4], 2, 2, 0, 13, [1, 2, 4, 4]);
+  await poolCase('avg', [3, 5, 8, 4], 2, 2, 0, 14, [1, 2, 4, 4]);
 });
 
 test('avgPool2d: count_include_pad, kernel 2 and 3, stride 2, padding 1', async () => {
@@ -125,6 +132,11 @@ test('dropout: deterministic by seed, kept fraction, scaling, eval identity', as
   // binomial std of the kept fraction ~ 0.001: 5 sigma
   assert.ok(Math.abs(frac - (1 - p)) < 0.005, `kept fraction ${frac}, expected ${1 - p}`);
   assert.ok(differ > 0.3 * n, `another seed gives another mask (${differ} differ)`);
+  // the vectorized path (size % 4 == 0) draws the same mask for the same element indices
+  const t4 = tensor(x.subarray(0, 200000), [200000]);
+  const a4 = await ops.dropout(t4, { p, training: true, seed: 42 }).read();
+  assert.equal(a4, a.subarray(0, 200000), 'vec4 and scalar paths agree');
+  t4.dispose();
   // no structure along the index: kept fraction of even and odd elements, and of blocks
   let even = 0;
   for (let i = 0; i < n; i += 2) if (a[i] !== 0) even++;
