@@ -67,6 +67,45 @@ async function paired(fn, { setup = () => null, reps = 15, copyA, copyB }) {
   return { best: Math.min(...op), median: median(op), ratioTimes: op.map((t, i) => ({ t, copy: copyGBs[i] })), copyBest: Math.max(...copyGBs) };
 }
 
+/** Bytes each pass moves (reads + writes, per-channel blocks ignored) for a tensor of `n` values. */
+const PASS_BYTES = {
+  batchnorm_stats: 1, batchnorm_normalize: 2, batchnorm_grad_partial: 2, batchnorm_grad_input: 3,
+};
+
+/**
+ * Per-pass profile: capture the dispatches of one training forward + backward, replay each alone
+ * (INNER times per submit), best of `reps`. Shows where the time goes without the op's host work.
+ */
+async function passProfile(shape, reps) {
+  const [, C] = shape;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = randomTensor(shape, true);
+  const gy = randomTensor(shape);
+  const gamma = keep(tensor(new Float32Array(C).fill(1.1), [C], { requiresGrad: true }));
+  const beta = keep(tensor(new Float32Array(C).fill(0.1), [C], { requiresGrad: true }));
+  const captured = [];
+  const dispatch = g.dispatch.bind(g);
+  g.dispatch = (d) => { captured.push(d); dispatch(d); };
+  const y = ops.batchNorm2d(x, gamma, beta, null, null, { training: true });
+  y.backward(gy); // bindings stay valid: the replays below run before anything is released
+  g.dispatch = dispatch;
+  const rows = [];
+  for (const d of captured.filter((c) => c.label && c.label.startsWith('batchnorm_'))) {
+    for (let i = 0; i < 2; i++) { for (let k = 0; k < INNER; k++) g.dispatch(d); await g.sync(); }
+    let best = Infinity;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      for (let k = 0; k < INNER; k++) g.dispatch(d);
+      await g.sync();
+      best = Math.min(best, (performance.now() - t0) / INNER);
+    }
+    const bytes = (PASS_BYTES[d.label] ?? 0) * 4 * n;
+    rows.push({ pass: `${JSON.stringify(shape)} ${d.label.replace('batchnorm_', '')}`, 'best ms': best.toFixed(2), 'GB/s': bytes ? (bytes / (best * 1e6)).toFixed(2) : '' });
+  }
+  for (const t of [x, gy, gamma, beta, y]) t.dispose();
+  return rows;
+}
+
 export async function run(args = []) {
   const reps = args.includes('--quick') ? 5 : 15;
   console.log(`adapter: ${adapterLine()}`);
@@ -122,6 +161,11 @@ export async function run(args = []) {
   printTable(rows, ['case', 'best ms', 'median ms', 'GB/s', 'copy GB/s', 'best/best', 'paired median']);
   console.log('GB/s: bytes that must move / best time; copy GB/s: best 16 MiB copyBufferToBuffer of the same repetitions;');
   console.log('best/best: their ratio; paired median: median over repetitions of (op GB/s / copy GB/s of the same repetition).');
+  console.log('\nper pass (replayed alone, best of the repetitions; GB/s of the bytes the pass itself moves):');
+  const passRows = [];
+  for (const shape of shapes) passRows.push(...(await passProfile(shape, 2 * reps)));
+  printTable(passRows, ['pass', 'best ms', 'GB/s']);
+  results.passes = passRows;
   writeJson('batchnorm', results);
   return results;
 }
