@@ -216,6 +216,20 @@ test('no buffers leak: forward + backward (no scope), training and eval, with an
   for (const t of [x, gamma, rm, rv]) t.dispose();
 });
 
+test('the GPU layout (interleaved lanes, one unit per invocation) gives the same results', async () => {
+  const prev = process.env.FOCUSNET_BN_LAYOUT;
+  process.env.FOCUSNET_BN_LAYOUT = 'gpu';
+  try {
+    await checkTrain([3, 7, 61, 59], { seed: 30 });
+    await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
+    await gradCase([2, 3, 2, 3], { seed: 32 });
+    await gradCase([2, 3, 4, 4], { seed: 33, act: 'relu' });
+  } finally {
+    if (prev === undefined) delete process.env.FOCUSNET_BN_LAYOUT;
+    else process.env.FOCUSNET_BN_LAYOUT = prev;
+  }
+});
+
 test('bad input names the op and the shapes', () => {
   const x = tensor(new Float32Array(2 * 3 * 4 * 4).fill(1), [2, 3, 4, 4]);
   const x3 = tensor(new Float32Array(12).fill(1), [3, 2, 2]);
