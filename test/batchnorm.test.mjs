@@ -54,6 +54,15 @@ test('odd H*W with many partial chunks [3, 7, 61, 59]', async () => {
   await checkTrain([3, 7, 61, 59], { seed: 6 });
 });
 
+test('H*W not a multiple of 4 but N*C*H*W is (vec4 units straddling channels): 7x7, 5x5, 3x3', async () => {
+  await checkTrain([4, 3, 7, 7], { seed: 40 });
+  await checkTrain([2, 6, 5, 5], { seed: 41, act: 'relu6' });
+  await checkTrain([4, 5, 3, 3], { seed: 42, act: 'relu' });
+  await gradCase([2, 2, 3, 3], { seed: 43 });
+  await gradCase([2, 2, 5, 5], { seed: 44, act: 'relu6', gScale: [3, 5], bRange: [1, 4] });
+  await gradCase([4, 1, 3, 3], { seed: 45, training: false });
+});
+
 test('mean 1000, std 0.01 over 360,000 values per channel: statistics stay exact', async () => {
   const shape = [4, 2, 300, 300];
   const r = rng(7);
