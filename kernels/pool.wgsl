@@ -98,9 +98,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let oh = rh.x + i32(a);
       for (var b = 0u; b < CW; b = b + 1u) {
         let ow = rw.x + i32(b);
-        let ok = oh <= rh.y && ow <= rw.y;
-        let o = obase + u32(min(oh, rh.y)) * p.OW + u32(min(ow, rw.y));
-        acc = acc + select(0.0, g[o], ok && arg[o] == me);
+        if (oh <= rh.y && ow <= rw.y) {
+          let o = obase + u32(oh) * p.OW + u32(ow);
+          if (arg[o] == me) { acc = acc + g[o]; }
+        }
       }
     }
     dx[pl * p.H * p.W + u32(me)] = acc;
