@@ -1,8 +1,8 @@
 // Batch normalization (2-D, NCHW), training and eval, with the activation fused into the
 // normalize pass. Kernels: kernels/batchnorm.wgsl (its header has the geometry).
 //
-// Training: chunked per-channel statistics (shifted two-pass partials merged with Chan's
-// formula), running statistics updated in place (momentum, unbiased variance), then one
+// Training: chunked per-channel statistics (values shifted by one of the channel's own, exact
+// two-pass register blocks merged with Chan's formula, then the lane partials merged again), running statistics updated in place (momentum, unbiased variance), then one
 // normalize + affine (+ ReLU/ReLU6) pass. Backward recomputes x-hat from x and the saved
 // per-channel statistics; with a fused activation it masks the gradient by the saved output.
 
@@ -149,6 +149,9 @@ export function batchNorm2d(
     throw new OpError(op, 'runningMean and runningVar must both be tensors or both be null');
   }
   const o = opts ?? ({} as BatchNormOptions);
+  if ((o.momentum as unknown) === null) {
+    throw new OpError(op, 'momentum = null (cumulative moving average) is not supported; pass a number in [0, 1]');
+  }
   const momentum = o.momentum ?? 0.1;
   const eps = o.eps ?? 1e-5;
   const act = o.act ?? 'none';
