@@ -269,3 +269,94 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 //#endif
+
+// ---- 2x2 windows, stride 2, no padding, W even (W % 4 != 0): one invocation per output ----
+// Invocation (ow, oh, plane) reads the vec2 at columns 2ow, 2ow+1 of input rows 2oh and 2oh+1.
+// The backward writes that 2 x 2 block (and input row 2*OH when H is odd, from the last row).
+// Workgroup (8, 8, 1) over (OW, OH, planes).
+
+//#if MAXE_FWD
+@group(0) @binding(1) var<storage, read> x: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let ow = gid.x;
+  let oh = gid.y;
+  if (ow >= p.OW || oh >= p.OH) { return; }
+  let W2 = p.W / 2u;
+  for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
+    let r0 = (pl * p.H + 2u * oh) * W2 + ow;
+    let a = x[r0];
+    let b = x[r0 + W2];
+    var best = a.x;
+    var k = 0;
+    if (a.y > best) { best = a.y; k = 1; }
+    if (b.x > best) { best = b.x; k = 2; }
+    if (b.y > best) { best = b.y; k = 3; }
+    let o = (pl * p.OH + oh) * p.OW + ow;
+    y[o] = best;
+    arg[o] = i32(2u * oh * p.W + 2u * ow) + (k / 2) * i32(p.W) + (k % 2);
+  }
+}
+//#endif
+
+//#if MAXE_BWD
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> arg: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<vec2<f32>>;
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let ow = gid.x;
+  let oh = gid.y;
+  if (ow >= p.OW || oh >= p.OH) { return; }
+  let W2 = p.W / 2u;
+  let base = i32(2u * oh * p.W + 2u * ow);
+  let cols = vec2<i32>(base, base + 1);
+  for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
+    let o = (pl * p.OH + oh) * p.OW + ow;
+    let gg = vec2<f32>(g[o]);
+    let aa = vec2<i32>(arg[o]);
+    let r0 = (pl * p.H + 2u * oh) * W2 + ow;
+    dx[r0] = select(vec2<f32>(0.0), gg, aa == cols);
+    dx[r0 + W2] = select(vec2<f32>(0.0), gg, aa == cols + vec2<i32>(i32(p.W)));
+    if (oh + 1u == p.OH && 2u * p.OH < p.H) { dx[r0 + 2u * W2] = vec2<f32>(0.0); }
+  }
+}
+//#endif
+
+//#if AVGE_FWD
+@group(0) @binding(1) var<storage, read> x: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let ow = gid.x;
+  let oh = gid.y;
+  if (ow >= p.OW || oh >= p.OH) { return; }
+  let W2 = p.W / 2u;
+  for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
+    let r0 = (pl * p.H + 2u * oh) * W2 + ow;
+    let s = x[r0] + x[r0 + W2];
+    y[(pl * p.OH + oh) * p.OW + ow] = (s.x + s.y) * p.inv;
+  }
+}
+//#endif
+
+//#if AVGE_BWD
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<vec2<f32>>;
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let ow = gid.x;
+  let oh = gid.y;
+  if (ow >= p.OW || oh >= p.OH) { return; }
+  let W2 = p.W / 2u;
+  for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
+    let v = vec2<f32>(g[(pl * p.OH + oh) * p.OW + ow] * p.inv);
+    let r0 = (pl * p.H + 2u * oh) * W2 + ow;
+    dx[r0] = v;
+    dx[r0 + W2] = v;
+    if (oh + 1u == p.OH && 2u * p.OH < p.H) { dx[r0 + 2u * W2] = vec2<f32>(0.0); }
+  }
+}
+//#endif

@@ -51,6 +51,13 @@ test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', asyn
   await poolCase('avg', [3, 5, 8, 4], 2, 2, 0, 14, [1, 2, 4, 4]);
 });
 
+test('2x2 stride 2 on rows of even length (vec2 kernels): W = 10, 14, 6, odd H', async () => {
+  await poolCase('max', [2, 3, 11, 10], 2, 2, 0, 15, [2, 2, 5, 6]);
+  await poolCase('avg', [2, 3, 11, 10], 2, 2, 0, 16, [2, 2, 5, 6]);
+  await poolCase('max', [2, 16, 14, 14], 2, 2, 0, 17, [1, 2, 4, 10]);
+  await poolCase('avg', [3, 2, 6, 6], 2, 2, 0, 18, [1, 2, 3, 6]);
+});
+
 test('avgPool2d: count_include_pad, kernel 2 and 3, stride 2, padding 1', async () => {
   await poolCase('avg', [2, 3, 8, 8], 2, 2, 0, 5);
   await poolCase('avg', [2, 5, 9, 7], 3, 2, 1, 6);
@@ -78,6 +85,27 @@ test('maxPool2d ties: the first maximum in row-major window order gets the gradi
     assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: `tie routing k${k} s${s} p${p}` });
     for (const t of [tx, tw, loss]) t.dispose();
   }
+});
+
+test('maxPool2d ties on rows of even length (vec2 kernel): first maximum wins', async () => {
+  const x = [
+    3, 3, 1, 2, 2, 2,
+    3, 3, 2, 0, 2, 2,
+    0, 1, 7, 7, 5, 4,
+    1, 0, 7, 7, 4, 5,
+    9, 9, 9, 9, 9, 9,
+  ];
+  const shape = [1, 1, 5, 6];
+  const tx = tensor(x, shape, { requiresGrad: true });
+  const ref = maxPoolRef(x, shape, 2, 2, 0);
+  const w = Array.from({ length: ref.y.length }, (_, i) => i + 1);
+  const tw = tensor(w, ref.shape);
+  const loss = scope(() => ops.sum(ops.mul(ops.maxPool2d(tx, { kernelSize: 2 }), tw)));
+  loss.backward();
+  const expected = new Float64Array(30);
+  ref.arg.forEach((a, o) => { expected[a] += w[o]; });
+  assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: 'tie routing, W = 6' });
+  for (const t of [tx, tw, loss]) t.dispose();
 });
 
 test('maxPool2d pads with -inf (all-negative input)', async () => {

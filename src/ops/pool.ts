@@ -17,7 +17,7 @@ registerKernel('pool:max_fwd', instantiate(poolSrc, 'MAX_FWD'), FILE);
 registerKernel('pool:max_bwd', instantiate(poolSrc, 'MAX_BWD'), FILE);
 registerKernel('pool:avg_fwd', instantiate(poolSrc, 'AVG_FWD'), FILE);
 registerKernel('pool:avg_bwd', instantiate(poolSrc, 'AVG_BWD'), FILE);
-for (const b of ['MAX2_FWD', 'MAX2_BWD', 'AVG2_FWD', 'AVG2_BWD']) registerKernel(`pool:${b.toLowerCase()}`, instantiate(poolSrc, b), FILE);
+for (const b of ['MAX2_FWD', 'MAX2_BWD', 'AVG2_FWD', 'AVG2_BWD', 'MAXE_FWD', 'MAXE_BWD', 'AVGE_FWD', 'AVGE_BWD']) registerKernel(`pool:${b.toLowerCase()}`, instantiate(poolSrc, b), FILE);
 registerKernel('dropout:v1', instantiate(dropoutSrc, 'V1'), 'kernels/dropout.wgsl');
 registerKernel('dropout:v4', instantiate(dropoutSrc, 'V4'), 'kernels/dropout.wgsl');
 
@@ -73,26 +73,30 @@ function poolGeometry(op: string, x: Tensor, o: PoolOptions): PoolGeometry {
   return { N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw };
 }
 
-/** 2x2 windows, stride 2, no padding, rows of a multiple of 4: the vectorized kernels. */
-function isPair(g: PoolGeometry): boolean {
-  return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.W % 4 === 0;
+/**
+ * 2x2 windows, stride 2, no padding on rows of even length: the vectorized kernels ('2': vec4
+ * rows, two outputs per invocation, W % 4 == 0; 'e': vec2 rows, one output per invocation).
+ */
+function pairKind(g: PoolGeometry): '2' | 'e' | null {
+  if (!(g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0)) return null;
+  return g.W % 4 === 0 ? '2' : g.W % 2 === 0 ? 'e' : null;
 }
 
 /**
  * Launch a pool kernel: the generic ones over `cols` x `rows` x planes (workgroup 16 x 4), the
- * 2x2 ones (`isPair`) over W/4 x OH x planes (workgroup 8 x 8).
+ * 2x2 ones (`pairKind`) over W/4 x OH or OW x OH, x planes (workgroup 8 x 8).
  */
 function launch(kind: 'max_fwd' | 'max_bwd' | 'avg_fwd' | 'avg_bwd', label: string, g: PoolGeometry, bindings: BufferSlice[]): void {
   const planes = g.N * g.C;
-  const pair2 = isPair(g);
+  const pk = pairKind(g);
   const fwd = kind.endsWith('fwd');
-  const [cols, rows] = pair2 ? [g.W / 4, g.OH] : fwd ? [g.OW, g.OH] : [g.W, g.H];
+  const [cols, rows] = pk === '2' ? [g.W / 4, g.OH] : pk === 'e' ? [g.OW, g.OH] : fwd ? [g.OW, g.OH] : [g.W, g.H];
   if (cols * rows * planes === 0) return;
-  const [wx, wy] = pair2 ? [8, 8] : [16, 4];
+  const [wx, wy] = pk ? [8, 8] : [16, 4];
   gpu().dispatch({
-    module: pair2 ? `pool:${kind.replace('_', '2_')}` : `pool:${kind}`,
+    module: pk ? `pool:${kind.replace('_', pk + '_')}` : `pool:${kind}`,
     label, bindings,
-    constants: pair2 ? undefined : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw },
+    constants: pk ? undefined : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw },
     u: [g.H, g.W, g.OH, g.OW, planes, 0, 0, 0],
     i: [g.ph, g.pw],
     f: [1 / (g.kh * g.kw)],
