@@ -1,0 +1,215 @@
+// Fused cross-entropy and distillation losses, the multi-warm label, and the helpers every
+// fused loss shares (batch reduction with label validation, backward scaling).
+// Rows are independent: the row kernels run one invocation per row walking its N entries
+// (no barriers; what lavapipe runs fast), workgroup 64, grid folded into (x, y):
+// row = gid.x + gid.y * nw.x * 64. Every log-softmax is z - max - log sum exp.
+//
+// CE     rowLoss[r] = -sum_n s_n log p_n, s = (1 - eps) y + eps / N, p = softmax(z)
+//        dz[r, n] = (p_n - s_n) * scale                       (override GRAD = 0: skipped)
+//        bindings: 0 P, 1 z [B, N], 2 labels [B] i32, 3 dz [B, N], 4 rowLoss [B]
+//        A label outside [0, N) gives dz row 0 and rowLoss 0 (FINISH reports it).
+// KD     pt = softmax(zb / T), ps = softmax(z / T):
+//        rowLoss[r] = T^2 KL(pt || ps) = T^2 sum pt (log pt - log ps)
+//        dz[r, n] = T (ps_n - pt_n) * scale
+//        bindings: 0 P, 1 z [B, N], 2 zb [B, N], 3 dz [B, N], 4 rowLoss [B]
+// WARM   multi-warm label: l'_n = [zb_n > 0] (rule 0) or [softmax(zb/T)_n > 1/N] (rule 1),
+//        l'' = max(l', y), out[r, :] = l'' / sum l''     (bad label: rule entries only;
+//        a row with none is all zero)
+//        bindings: 0 P, 1 zb [B, N], 2 labels [B] i32, 3 out [B, N]
+// SCALE  backward of a fused loss: dx[i] = saved[i] * g[0]   (4 elements per invocation,
+//        workgroup 256, grid folded)        bindings: 0 P, 1 saved, 2 g [1], 3 dx
+// FINISH atomic-free batch sum, one level of a two-level reduction: out[k] = scale *
+//        sum of src[k*chunk .. (k+1)*chunk) for k < P.b (one invocation each, workgroup 64).
+//        With P.nl > 0 (last level only, P.b = 1), also checks labels[0 .. nl) against
+//        [0, N): on the first bad one it writes NaN as the loss and, when status[0] == 0,
+//        status = [1, row, label, N, opcode] for the host to read back.
+//        bindings: 0 P, 1 src, 2 out, 3 labels i32, 4 status i32 [8]
+// CHECK  label validation alone (composed losses): the FINISH check without a sum.
+//        One invocation.        bindings: 0 P, 1 labels i32, 2 status i32 [8]
+
+struct P { b: u32, n: u32, flag: u32, nl: u32, a: f32, t: f32, eps: f32, scale: f32 };
+@group(0) @binding(0) var<uniform> p: P;
+
+fn rowId(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 64u; }
+
+//#if CE
+@group(0) @binding(1) var<storage, read> z: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
+override GRAD: u32 = 1u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = rowId(gid, nw);
+  if (r >= p.b) { return; }
+  let n = p.n;
+  let base = r * n;
+  let lab = labels[r];
+  if (lab < 0 || u32(lab) >= n) {
+    if (GRAD == 1u) { for (var j = 0u; j < n; j++) { dz[base + j] = 0.0; } }
+    rowLoss[r] = 0.0;
+    return;
+  }
+  let t = u32(lab);
+  var m = z[base];
+  for (var j = 1u; j < n; j++) { m = max(m, z[base + j]); }
+  var s = 0.0;
+  var sd = 0.0;
+  for (var j = 0u; j < n; j++) {
+    let d = z[base + j] - m;
+    s += exp(d);
+    sd += d;
+  }
+  let ls = log(s);
+  let en = p.eps / f32(n);
+  // -(1 - eps) log p_t - eps/N sum log p
+  rowLoss[r] = -(1.0 - p.eps) * (z[base + t] - m - ls) - en * (sd - f32(n) * ls);
+  if (GRAD == 1u) {
+    let is = 1.0 / s;
+    for (var j = 0u; j < n; j++) {
+      let sj = select(en, 1.0 - p.eps + en, j == t);
+      dz[base + j] = (exp(z[base + j] - m) * is - sj) * p.scale;
+    }
+  }
+}
+//#endif
+
+//#if KD
+@group(0) @binding(1) var<storage, read> z: array<f32>;
+@group(0) @binding(2) var<storage, read> zb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
+override GRAD: u32 = 1u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = rowId(gid, nw);
+  if (r >= p.b) { return; }
+  let n = p.n;
+  let base = r * n;
+  let it = 1.0 / p.t;
+  var mz = z[base];
+  var mb = zb[base];
+  for (var j = 1u; j < n; j++) {
+    mz = max(mz, z[base + j]);
+    mb = max(mb, zb[base + j]);
+  }
+  var sz = 0.0;
+  var sb = 0.0;
+  var acc = 0.0;   // sum eb * (log-ratio before normalisation)
+  for (var j = 0u; j < n; j++) {
+    let dzj = (z[base + j] - mz) * it;
+    let dbj = (zb[base + j] - mb) * it;
+    let eb = exp(dbj);
+    sz += exp(dzj);
+    sb += eb;
+    acc += eb * (dbj - dzj);
+  }
+  // KL = sum pt (dbj - log sb - dzj + log sz)
+  rowLoss[r] = p.t * p.t * (acc / sb - log(sb) + log(sz));
+  if (GRAD == 1u) {
+    let isz = 1.0 / sz;
+    let isb = 1.0 / sb;
+    let k = p.t * p.scale;
+    for (var j = 0u; j < n; j++) {
+      let ps = exp((z[base + j] - mz) * it) * isz;
+      let pt = exp((zb[base + j] - mb) * it) * isb;
+      dz[base + j] = k * (ps - pt);
+    }
+  }
+}
+//#endif
+
+//#if WARM
+@group(0) @binding(1) var<storage, read> zb: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<i32>;
+@group(0) @binding(3) var<storage, read_write> outw: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = rowId(gid, nw);
+  if (r >= p.b) { return; }
+  let n = p.n;
+  let base = r * n;
+  let lab = labels[r];
+  let it = 1.0 / p.t;
+  var mb = zb[base];
+  var sbt = 0.0;
+  if (p.flag == 1u) {
+    for (var j = 1u; j < n; j++) { mb = max(mb, zb[base + j]); }
+    for (var j = 0u; j < n; j++) { sbt += exp((zb[base + j] - mb) * it); }
+  }
+  let cut = log(sbt) - log(f32(n));
+  var cnt = 0.0;
+  for (var j = 0u; j < n; j++) {
+    let w = select(zb[base + j] > 0.0, (zb[base + j] - mb) * it > cut, p.flag == 1u) || i32(j) == lab;
+    cnt += select(0.0, 1.0, w);
+  }
+  let ic = select(0.0, 1.0 / cnt, cnt > 0.0);
+  for (var j = 0u; j < n; j++) {
+    let w = select(zb[base + j] > 0.0, (zb[base + j] - mb) * it > cut, p.flag == 1u) || i32(j) == lab;
+    outw[base + j] = select(0.0, ic, w);
+  }
+}
+//#endif
+
+//#if SCALE
+@group(0) @binding(1) var<storage, read> saved: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nw.x * 256u) * 4u;
+  if (i0 >= p.b) { return; }
+  let k = g[0];
+  let i1 = min(i0 + 4u, p.b);
+  for (var i = i0; i < i1; i++) { dx[i] = saved[i] * k; }
+}
+//#endif
+
+//#if FINISH
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> outs: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<i32>;
+@group(0) @binding(4) var<storage, read_write> status: array<i32>;
+// P.b outputs, P.n inputs in all, P.flag = chunk, P.nl = labels to check (0: none),
+// P.t = number of classes (as f32, exact below 2^24), P.a = opcode, P.scale
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let k = rowId(gid, nw);
+  if (k >= p.b) { return; }
+  let i0 = k * p.flag;
+  let i1 = min(i0 + p.flag, p.n);
+  var s = 0.0;
+  for (var i = i0; i < i1; i++) { s += src[i]; }
+  s *= p.scale;
+  let nc = i32(p.t);
+  for (var i = 0u; i < p.nl; i++) {
+    let v = labels[i];
+    if (v < 0 || v >= nc) {
+      s = bitcast<f32>(0x7fc00000u | (p.b & 0u));   // NaN (a runtime value: a constant NaN is rejected)
+      if (status[0] == 0) {
+        status[0] = 1; status[1] = i32(i); status[2] = v; status[3] = nc; status[4] = i32(p.a);
+      }
+      break;
+    }
+  }
+  outs[k] = s;
+}
+//#endif
+
+//#if CHECK
+@group(0) @binding(1) var<storage, read> labels: array<i32>;
+@group(0) @binding(2) var<storage, read_write> status: array<i32>;
+@compute @workgroup_size(1)
+fn main() {
+  let nc = i32(p.t);
+  for (var i = 0u; i < p.nl; i++) {
+    let v = labels[i];
+    if (v < 0 || v >= nc) {
+      if (status[0] == 0) {
+        status[0] = 1; status[1] = i32(i); status[2] = v; status[3] = nc; status[4] = i32(p.a);
+      }
+      break;
+    }
+  }
+}
+//#endif
