@@ -82,10 +82,15 @@ test('focusPicking: finite differences, both rules, smoothing on and off, alpha 
   await fdCheck('focus', z, zb, labels, 3, 6);
   await fdCheck('focus', z, zb, labels, 3, 6, { rule: 'softmax', temperature: 2, labelSmoothing: 0.1, alpha: 0.5, beta: 2 });
   await fdCheck('focus', z, zb, labels, 3, 6, { rule: 'softmax', temperature: 0.7 });
+  const w4 = inputs(23, 2, 8);   // vec4 kernel variant
+  await fdCheck('focus', w4.z, w4.zb, w4.labels, 2, 8, { labelSmoothing: 0.1 });
+  await fdCheck('focus', w4.z, w4.zb, w4.labels, 2, 8, { rule: 'softmax', alpha: 0.5, beta: 2 });
 });
 
 test('focusPicking: option grid (rule x smoothing x alpha/beta)', async () => {
   const { z, zb, labels } = inputs(3, 6, 13);
+  const v4 = inputs(24, 5, 64);
+  for (const rule of ['positive-logit', 'softmax']) await agree('focus', v4.z, v4.zb, v4.labels, 5, 64, { rule, labelSmoothing: 0.1 }, { what: `focus N = 64 ${rule}` });
   for (const rule of ['positive-logit', 'softmax']) {
     for (const labelSmoothing of [0, 0.1]) {
       for (const [alpha, beta] of [[1, 1], [0.5, 2]]) {
@@ -136,8 +141,11 @@ test('focusPicking: N = 2, B = 1', async () => {
 });
 
 test('focusPicking: logits of +-80 stay finite and match the reference', async () => {
-  const B = 6, N = 10;
-  const r = rng(8);
+  for (const N of [10, 12, 7]) await extremes(6, N);
+});
+
+async function extremes(B, N) {
+  const r = rng(8 + N);
   const z = Float64Array.from({ length: B * N }, () => (r.next() < 0.5 ? -80 : 80) + r.uniform(1)[0]);
   const zb = Float64Array.from({ length: B * N }, () => (r.next() < 0.5 ? -80 : 80) + r.uniform(1)[0]);
   const labels = r.ints(B, N);
@@ -149,7 +157,7 @@ test('focusPicking: logits of +-80 stay finite and match the reference', async (
   }
   await agree('ce', z, null, labels, B, N, { labelSmoothing: 0.1 }, { rtol: 2e-4, what: 'CE +-80' });
   await agree('kd', z, zb, labels, B, N, { temperature: 1 }, { rtol: 2e-4, what: 'KD +-80' });
-});
+}
 
 test('focusPicking: large batch (two-level reduction) and large N', async () => {
   const a = inputs(9, 700, 3);

@@ -40,9 +40,9 @@ function statusTensor(): Tensor {
 }
 
 let dummyF: Tensor | null = null;
-/** A 4-byte f32 buffer bound where a kernel's gradient output is unused (forward only). */
+/** A 16-byte f32 buffer bound where a kernel's gradient output is unused (forward only). */
 export function dummyF32(): Tensor {
-  if (!dummyF || dummyF.disposed) dummyF = keep(new Tensor(Storage.alloc(4), [1], 'f32'));
+  if (!dummyF || dummyF.disposed) dummyF = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
   return dummyF;
 }
 

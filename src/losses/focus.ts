@@ -3,6 +3,7 @@
 
 import src from '../../kernels/focus_loss.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
+import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
@@ -11,7 +12,12 @@ import {
 } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
-registerKernel('focus_loss', src, 'kernels/focus_loss.wgsl');
+for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, instantiate(src, `W${w}`), 'kernels/focus_loss.wgsl');
+
+/** Widest load (vec4, vec2, f32) that divides the row length. */
+export function vecWidth(n: number): 1 | 2 | 4 {
+  return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
+}
 
 export type LossImpl = 'fused' | 'composed';
 export const LOSS_IMPLS: readonly LossImpl[] = ['fused', 'composed'];
@@ -49,7 +55,7 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
   const dz = grad ? out([b, n]) : null;
   const rowLoss = out([b]);
   launch1d(b, {
-    module: 'focus_loss', label: op, constants: { GRAD: grad ? 1 : 0 },
+    module: `focus_loss:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
     bindings: [z.slice(op), zb.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
     u: [b, n, rule === 'softmax' ? 1 : 0, 0], f: [alpha, beta, 1 / temperature, eps, 1 / b],
   }, 64);
