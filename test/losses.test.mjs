@@ -226,6 +226,10 @@ test('distillation: T = 4 and T = 1, finite differences', async () => {
   await agree('kd', z, z, labels, 6, 21, {}, { what: 'KD zb = z' });
   const s = inputs(17, 2, 5);
   await fdCheck('kd', s.z, s.zb, s.labels, 2, 5, { temperature: 3 });
+  const v = inputs(25, 3, 8);
+  await fdCheck('kd', v.z, v.zb, v.labels, 3, 8, { temperature: 2 });
+  await agree('kd', v.z, v.zb, v.labels, 3, 8, { temperature: 0.5 }, { what: 'KD T = 0.5' });
+  await fdCheck('ce', v.z, null, v.labels, 3, 8);
 });
 
 // ---- bad input --------------------------------------------------------------------------------

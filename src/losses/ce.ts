@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, validateLabels } from './common.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, validateLabels } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
 
 export interface CrossEntropyOptions {
@@ -30,7 +30,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   const dz = grad ? out([b, n]) : null;
   const rowLoss = out([b]);
   launch1d(b, {
-    module: 'losses:ce', label: op, constants: { GRAD: grad ? 1 : 0 },
+    module: `losses:ce:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
     bindings: [logits.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
     u: [b, n, 0, 0], f: [0, 0, eps, 1 / b],
   }, 64);

@@ -19,7 +19,10 @@ import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../op
 export { OpError, shapeStr, launch1d, out };
 
 const FILE = 'kernels/losses.wgsl';
-for (const b of ['CE', 'KD', 'WARM', 'SCALE', 'FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, b), FILE);
+for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, instantiate(src, [b, `W${w}`]), FILE);
+for (const b of ['WARM', 'FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, b), FILE);
+registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
+registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
 
 /** Opcodes stored in the status buffer, so the error can name the loss that saw the label. */
 export const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
@@ -126,6 +129,11 @@ export function checkChoice<T extends string>(v: unknown, op: string, name: stri
 
 // ---- reductions, validation, backward ------------------------------------------------------------
 
+/** Widest load (vec4, vec2, f32) that divides the row length. */
+export function vecWidth(n: number): 1 | 2 | 4 {
+  return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
+}
+
 const CHUNK = 256;
 
 /**
@@ -175,15 +183,19 @@ export function validateLabels(labels: Tensor, classes: number, op: LossOp): voi
   pending = true;
 }
 
-/** dx = saved * g[0]: the backward of a fused loss whose dL/dz was saved by the forward. */
+/**
+ * The backward of a fused loss whose dL/dz the forward saved: scale it by the upstream
+ * gradient g[0] in place (the node owns the only reference) and hand the buffer on.
+ */
 export function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
-  const dx = out(saved.shape);
-  launch1d(Math.ceil(saved.size / 4), {
-    module: 'losses:scale', label: `${op}_backward`,
-    bindings: [saved.slice(op), g.slice(op), dx.slice(op)],
-    u: [saved.size, 0, 0, 0], f: [0, 0, 0, 0],
+  const v4 = saved.size % 4 === 0;
+  const n = v4 ? saved.size / 4 : saved.size;
+  launch1d(n, {
+    module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
+    bindings: [saved.slice(op), g.slice(op)],
+    u: [n, 0, 0, 0], f: [0, 0, 0, 0],
   }, 256);
-  return dx;
+  return new Tensor(saved.storage!.retain(), saved.shape, 'f32');
 }
 
 /**

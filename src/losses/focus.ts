@@ -8,16 +8,12 @@ import { Tensor } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import {
-  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32,
+  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth,
 } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
 for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, instantiate(src, `W${w}`), 'kernels/focus_loss.wgsl');
 
-/** Widest load (vec4, vec2, f32) that divides the row length. */
-export function vecWidth(n: number): 1 | 2 | 4 {
-  return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
-}
 
 export type LossImpl = 'fused' | 'composed';
 export const LOSS_IMPLS: readonly LossImpl[] = ['fused', 'composed'];

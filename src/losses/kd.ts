@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32 } from './common.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
 
 export interface DistillationOptions {
@@ -34,7 +34,7 @@ export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts:
   const dz = grad ? out([b, n]) : null;
   const rowLoss = out([b]);
   launch1d(b, {
-    module: 'losses:kd', label: op, constants: { GRAD: grad ? 1 : 0 },
+    module: `losses:kd:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
     bindings: [z.slice(op), zb.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
     u: [b, n, 0, 0], f: [0, t, 0, 1 / b],
   }, 64);
