@@ -1,9 +1,12 @@
 // Fused vs composed losses, forward + backward: `npm run bench -- loss [--json] [--quick]`.
-// For each (B, N): median ms of a full forward + backward of losses.focusPicking with
-// impl 'fused' and 'composed', their ratio, and the fused kernel alone (forward dispatch that
-// also writes dL/dz, plus the batch-mean reduction) as effective GB/s over the bytes it must
-// move (read z, zb, labels; write dL/dz), against the adapter's measured copy bandwidth.
-// Also cross-entropy and distillation, fused vs composed, at (1024, 1000).
+// For each (B, N): median (and min) ms of a full forward + backward of losses.focusPicking
+// with impl 'fused' and 'composed', their ratio, and the fused kernel alone (the forward
+// dispatch that also writes dL/dz, plus the batch-mean reduction) as effective GB/s over the
+// bytes it must move (read z, zb, labels; write dL/dz), against the adapter's measured copy
+// bandwidth (copyBandwidth in common.mjs). Also crossEntropy and distillation at (1024, 1000).
+// The variants of one shape are timed round-robin, so load from other processes hits them
+// alike; process CPU ms (all threads) is reported too, as it barely moves with such load.
+import os from 'node:os';
 import { lib, g, median, copyBandwidth, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { losses, tensor } = lib;
@@ -18,30 +21,6 @@ function rand(n, seed, scale = 3) {
   return a;
 }
 
-/**
- * Like common.mjs timeMs (median wall ms of a synced batch, after warmup), plus the median
- * process CPU ms (all threads: lavapipe's workers included), which is what the work costs
- * when other processes compete for the cores.
- */
-async function timeMs(fn, { warmup = 2, reps = 7, inner = 1 } = {}) {
-  for (let i = 0; i < warmup; i++) { lib.scope(() => { for (let j = 0; j < inner; j++) fn(); }); await g.sync(); }
-  const wall = [];
-  const cpu = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    lib.scope(() => { for (let j = 0; j < inner; j++) fn(); });
-    await g.sync();
-    wall.push((performance.now() - t0) / inner);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000 / inner);
-  }
-  const w = median(wall);
-  lastCpu = median(cpu);
-  return w;
-}
-let lastCpu = 0;
-
 function setup(B, N) {
   const z = lib.keep(tensor(rand(B * N, 1), [B, N], { requiresGrad: true }));
   const zb = lib.keep(tensor(rand(B * N, 2), [B, N]));
@@ -49,6 +28,7 @@ function setup(B, N) {
   return { z, zb, labels, dispose: () => { z.dispose(); zb.dispose(); labels.dispose(); } };
 }
 
+/** forward + backward of a loss of z, freeing the gradient */
 function fwdBwd(loss, z) {
   return () => {
     loss().backward();
@@ -57,66 +37,78 @@ function fwdBwd(loss, z) {
   };
 }
 
+/** Time named steps round-robin (each: scope + sync), after warmup: median/min wall ms, median CPU ms. */
+async function race(steps, reps) {
+  const names = Object.keys(steps);
+  const wall = Object.fromEntries(names.map((k) => [k, []]));
+  const cpu = Object.fromEntries(names.map((k) => [k, []]));
+  for (let w = 0; w < 2; w++) for (const k of names) { lib.scope(steps[k]); await g.sync(); }
+  for (let i = 0; i < reps; i++) {
+    for (const k of names) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      lib.scope(steps[k]);
+      await g.sync();
+      wall[k].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[k].push((c.user + c.system) / 1000);
+    }
+  }
+  return Object.fromEntries(names.map((k) => [k, { ms: median(wall[k]), min: Math.min(...wall[k]), cpu: median(cpu[k]) }]));
+}
+
+function row(loss, B, N, r, bytes, bw) {
+  const copyMs = bytes / (bw * 1e6);
+  return {
+    loss, B, N,
+    'fused ms': r.fused.ms.toFixed(3), 'composed ms': r.composed.ms.toFixed(3), speedup: (r.composed.ms / r.fused.ms).toFixed(1),
+    'kernel ms': r.kernel.ms.toFixed(3), 'GB/s': (bytes / (r.kernel.ms * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3),
+    'kernel/copy': (r.kernel.ms / copyMs).toFixed(2),
+    'fused min': r.fused.min.toFixed(3), 'composed min': r.composed.min.toFixed(3), 'min speedup': (r.composed.min / r.fused.min).toFixed(1),
+    'kernel min': r.kernel.min.toFixed(3), 'min GB/s': (bytes / (r.kernel.min * 1e6)).toFixed(2), 'min kernel/copy': (r.kernel.min / copyMs).toFixed(2),
+    'fused cpu': r.fused.cpu.toFixed(2), 'composed cpu': r.composed.cpu.toFixed(2), 'cpu speedup': (r.composed.cpu / r.fused.cpu).toFixed(1),
+    'kernel cpu': r.kernel.cpu.toFixed(2),
+  };
+}
+
 export async function run(args) {
   const quick = args.includes('--quick');
   const json = args.includes('--json');
   const shapes = quick ? [[256, 10], [1024, 1000]] : [[256, 10], [256, 100], [256, 1000], [1024, 1000], [4096, 1000]];
   console.log(`loss benchmark on ${adapterLine()}`);
-  const bw = await copyBandwidth();
-  console.log(`copy bandwidth: ${bw.toFixed(2)} GB/s (read + written bytes per second)`);
-  const load = (await import('node:os')).loadavg()[0];
-  console.log(`load average (1 min): ${load.toFixed(2)} on ${(await import('node:os')).cpus().length} cores${load > 1.5 ? ' (other processes compete: wall times are inflated)' : ''}`);
+  const load0 = os.loadavg()[0];
+  const bw = Math.max(await copyBandwidth(), await copyBandwidth());
+  console.log(`copy bandwidth: ${bw.toFixed(2)} GB/s (read + written bytes per second; best of two measurements)`);
   const rows = [];
   for (const [B, N] of shapes) {
     const t = setup(B, N);
-    const reps = B * N >= 1e6 ? 5 : 9;
-    const fused = await timeMs(fwdBwd(() => losses.focusPicking(t.z, t.zb, t.labels, { impl: 'fused' }), t.z), { reps });
-    const fusedCpu = lastCpu;
-    const composed = await timeMs(fwdBwd(() => losses.focusPicking(t.z, t.zb, t.labels, { impl: 'composed' }), t.z), { reps });
-    const composedCpu = lastCpu;
-    // the fused kernel alone (z requires grad, so it writes dL/dz), with its reduction
-    const kernel = await timeMs(() => losses.focusPicking(t.z, t.zb, t.labels, { impl: 'fused' }), { reps, inner: 2 });
-    const kernelCpu = lastCpu;
-    const bytes = (3 * B * N + B) * 4;
-    const gbs = bytes / (kernel * 1e6);
-    const copyMs = bytes / (bw * 1e6);
-    rows.push({
-      loss: 'focusPicking', B, N,
-      'fused ms': fused.toFixed(3), 'composed ms': composed.toFixed(3), speedup: (composed / fused).toFixed(1),
-      'kernel ms': kernel.toFixed(3), 'GB/s': gbs.toFixed(2), 'copy ms': copyMs.toFixed(3), 'kernel/copy': (kernel / copyMs).toFixed(2),
-      'fused cpu': fusedCpu.toFixed(2), 'composed cpu': composedCpu.toFixed(2), 'cpu speedup': (composedCpu / fusedCpu).toFixed(1), 'kernel cpu': kernelCpu.toFixed(2),
-    });
+    const fused = (impl) => fwdBwd(() => losses.focusPicking(t.z, t.zb, t.labels, { impl }), t.z);
+    const r = await race({
+      fused: fused('fused'),
+      composed: fused('composed'),
+      // the fused kernel alone (z requires grad, so it writes dL/dz), with its reduction
+      kernel: () => losses.focusPicking(t.z, t.zb, t.labels, { impl: 'fused' }),
+    }, B * N >= 4e6 ? 7 : B * N >= 1e6 ? 11 : 21);
+    rows.push(row('focusPicking', B, N, r, (3 * B * N + B) * 4, bw));
     t.dispose();
   }
   {
     const [B, N] = [1024, 1000];
     const t = setup(B, N);
-    for (const [name, fn] of [
-      ['crossEntropy', (impl) => losses.crossEntropy(t.z, t.labels, { impl, labelSmoothing: 0.1 })],
-      ['distillation', (impl) => losses.distillation(t.z, t.zb, t.labels, { impl })],
-    ]) {
-      const fused = await timeMs(fwdBwd(() => fn('fused'), t.z), { reps: 5 });
-      const fusedCpu = lastCpu;
-      const composed = await timeMs(fwdBwd(() => fn('composed'), t.z), { reps: 5 });
-      const composedCpu = lastCpu;
-      const kernel = await timeMs(() => fn('fused'), { reps: 5, inner: 2 });
-      const kernelCpu = lastCpu;
-      const bytes = ((name === 'crossEntropy' ? 2 : 3) * B * N + (name === 'crossEntropy' ? B : 0)) * 4;
-      const copyMs = bytes / (bw * 1e6);
-      rows.push({
-        loss: name, B, N,
-        'fused ms': fused.toFixed(3), 'composed ms': composed.toFixed(3), speedup: (composed / fused).toFixed(1),
-        'kernel ms': kernel.toFixed(3), 'GB/s': (bytes / (kernel * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3), 'kernel/copy': (kernel / copyMs).toFixed(2),
-        'fused cpu': fusedCpu.toFixed(2), 'composed cpu': composedCpu.toFixed(2), 'cpu speedup': (composedCpu / fusedCpu).toFixed(1), 'kernel cpu': kernelCpu.toFixed(2),
-      });
+    const ce = (impl) => () => losses.crossEntropy(t.z, t.labels, { impl, labelSmoothing: 0.1 });
+    const kd = (impl) => () => losses.distillation(t.z, t.zb, t.labels, { impl });
+    for (const [name, fn, bytes] of [['crossEntropy', ce, (2 * B * N + B) * 4], ['distillation', kd, 3 * B * N * 4]]) {
+      const r = await race({ fused: fwdBwd(fn('fused'), t.z), composed: fwdBwd(fn('composed'), t.z), kernel: fn('fused') }, 11);
+      rows.push(row(name, B, N, r, bytes, bw));
     }
     t.dispose();
   }
+  const load = (load0 + os.loadavg()[0]) / 2;
   printTable(rows, ['loss', 'B', 'N', 'fused ms', 'composed ms', 'speedup', 'kernel ms', 'GB/s', 'copy ms', 'kernel/copy']);
-  console.log('fused/composed ms: forward + backward (median wall); kernel ms: fused forward (writes dL/dz) + mean;');
-  console.log('copy ms: the kernel\'s bytes (read z, zb, labels; write dL/dz; CE reads no zb) at the measured copy bandwidth\n');
-  printTable(rows, ['loss', 'B', 'N', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
-  console.log('cpu: median process CPU ms per step (all threads), robust when other processes share the cores');
+  console.log('medians of wall time. fused/composed: forward + backward; kernel: the fused forward (writes dL/dz) + mean;');
+  console.log('copy ms: the kernel\'s bytes (read logits, zb, labels; write dL/dz) at the measured copy bandwidth\n');
+  printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
+  console.log('min: fastest repetition (wall); cpu: median process CPU ms per step, all threads');
+  console.log(`load average (1 min): ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1.5 ? ' (other processes compete for the cores: medians are inflated, min and cpu less so)' : ''}`);
   if (json) writeJson('loss', { copyBandwidthGBs: bw, loadAverage: load, rows });
-  void g;
 }
