@@ -164,6 +164,12 @@ test('focusPicking: large batch (two-level reduction) and large N', async () => 
   await agree('focus', a.z, a.zb, a.labels, 700, 3, { rule: 'softmax' }, { what: 'B = 700' });
   const b = inputs(10, 2, 4099, 3);
   await agree('focus', b.z, b.zb, b.labels, 2, 4099, {}, { rtol: 2e-5, what: 'N = 4099' });
+  const c = inputs(26, 3, 4096, 3);
+  await agree('focus', c.z, c.zb, c.labels, 3, 4096, { rule: 'softmax', labelSmoothing: 0.1 }, { rtol: 2e-5, what: 'N = 4096' });
+  await agree('ce', c.z, null, c.labels, 3, 4096, { labelSmoothing: 0.1 }, { rtol: 2e-5, what: 'CE N = 4096' });
+  const d = inputs(27, 4096, 3);
+  await agree('focus', d.z, d.zb, d.labels, 4096, 3, { labelSmoothing: 0.1 }, { what: 'B = 4096' });
+  await agree('kd', d.z, d.zb, d.labels, 4096, 3, {}, { what: 'KD B = 4096' });
 });
 
 test('focusPicking: gradient reaches z only; zb and labels are not written; upstream gradient scales', async () => {
