@@ -325,6 +325,14 @@ test('losses do not leak GPU memory across steps', async () => {
   const after = lib.gpu().memory();
   assert.is(after.buffersInUse, before.buffersInUse, 'live buffers');
   assert.is(after.bytesInUse, before.bytesInUse, 'live bytes');
+  // outside any scope: disposing the loss and the gradient frees everything the loss made
+  for (const impl of ['fused', 'composed']) {
+    const losses3 = [losses.focusPicking(tz, tb, tl, { impl }), losses.crossEntropy(tz, tl, { impl }), losses.distillation(tz, tb, tl, { impl })];
+    for (const y of losses3) { y.backward(); y.dispose(); }
+    tz.grad.dispose(); tz.grad = null;
+    await lib.gpu().sync();
+    assert.is(lib.gpu().memory().buffersInUse, before.buffersInUse, `${impl}: live buffers without a scope`);
+  }
 });
 
 test.run();

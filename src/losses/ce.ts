@@ -1,6 +1,6 @@
 // Cross-entropy with optional label smoothing, fused (kernels/losses.wgsl CE) or composed.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, scope } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, validateLabels } from './common.js';
@@ -21,10 +21,12 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
   if (impl === 'composed') {
     validateLabels(labels, n, op);
-    const logp = ops.logSoftmax(logits);
-    if (eps === 0) return asLoss(ops.mean(ops.neg(ops.gather(logp, labels))));
-    const target = noGrad(() => ops.affine(ops.oneHot(labels, n), 1 - eps, eps / n));
-    return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
+    return scope(() => {
+      const logp = ops.logSoftmax(logits);
+      if (eps === 0) return asLoss(ops.mean(ops.neg(ops.gather(logp, labels))));
+      const target = noGrad(() => ops.affine(ops.oneHot(labels, n), 1 - eps, eps / n));
+      return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
+    });
   }
   const grad = needsGrad(logits);
   const dz = grad ? out([b, n]) : null;

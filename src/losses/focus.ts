@@ -4,7 +4,7 @@
 import src from '../../kernels/focus_loss.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, scope } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import {
@@ -60,7 +60,12 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
 
 interface Resolved { alpha: number; beta: number; rule: WarmRule; temperature: number; eps: number }
 
+/** Intermediates are disposed on return (the scope keeps the graph behind the loss). */
 function composed(z: Tensor, zb: Tensor, labels: Tensor, n: number, o: Resolved): Tensor {
+  return scope(() => composedBody(z, zb, labels, n, o));
+}
+
+function composedBody(z: Tensor, zb: Tensor, labels: Tensor, n: number, o: Resolved): Tensor {
   const l = multiWarmLabel(zb, labels, { rule: o.rule, temperature: o.temperature }); // validates labels
   const pb = noGrad(() => ops.softmax(zb));
   const logp = ops.logSoftmax(z);

@@ -1,6 +1,6 @@
 // Hinton's knowledge-distillation term: T^2 KL(softmax(zb/T) || softmax(z/T)), batch mean.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, scope } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth } from './common.js';
@@ -24,11 +24,13 @@ export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts:
   const t = checkNumber(opts.temperature ?? 4, op, 'temperature', (x) => x > 0, 'a positive number');
   const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
   if (impl === 'composed') {
-    const logpt = noGrad(() => ops.logSoftmax(ops.mul(zb, 1 / t)));
-    const pt = noGrad(() => ops.exp(logpt));
-    const logps = ops.logSoftmax(ops.mul(z, 1 / t));
-    const kl = ops.sum(ops.mul(pt, ops.sub(logpt, logps)), 1);
-    return asLoss(ops.mul(ops.mean(kl), t * t));
+    return scope(() => {
+      const logpt = noGrad(() => ops.logSoftmax(ops.mul(zb, 1 / t)));
+      const pt = noGrad(() => ops.exp(logpt));
+      const logps = ops.logSoftmax(ops.mul(z, 1 / t));
+      const kl = ops.sum(ops.mul(pt, ops.sub(logpt, logps)), 1);
+      return asLoss(ops.mul(ops.mean(kl), t * t));
+    });
   }
   const grad = needsGrad(z);
   const dz = grad ? out([b, n]) : null;
