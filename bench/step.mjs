@@ -84,6 +84,7 @@ export async function run(args = []) {
       gpuMs = total;
       profiles[key] = { totalMs: total, families: fam, kernels: aggregate(times) };
     }
+    console.log(`  ${key}: ${ms.toFixed(1)} ms/step, ${Math.round((c.batch * 1000) / ms)} images/s, ${dispatches} dispatches`);
     rows.push({
       model: c.name, batch: c.batch, input: c.input.join('×'), params: model.numParameters(),
       'ms/step': ms.toFixed(1), 'images/s': Math.round((c.batch * 1000) / ms), dispatches,
