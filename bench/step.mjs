@@ -4,7 +4,8 @@
 // Prints ms/step and images/s per model, then the share of GPU time per op family in one
 // step, measured with timestamp queries (each dispatch timed in its own pass; the sum of
 // dispatch times is printed next to the wall-clock step so the profiling overhead shows).
-import { lib, g, timeMs, printTable, writeJson, adapterLine } from './common.mjs';
+import { availableParallelism, loadavg } from 'node:os';
+import { lib, g, median, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { models, optim, ops, tensor, scope } = lib;
 
@@ -46,10 +47,34 @@ function randomBatch(batch, input, seed) {
   return { x, y };
 }
 
+/**
+ * Median wall-clock and process CPU ms of one synced step. Lavapipe runs its worker
+ * threads inside this process, so CPU time / cores estimates the step on an idle machine
+ * (the machine is shared: the load average is printed with the results).
+ */
+async function timeStep(step, reps) {
+  scope(step);
+  await g.sync();
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    scope(step);
+    await g.sync();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
+
 export async function run(args = []) {
   const quick = args.includes('--quick');
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   console.log(`adapter: ${adapterLine()}`);
+  const cores = availableParallelism();
+  console.log(`cores: ${cores}, load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const rows = [];
   const profiles = {};
   for (const c of CONFIGS) {
@@ -68,7 +93,7 @@ export async function run(args = []) {
     scope(step);
     await g.sync();
     const dispatches = g.counters.dispatches - d0;
-    const ms = await timeMs(step, { warmup: 1, reps: quick ? 3 : 5 });
+    const { ms, cpuMs } = await timeStep(step, quick ? 3 : 5);
     // one profiled step
     let gpuMs = null;
     if (g.startProfile && g.startProfile()) {
@@ -84,10 +109,11 @@ export async function run(args = []) {
       gpuMs = total;
       profiles[key] = { totalMs: total, families: fam, kernels: aggregate(times) };
     }
-    console.log(`  ${key}: ${ms.toFixed(1)} ms/step, ${Math.round((c.batch * 1000) / ms)} images/s, ${dispatches} dispatches`);
+    console.log(`  ${key}: ${ms.toFixed(1)} ms/step, ${Math.round((c.batch * 1000) / ms)} images/s, CPU ${cpuMs.toFixed(0)} ms/step, ${dispatches} dispatches`);
     rows.push({
       model: c.name, batch: c.batch, input: c.input.join('×'), params: model.numParameters(),
       'ms/step': ms.toFixed(1), 'images/s': Math.round((c.batch * 1000) / ms), dispatches,
+      'CPU ms/step': cpuMs.toFixed(0), 'images/s (CPU/cores)': Math.round((c.batch * 1000 * cores) / cpuMs),
       'profiled GPU ms': gpuMs === null ? '-' : gpuMs.toFixed(1),
     });
     opt.dispose();
@@ -96,7 +122,8 @@ export async function run(args = []) {
     y.dispose();
   }
   console.log('\ntraining step (forward + backward + SGD update)');
-  printTable(rows, ['model', 'batch', 'input', 'params', 'ms/step', 'images/s', 'dispatches', 'profiled GPU ms']);
+  console.log(`load average at end: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  printTable(rows, ['model', 'batch', 'input', 'params', 'ms/step', 'images/s', 'CPU ms/step', 'images/s (CPU/cores)', 'dispatches', 'profiled GPU ms']);
   for (const [key, p] of Object.entries(profiles)) {
     console.log(`\n${key}: share of GPU time per op family (timestamp queries, ${p.totalMs.toFixed(1)} ms in dispatches)`);
     const fr = Object.entries(p.families).sort((a, b) => b[1] - a[1]).map(([f, t]) => ({ family: f, ms: t.toFixed(2), share: `${((100 * t) / p.totalMs).toFixed(1)}%` }));
