@@ -36,13 +36,6 @@ export class ArchError extends FocusnetError {
   }
 }
 
-type Factory = (opts: Record<string, unknown>) => ModuleLike;
-
-function factory(name: string): Factory {
-  const f = (models as unknown as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw new ArchError(`architecture '${name}' is not available in this build (models.${name} is missing)`);
-  return f as Factory;
-}
 
 export function createModel(arch: string, o: ArchOptions): ModuleLike {
   const small = o.imageSize <= 64;
@@ -51,13 +44,13 @@ export function createModel(arch: string, o: ArchOptions): ModuleLike {
       return new Mlp(o.inChannels * o.imageSize * o.imageSize, 64, o.numClasses, o.seed ?? 0);
     case 'lenet5':
       if (o.imageSize !== 28) throw new ArchError(`lenet5 takes 28×28 images (16×5×5 features before fc1), the data has ${o.imageSize}×${o.imageSize}; use --arch resnet18 or mobilenetv2`);
-      return factory('lenet5')({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed ?? 0 });
+      return models.lenet5({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed ?? 0 });
     case 'resnet18':
-      return factory('resnet18')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
+      return models.resnet18({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
     case 'resnet34':
-      return factory('resnet34')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
+      return models.resnet34({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, seed: o.seed ?? 0 });
     case 'mobilenetv2':
-      return factory('mobilenetV2')({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, widthMult: small ? 0.5 : 1, seed: o.seed ?? 0 });
+      return models.mobilenetV2({ numClasses: o.numClasses, inChannels: o.inChannels, smallInput: small, widthMult: small ? 0.5 : 1, seed: o.seed ?? 0 });
     default:
       throw new ArchError(`unknown architecture '${arch}' (known: ${ARCHS.join(', ')})`);
   }

@@ -3,8 +3,7 @@
 // from the `losses` namespace. The baseline (stage 1) always uses cross-entropy.
 import * as losses from '../losses/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add, affine, neg, mean, gather, logSoftmax } from '../ops/index.js';
-import { ArchError } from './arch.js';
+import { add, affine } from '../ops/index.js';
 
 export const LOSSES = ['focus', 'ce', 'ls', 'kd'] as const;
 export type LossName = (typeof LOSSES)[number];
@@ -22,12 +21,6 @@ export interface ObjectiveOptions {
   rule: 'positive-logit' | 'softmax';
 }
 
-type LossFn = (...args: unknown[]) => Tensor;
-function lossFn(name: string): LossFn {
-  const f = (losses as unknown as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw new ArchError(`loss '${name}' is not available in this build (losses.${name} is missing)`);
-  return f as LossFn;
-}
 
 /** Whether a stage-2 loss needs the frozen baseline's logits. */
 export function needsBaseline(loss: LossName): boolean {
@@ -35,10 +28,7 @@ export function needsBaseline(loss: LossName): boolean {
 }
 
 export function crossEntropy(z: Tensor, labels: Tensor, labelSmoothing = 0, impl: 'fused' | 'composed' = 'fused'): Tensor {
-  const f = (losses as unknown as Record<string, unknown>).crossEntropy;
-  // Until the losses namespace provides it: −mean(log_softmax(z)[label]), composed from ops.
-  if (typeof f !== 'function' && labelSmoothing === 0) return neg(mean(gather(logSoftmax(z), labels)));
-  return lossFn('crossEntropy')(z, labels, { labelSmoothing, impl });
+  return losses.crossEntropy(z, labels, { labelSmoothing, impl });
 }
 
 /** The stage-2 loss for logits z, baseline logits zb (null when not needed) and labels. */
@@ -50,11 +40,11 @@ export function stageTwoLoss(loss: LossName, z: Tensor, zb: Tensor | null, label
       return crossEntropy(z, labels, o.labelSmoothing, o.impl);
     case 'kd': {
       // Hinton et al.: (1 − w)·CE(z, y) + w·T²·KL(softmax(zb/T) ‖ softmax(z/T))
-      const kd = lossFn('distillation')(z, zb, labels, { temperature: o.temperature, impl: o.impl });
+      const kd = losses.distillation(z, zb!, labels, { temperature: o.temperature, impl: o.impl });
       if (o.kdWeight >= 1) return kd;
       return add(affine(crossEntropy(z, labels, 0, o.impl), 1 - o.kdWeight), affine(kd, o.kdWeight));
     }
     case 'focus':
-      return lossFn('focusPicking')(z, zb, labels, { alpha: o.alpha, beta: o.beta, rule: o.rule, impl: o.impl });
+      return losses.focusPicking(z, zb!, labels, { alpha: o.alpha, beta: o.beta, rule: o.rule, impl: o.impl });
   }
 }
