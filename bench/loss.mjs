@@ -114,7 +114,7 @@ export async function run(args) {
   console.log('medians of wall time. fused/composed: forward + backward; kernel: the fused forward (writes dL/dz) + mean;');
   console.log('copy ms: the kernel\'s bytes (read logits, zb, labels; write dL/dz) at the measured copy bandwidth\n');
   printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'same-bytes copy min', 'kernel/same-bytes copy (min)', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
-  console.log('min: fastest repetition (wall); same-bytes copy: copyBufferToBuffer of the kernel's bytes, timed alongside;');
+  console.log('min: fastest repetition (wall); same-bytes copy: copyBufferToBuffer of the kernel\'s bytes, timed alongside;');
   console.log('cpu: median process CPU ms per step, all threads');
   console.log(`load average (1 min): ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1.5 ? ' (other processes compete for the cores: medians are inflated, min and cpu less so)' : ''}`);
   if (json) writeJson('loss', { copyBandwidthGBs: bw, loadAverage: load, rows });
