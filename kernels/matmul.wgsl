@@ -1,16 +1,33 @@
-// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32.
+// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32; and the transpose
+// that feeds the SG variant.
 //   op(A) is [M, K]: A stored [M, K], or [K, M] when TA = 1.
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
 //   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
-// Bindings: 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
+// Bindings (blocks RB, SG, TILED): 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
 // Overridable constants: TA, TB, BIAS, RELU (0/1).
 //
-// Variant RB (register-blocked, no barriers; what lavapipe runs fast):
+// Variant RB (register-blocked, no barriers, portable):
 //   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
 //   Dispatch: (ceil(N/32), ceil(M/32), batch).
+// Variant SG (register-blocked, no barriers, subgroup broadcast; what lavapipe runs fastest):
+//   workgroup = one subgroup of 8 lanes; tile 16 rows × 16 columns; lane l owns columns
+//   n0 + l and n0 + 8 + l (16 accumulators each). Per k, lane l loads A[k, m0 + l],
+//   A[k, m0 + 8 + l], B[k, n0 + l], B[k, n0 + 8 + l] and the 16 row values are spread
+//   to all lanes with subgroupBroadcast. On lavapipe every per-lane load is a scalar
+//   bounds-checked load per lane while a broadcast is two vector instructions, so this
+//   needs 4 per-lane loads per 32 multiply-adds (a 4×4 block per lane needs 8 per 16).
+//   Reads A as [K, M] and B as [K, N] only (TA = 1, TB = 0): matmulRaw transposes other
+//   layouts first with the TRANSPOSE kernel. Requires `enable subgroups` and a subgroup
+//   size >= 8. Dispatch: (ceil(N/16), ceil(M/16), batch).
 // Variant TILED (workgroup memory, what hardware GPUs run fast):
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
+// TRANSPOSE: Y[b] = X[b]ᵀ, X [rows = P.m, cols = P.n] per batch, P.sa = rows·cols.
+//   Bindings: 0 P, 1 X, 2 Y. Workgroup 8×8, one element per invocation.
+//   Dispatch: (ceil(cols/8), ceil(rows/8), batch).
+//#if SG
+enable subgroups;
+//#endif
 
 struct P {
   m: u32, n: u32, k: u32, pad0: u32,
@@ -23,9 +40,12 @@ override BIAS: u32 = 0u;
 override RELU: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: P;
+
+//#if MM
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
+//#endif
 
 //#if BIAS_BINDING
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
@@ -35,6 +55,7 @@ fn biasAt(n: u32) -> f32 { return bias[n]; }
 fn biasAt(n: u32) -> f32 { return 0.0; }
 //#endif
 
+//#if MM
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.m || k >= p.k) { return 0.0; }
   if (TA == 1u) { return A[base + k * p.m + m]; }
@@ -55,6 +76,7 @@ fn store(base: u32, m: u32, n: u32, v: f32) {
     C[base + m * p.n + n] = r;
   }
 }
+//#endif
 
 //#if RB
 @compute @workgroup_size(8, 8)
@@ -77,6 +99,69 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   for (var i = 0u; i < 4u; i = i + 1u) {
     for (var j = 0u; j < 4u; j = j + 1u) {
       store(baseC, m0 + i, n0 + j, acc[i][j]);
+    }
+  }
+}
+//#endif
+
+//#if SG
+var<private> acc0: mat4x4<f32>;   // column n0 + l: acc0[q][i] is row m0 + 4q + i
+var<private> acc1: mat4x4<f32>;   // column n0 + 8 + l
+
+// One k step: x0/x1 are this lane's A values for rows m0 + l and m0 + 8 + l,
+// b0/b1 its B values for columns n0 + l and n0 + 8 + l.
+fn sgStep(x0: f32, x1: f32, b0: f32, b1: f32) {
+  let r0 = vec4<f32>(subgroupBroadcast(x0, 0u), subgroupBroadcast(x0, 1u), subgroupBroadcast(x0, 2u), subgroupBroadcast(x0, 3u));
+  let r1 = vec4<f32>(subgroupBroadcast(x0, 4u), subgroupBroadcast(x0, 5u), subgroupBroadcast(x0, 6u), subgroupBroadcast(x0, 7u));
+  let r2 = vec4<f32>(subgroupBroadcast(x1, 0u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x1, 3u));
+  let r3 = vec4<f32>(subgroupBroadcast(x1, 4u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x1, 7u));
+  let v0 = vec4<f32>(b0);
+  let v1 = vec4<f32>(b1);
+  acc0[0] = fma(r0, v0, acc0[0]);
+  acc0[1] = fma(r1, v0, acc0[1]);
+  acc0[2] = fma(r2, v0, acc0[2]);
+  acc0[3] = fma(r3, v0, acc0[3]);
+  acc1[0] = fma(r0, v1, acc1[0]);
+  acc1[1] = fma(r1, v1, acc1[1]);
+  acc1[2] = fma(r2, v1, acc1[2]);
+  acc1[3] = fma(r3, v1, acc1[3]);
+}
+
+// Loads for step k; rows/columns past the edge were clamped to the last one (results
+// for them are computed and dropped at the store), so the loop has no branches.
+fn sgAt(k: u32, ma: u32, mb: u32, na: u32, nb: u32) {
+  let ka = k * p.m;
+  let kb = k * p.n;
+  sgStep(A[ka + ma], A[ka + mb], B[kb + na], B[kb + nb]);
+}
+
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) l: u32) {
+  let b = wid.z;
+  let baseA = b * p.sa;
+  let baseB = b * p.sb;
+  let baseC = b * p.sc;
+  let m0 = wid.y * 16u;
+  let n0 = wid.x * 16u;
+  let ma = baseA + min(m0 + l, p.m - 1u);
+  let mb = baseA + min(m0 + 8u + l, p.m - 1u);
+  let na = baseB + min(n0 + l, p.n - 1u);
+  let nb = baseB + min(n0 + 8u + l, p.n - 1u);
+  let kmain = p.k & ~3u;
+  var k = 0u;
+  for (; k < kmain; k = k + 4u) {
+    sgAt(k, ma, mb, na, nb);
+    sgAt(k + 1u, ma, mb, na, nb);
+    sgAt(k + 2u, ma, mb, na, nb);
+    sgAt(k + 3u, ma, mb, na, nb);
+  }
+  for (; k < p.k; k = k + 1u) {
+    sgAt(k, ma, mb, na, nb);
+  }
+  for (var q = 0u; q < 4u; q = q + 1u) {
+    for (var i = 0u; i < 4u; i = i + 1u) {
+      store(baseC, m0 + 4u * q + i, n0 + l, acc0[q][i]);
+      store(baseC, m0 + 4u * q + i, n0 + 8u + l, acc1[q][i]);
     }
   }
 }
@@ -119,6 +204,21 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (var j = 0u; j < 4u; j = j + 1u) {
       store(baseC, tm + lid.y * 4u + i, tn + lid.x * 4u + j, acc[i][j]);
     }
+  }
+}
+//#endif
+
+//#if TRANSPOSE
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let r = gid.y;
+  let base = gid.z * p.sa;
+  if (r < p.m && c < p.n) {
+    Y[base + c * p.m + r] = X[base + r * p.n + c];
   }
 }
 //#endif
