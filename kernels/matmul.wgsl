@@ -10,15 +10,16 @@
 //   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
 //   Dispatch: (ceil(N/32), ceil(M/32), batch).
 // Variant SG (register-blocked, no barriers, subgroup broadcast; what lavapipe runs fastest):
-//   workgroup = one subgroup of 8 lanes; tile 16 rows × 16 columns; lane l owns columns
-//   n0 + l and n0 + 8 + l (16 accumulators each). Per k, lane l loads A[k, m0 + l],
-//   A[k, m0 + 8 + l], B[k, n0 + l], B[k, n0 + 8 + l] and the 16 row values are spread
-//   to all lanes with subgroupBroadcast. On lavapipe every per-lane load is a scalar
-//   bounds-checked load per lane while a broadcast is two vector instructions, so this
-//   needs 4 per-lane loads per 32 multiply-adds (a 4×4 block per lane needs 8 per 16).
+//   workgroup = one subgroup of 8 lanes; tile 24 rows × 16 columns; lane l owns columns
+//   n0 + l and n0 + 8 + l (24 accumulators each). Per k, lane l loads A[k, m0 + l],
+//   A[k, m0 + 8 + l], A[k, m0 + 16 + l], B[k, n0 + l], B[k, n0 + 8 + l] and the 24 row
+//   values are spread to all lanes with subgroupBroadcast. On lavapipe every per-lane load
+//   is a scalar bounds-checked load per lane (~7 instructions) while a broadcast is two
+//   vector instructions, so this needs 5 per-lane loads per 48 multiply-adds (a 4×4 block
+//   per lane needs 8 per 16). K is unrolled by 4.
 //   Reads A as [K, M] and B as [K, N] only (TA = 1, TB = 0): matmulRaw transposes other
 //   layouts first with the TRANSPOSE kernel. Requires `enable subgroups` and a subgroup
-//   size >= 8. Dispatch: (ceil(N/16), ceil(M/16), batch).
+//   size >= 8. Dispatch: (ceil(N/16), ceil(M/24), batch).
 // Variant TILED (workgroup memory, what hardware GPUs run fast):
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
@@ -105,34 +106,51 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 //#endif
 
 //#if SG
-var<private> acc0: mat4x4<f32>;   // column n0 + l: acc0[q][i] is row m0 + 4q + i
-var<private> acc1: mat4x4<f32>;   // column n0 + 8 + l
+// Accumulators: column n0 + l in c0_q, column n0 + 8 + l in c1_q; component i of c*_q is
+// row m0 + 4q + i.
+var<private> c0_0: vec4<f32>; var<private> c0_1: vec4<f32>; var<private> c0_2: vec4<f32>;
+var<private> c0_3: vec4<f32>; var<private> c0_4: vec4<f32>; var<private> c0_5: vec4<f32>;
+var<private> c1_0: vec4<f32>; var<private> c1_1: vec4<f32>; var<private> c1_2: vec4<f32>;
+var<private> c1_3: vec4<f32>; var<private> c1_4: vec4<f32>; var<private> c1_5: vec4<f32>;
 
-// One k step: x0/x1 are this lane's A values for rows m0 + l and m0 + 8 + l,
+// The 8 lanes' values of x as two vec4s (lanes 0..3, 4..7).
+fn lo4(x: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(x, 0u), subgroupBroadcast(x, 1u), subgroupBroadcast(x, 2u), subgroupBroadcast(x, 3u));
+}
+fn hi4(x: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(x, 4u), subgroupBroadcast(x, 5u), subgroupBroadcast(x, 6u), subgroupBroadcast(x, 7u));
+}
+
+// One k step: x0/x1/x2 are this lane's A values for rows m0 + l, m0 + 8 + l, m0 + 16 + l;
 // b0/b1 its B values for columns n0 + l and n0 + 8 + l.
-fn sgStep(x0: f32, x1: f32, b0: f32, b1: f32) {
-  let r0 = vec4<f32>(subgroupBroadcast(x0, 0u), subgroupBroadcast(x0, 1u), subgroupBroadcast(x0, 2u), subgroupBroadcast(x0, 3u));
-  let r1 = vec4<f32>(subgroupBroadcast(x0, 4u), subgroupBroadcast(x0, 5u), subgroupBroadcast(x0, 6u), subgroupBroadcast(x0, 7u));
-  let r2 = vec4<f32>(subgroupBroadcast(x1, 0u), subgroupBroadcast(x1, 1u), subgroupBroadcast(x1, 2u), subgroupBroadcast(x1, 3u));
-  let r3 = vec4<f32>(subgroupBroadcast(x1, 4u), subgroupBroadcast(x1, 5u), subgroupBroadcast(x1, 6u), subgroupBroadcast(x1, 7u));
+fn sgStep(x0: f32, x1: f32, x2: f32, b0: f32, b1: f32) {
+  let r0 = lo4(x0);
+  let r1 = hi4(x0);
+  let r2 = lo4(x1);
+  let r3 = hi4(x1);
+  let r4 = lo4(x2);
+  let r5 = hi4(x2);
   let v0 = vec4<f32>(b0);
   let v1 = vec4<f32>(b1);
-  acc0[0] = fma(r0, v0, acc0[0]);
-  acc0[1] = fma(r1, v0, acc0[1]);
-  acc0[2] = fma(r2, v0, acc0[2]);
-  acc0[3] = fma(r3, v0, acc0[3]);
-  acc1[0] = fma(r0, v1, acc1[0]);
-  acc1[1] = fma(r1, v1, acc1[1]);
-  acc1[2] = fma(r2, v1, acc1[2]);
-  acc1[3] = fma(r3, v1, acc1[3]);
+  c0_0 = fma(r0, v0, c0_0); c0_1 = fma(r1, v0, c0_1); c0_2 = fma(r2, v0, c0_2);
+  c0_3 = fma(r3, v0, c0_3); c0_4 = fma(r4, v0, c0_4); c0_5 = fma(r5, v0, c0_5);
+  c1_0 = fma(r0, v1, c1_0); c1_1 = fma(r1, v1, c1_1); c1_2 = fma(r2, v1, c1_2);
+  c1_3 = fma(r3, v1, c1_3); c1_4 = fma(r4, v1, c1_4); c1_5 = fma(r5, v1, c1_5);
 }
 
 // Loads for step k; rows/columns past the edge were clamped to the last one (results
 // for them are computed and dropped at the store), so the loop has no branches.
-fn sgAt(k: u32, ma: u32, mb: u32, na: u32, nb: u32) {
+fn sgAt(k: u32, rows: vec3<u32>, na: u32, nb: u32) {
   let ka = k * p.m;
   let kb = k * p.n;
-  sgStep(A[ka + ma], A[ka + mb], B[kb + na], B[kb + nb]);
+  sgStep(A[ka + rows.x], A[ka + rows.y], A[ka + rows.z], B[kb + na], B[kb + nb]);
+}
+
+fn sgStore4(base: u32, m: u32, n: u32, v: vec4<f32>) {
+  store(base, m, n, v.x);
+  store(base, m + 1u, n, v.y);
+  store(base, m + 2u, n, v.z);
+  store(base, m + 3u, n, v.w);
 }
 
 @compute @workgroup_size(8)
@@ -141,29 +159,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let baseA = b * p.sa;
   let baseB = b * p.sb;
   let baseC = b * p.sc;
-  let m0 = wid.y * 16u;
+  let m0 = wid.y * 24u;
   let n0 = wid.x * 16u;
-  let ma = baseA + min(m0 + l, p.m - 1u);
-  let mb = baseA + min(m0 + 8u + l, p.m - 1u);
+  let last = p.m - 1u;
+  let rows = vec3<u32>(baseA) + min(vec3<u32>(m0 + l, m0 + 8u + l, m0 + 16u + l), vec3<u32>(last));
   let na = baseB + min(n0 + l, p.n - 1u);
   let nb = baseB + min(n0 + 8u + l, p.n - 1u);
   let kmain = p.k & ~3u;
   var k = 0u;
   for (; k < kmain; k = k + 4u) {
-    sgAt(k, ma, mb, na, nb);
-    sgAt(k + 1u, ma, mb, na, nb);
-    sgAt(k + 2u, ma, mb, na, nb);
-    sgAt(k + 3u, ma, mb, na, nb);
+    sgAt(k, rows, na, nb);
+    sgAt(k + 1u, rows, na, nb);
+    sgAt(k + 2u, rows, na, nb);
+    sgAt(k + 3u, rows, na, nb);
   }
   for (; k < p.k; k = k + 1u) {
-    sgAt(k, ma, mb, na, nb);
+    sgAt(k, rows, na, nb);
   }
-  for (var q = 0u; q < 4u; q = q + 1u) {
-    for (var i = 0u; i < 4u; i = i + 1u) {
-      store(baseC, m0 + 4u * q + i, n0 + l, acc0[q][i]);
-      store(baseC, m0 + 4u * q + i, n0 + 8u + l, acc1[q][i]);
-    }
-  }
+  let n1 = n0 + 8u + l;
+  sgStore4(baseC, m0, n0 + l, c0_0); sgStore4(baseC, m0 + 4u, n0 + l, c0_1);
+  sgStore4(baseC, m0 + 8u, n0 + l, c0_2); sgStore4(baseC, m0 + 12u, n0 + l, c0_3);
+  sgStore4(baseC, m0 + 16u, n0 + l, c0_4); sgStore4(baseC, m0 + 20u, n0 + l, c0_5);
+  sgStore4(baseC, m0, n1, c1_0); sgStore4(baseC, m0 + 4u, n1, c1_1);
+  sgStore4(baseC, m0 + 8u, n1, c1_2); sgStore4(baseC, m0 + 12u, n1, c1_3);
+  sgStore4(baseC, m0 + 16u, n1, c1_4); sgStore4(baseC, m0 + 20u, n1, c1_5);
 }
 //#endif
 

@@ -24,7 +24,7 @@ export type MatmulVariant = 'rb' | 'sg' | 'tiled';
 export const MATMUL_VARIANTS: MatmulVariant[] = ['rb', 'sg', 'tiled'];
 const BLOCK: Record<MatmulVariant, string> = { rb: 'RB', sg: 'SG', tiled: 'TILED' };
 /** output tile of one workgroup, [rows, columns] */
-const TILE: Record<MatmulVariant, [number, number]> = { rb: [32, 32], sg: [16, 16], tiled: [64, 64] };
+const TILE: Record<MatmulVariant, [number, number]> = { rb: [32, 32], sg: [24, 16], tiled: [64, 64] };
 
 // 'rb' and 'tiled' compile at init on every adapter; 'sg' uses `enable subgroups`, so it
 // is registered (and compiled) on first use, only where the device has subgroups.
@@ -78,7 +78,7 @@ export type MatmulBucket = 'small' | 'medium' | 'large';
 export function matmulBucket(m: number, n: number, k: number): MatmulBucket {
   const macs = m * n * k;
   if (macs < 1 << 21) return 'small';
-  if (macs < 1 << 26) return 'medium';
+  if (macs < 1 << 27) return 'medium';
   return 'large';
 }
 
