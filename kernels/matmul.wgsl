@@ -4,7 +4,10 @@
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
 //   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
 // Bindings (blocks RB, SG, TILED): 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
-// Overridable constants: TA, TB, BIAS, RELU (0/1).
+// Overridable constants: TA, TB, BIAS (0/1). P.relu = 1 applies ReLU after the bias.
+// RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
+// transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
+// lavapipe where compiling a barrier kernel costs seconds; RB4 and SG use TA/TB.
 //
 // Variant RB (register-blocked, no barriers, portable):
 //   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
@@ -31,20 +34,25 @@ enable subgroups;
 //#endif
 
 struct P {
-  m: u32, n: u32, k: u32, pad0: u32,
-  sa: u32, sb: u32, sc: u32, pad1: u32,
+  m: u32, n: u32, k: u32, relu: u32,
+  sa: u32, sb: u32, sc: u32, flags: u32,
 };
 
 override TA: u32 = 0u;
 override TB: u32 = 0u;
 override BIAS: u32 = 0u;
-override RELU: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: P;
 
 //#if MM
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
+//#endif
+//#if V4
+@group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
+//#endif
+//#if MM_OR_V4
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 //#endif
 
@@ -56,27 +64,30 @@ fn biasAt(n: u32) -> f32 { return bias[n]; }
 fn biasAt(n: u32) -> f32 { return 0.0; }
 //#endif
 
+//#if MM_OR_V4
+fn store(base: u32, m: u32, n: u32, v: f32) {
+  if (m < p.m && n < p.n) {
+    var r = v;
+    if (BIAS == 1u) { r = r + biasAt(n); }
+    if (p.relu == 1u) { r = max(r, 0.0); }
+    C[base + m * p.n + n] = r;
+  }
+}
+//#endif
+
 //#if MM
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.m || k >= p.k) { return 0.0; }
-  if (TA == 1u) { return A[base + k * p.m + m]; }
+  if ((p.flags & 1u) != 0u) { return A[base + k * p.m + m]; }
   return A[base + m * p.k + k];
 }
 
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
   if (k >= p.k || n >= p.n) { return 0.0; }
-  if (TB == 1u) { return B[base + n * p.k + k]; }
+  if ((p.flags & 2u) != 0u) { return B[base + n * p.k + k]; }
   return B[base + k * p.n + n];
 }
 
-fn store(base: u32, m: u32, n: u32, v: f32) {
-  if (m < p.m && n < p.n) {
-    var r = v;
-    if (BIAS == 1u) { r = r + biasAt(n); }
-    if (RELU == 1u) { r = max(r, 0.0); }
-    C[base + m * p.n + n] = r;
-  }
-}
 //#endif
 
 //#if RB
@@ -101,6 +112,76 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     for (var j = 0u; j < 4u; j = j + 1u) {
       store(baseC, m0 + i, n0 + j, acc[i][j]);
     }
+  }
+}
+//#endif
+
+//#if RB4
+// 4×4 block per invocation from vec4 loads, K in steps of 4. Needs K % 4 == 0, and
+// M % 4 == 0 when TA = 1, N % 4 == 0 when TB = 0 (matmulRaw checks; else RB runs).
+// Offsets below are in vec4 units within one batch (base* are in floats, multiples of 4).
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let baseA = b * p.sa / 4u;
+  let baseB = b * p.sb / 4u;
+  let baseC = b * p.sc;
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 4u;
+  if (m0 >= p.m || n0 >= p.n) { return; }
+  let k4 = p.k / 4u;
+  let lastM = p.m - 1u;
+  let lastN = p.n - 1u;
+  var acc0 = vec4<f32>(); var acc1 = vec4<f32>(); var acc2 = vec4<f32>(); var acc3 = vec4<f32>();
+  for (var kq = 0u; kq < k4; kq = kq + 1u) {
+    // a_r: row m0 + r of op(A) over k = 4kq .. 4kq + 3
+    var a0: vec4<f32>; var a1: vec4<f32>; var a2: vec4<f32>; var a3: vec4<f32>;
+    if (TA == 0u) {
+      a0 = A4[baseA + min(m0, lastM) * k4 + kq];
+      a1 = A4[baseA + min(m0 + 1u, lastM) * k4 + kq];
+      a2 = A4[baseA + min(m0 + 2u, lastM) * k4 + kq];
+      a3 = A4[baseA + min(m0 + 3u, lastM) * k4 + kq];
+    } else {
+      // A stored [K, M]: t_j is row k = 4kq + j, columns m0 .. m0 + 3
+      let m4 = p.m / 4u;
+      let t0 = A4[baseA + (4u * kq) * m4 + m0 / 4u];
+      let t1 = A4[baseA + (4u * kq + 1u) * m4 + m0 / 4u];
+      let t2 = A4[baseA + (4u * kq + 2u) * m4 + m0 / 4u];
+      let t3 = A4[baseA + (4u * kq + 3u) * m4 + m0 / 4u];
+      a0 = vec4<f32>(t0.x, t1.x, t2.x, t3.x);
+      a1 = vec4<f32>(t0.y, t1.y, t2.y, t3.y);
+      a2 = vec4<f32>(t0.z, t1.z, t2.z, t3.z);
+      a3 = vec4<f32>(t0.w, t1.w, t2.w, t3.w);
+    }
+    // b_j: row k = 4kq + j of op(B), columns n0 .. n0 + 3
+    var b0: vec4<f32>; var b1: vec4<f32>; var b2: vec4<f32>; var b3: vec4<f32>;
+    if (TB == 0u) {
+      let n4 = p.n / 4u;
+      b0 = B4[baseB + (4u * kq) * n4 + n0 / 4u];
+      b1 = B4[baseB + (4u * kq + 1u) * n4 + n0 / 4u];
+      b2 = B4[baseB + (4u * kq + 2u) * n4 + n0 / 4u];
+      b3 = B4[baseB + (4u * kq + 3u) * n4 + n0 / 4u];
+    } else {
+      // B stored [N, K]: u_c is column n0 + c over k = 4kq .. 4kq + 3
+      let u0 = B4[baseB + min(n0, lastN) * k4 + kq];
+      let u1 = B4[baseB + min(n0 + 1u, lastN) * k4 + kq];
+      let u2 = B4[baseB + min(n0 + 2u, lastN) * k4 + kq];
+      let u3 = B4[baseB + min(n0 + 3u, lastN) * k4 + kq];
+      b0 = vec4<f32>(u0.x, u1.x, u2.x, u3.x);
+      b1 = vec4<f32>(u0.y, u1.y, u2.y, u3.y);
+      b2 = vec4<f32>(u0.z, u1.z, u2.z, u3.z);
+      b3 = vec4<f32>(u0.w, u1.w, u2.w, u3.w);
+    }
+    acc0 = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc0))));
+    acc1 = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc1))));
+    acc2 = fma(vec4<f32>(a2.x), b0, fma(vec4<f32>(a2.y), b1, fma(vec4<f32>(a2.z), b2, fma(vec4<f32>(a2.w), b3, acc2))));
+    acc3 = fma(vec4<f32>(a3.x), b0, fma(vec4<f32>(a3.y), b1, fma(vec4<f32>(a3.z), b2, fma(vec4<f32>(a3.w), b3, acc3))));
+  }
+  for (var j = 0u; j < 4u; j = j + 1u) {
+    store(baseC, m0, n0 + j, acc0[j]);
+    store(baseC, m0 + 1u, n0 + j, acc1[j]);
+    store(baseC, m0 + 2u, n0 + j, acc2[j]);
+    store(baseC, m0 + 3u, n0 + j, acc3[j]);
   }
 }
 //#endif

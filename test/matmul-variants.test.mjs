@@ -61,6 +61,9 @@ const shapes = [
   { m: 65, n: 130, k: 3 },
   { m: 17, n: 33, k: 70 },
   { m: 5, n: 7, k: 1 },
+  // multiples of 4 where rb reads vec4s (fully, or only when A is not transposed)
+  { m: 12, n: 20, k: 16 },
+  { m: 37, n: 24, k: 8 },
 ];
 
 for (const v of variants) {
@@ -75,6 +78,8 @@ for (const v of variants) {
     await check(v, { m: 33, n: 9, k: 17, batchA: 3, batchB: 0, tb: true });
     await check(v, { m: 33, n: 9, k: 17, batchA: 0, batchB: 3, ta: true });
     await check(v, { m: 33, n: 9, k: 17, batchA: 3, batchB: 3, ta: true, tb: true });
+    await check(v, { m: 8, n: 12, k: 4, batchA: 3, batchB: 3, ta: true });
+    await check(v, { m: 8, n: 12, k: 4, batchA: 0, batchB: 3, tb: true });
   });
 
   test(`matmul ${v}: bias + relu epilogue`, async () => {

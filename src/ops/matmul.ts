@@ -32,8 +32,13 @@ for (const v of ['rb', 'tiled'] as MatmulVariant[]) registerVariant(v);
 registerKernel('matmul:transpose', instantiate(src, ['TRANSPOSE', 'NO_BIAS_BINDING']), FILE);
 
 function registerVariant(v: MatmulVariant): void {
-  registerKernel(`matmul:${v}`, instantiate(src, [BLOCK[v], 'MM', 'NO_BIAS_BINDING']), FILE);
-  registerKernel(`matmul:${v}:bias`, instantiate(src, [BLOCK[v], 'MM', 'BIAS_BINDING']), FILE);
+  registerKernel(`matmul:${v}`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4', 'NO_BIAS_BINDING']), FILE);
+  registerKernel(`matmul:${v}:bias`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4', 'BIAS_BINDING']), FILE);
+  if (v === 'rb') {
+    // vec4-load form of 'rb' for aligned shapes
+    registerKernel('matmul:rb4', instantiate(src, ['RB4', 'V4', 'MM_OR_V4', 'NO_BIAS_BINDING']), FILE);
+    registerKernel('matmul:rb4:bias', instantiate(src, ['RB4', 'V4', 'MM_OR_V4', 'BIAS_BINDING']), FILE);
+  }
 }
 
 function isRegistered(name: string): boolean {
@@ -279,14 +284,19 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
     }
   }
   const [tileM, tileN] = TILE[variant];
+  // 'rb' reads vec4s where the vectorised dimensions are multiples of 4
+  const vec4 = variant === 'rb' && k % 4 === 0 && (!ta || m % 4 === 0) && (tb || n % 4 === 0);
+  const kernel = vec4 ? 'rb4' : variant;
+  // scalar rb and tiled read the transposes from a uniform (one pipeline for all forms)
+  const flagged = kernel === 'rb' || kernel === 'tiled';
   const bindings = [av.slice('matmul'), bv.slice('matmul'), c.slice('matmul')];
   if (o.bias) bindings.push(o.bias.slice('matmul'));
   gpu().dispatch({
-    module: `matmul:${variant}${o.bias ? ':bias' : ''}`,
-    label: `matmul(${variant})`,
-    constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, BIAS: o.bias ? 1 : 0, RELU: o.relu ? 1 : 0 },
+    module: `matmul:${kernel}${o.bias ? ':bias' : ''}`,
+    label: `matmul(${kernel})`,
+    constants: { TA: flagged ? 0 : +ta, TB: flagged ? 0 : +tb, BIAS: o.bias ? 1 : 0 },
     bindings,
-    u: [m, n, k, 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, 0],
+    u: [m, n, k, o.relu ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, flagged ? +ta | (+tb << 1) : 0],
     workgroups: [Math.ceil(n / tileN), Math.ceil(m / tileM), batch],
   });
   for (const t of temps) t.dispose();
