@@ -55,7 +55,7 @@ export async function run(args) {
   console.log(`adapter: ${adapterLine()}`);
   const variants = (o.variants ?? ops.availableMatmulVariants()).filter((v) => ops.availableMatmulVariants().includes(v));
   console.log(`variants: ${variants.join(', ')}; default for this adapter: ${ops.defaultMatmulVariant()}`);
-  const tune = await ops.autotuneMatmul({ log: (l) => console.log(l) });
+  const tune = await ops.autotuneMatmul({ variants, log: (l) => console.log(l) });
 
   const cases = [];
   for (const s of o.quick ? [256, 512, 1024] : [256, 512, 1024, 2048]) cases.push({ name: `square ${s}`, m: s, n: s, k: s });

@@ -90,6 +90,11 @@ for (const v of variants) {
   });
 }
 
+test('matmul: a product whose transpose pass would exceed the grid limit still runs (falls back)', async () => {
+  // 600,000 rows: sg's transpose of A would need 75,000 workgroups in one dimension
+  for (const v of variants) await check(v, { m: 600000, n: 3, k: 2, withBias: true, seed: 5 });
+});
+
 test('matmul: variants list, default per adapter, forcing and unknown names', async () => {
   assert.ok(variants.includes('rb') && variants.includes('tiled'), `variants ${variants}`);
   const d = ops.defaultMatmulVariant();

@@ -128,6 +128,11 @@ export interface AutotuneOptions {
   reps?: number;
   /** print a line per shape */
   log?: (line: string) => void;
+  /**
+   * variants to time; default every available one, except 'tiled' on software adapters
+   * (there it is ~5× slower than 'sg' and compiling its pipeline alone costs seconds)
+   */
+  variants?: MatmulVariant[];
 }
 
 const DEFAULT_TUNE_SHAPES: [number, number, number, boolean, boolean][] = [
@@ -147,7 +152,9 @@ export async function autotuneMatmul(opts: AutotuneOptions = {}): Promise<Matmul
   const shapes = opts.shapes ?? DEFAULT_TUNE_SHAPES;
   const reps = opts.reps ?? 2;
   const result: MatmulTuneResult = { adapter: g.info.description, buckets: {} };
-  const variants = availableMatmulVariants();
+  const available = availableMatmulVariants();
+  const variants = (opts.variants ?? available.filter((v) => !(g.info.isSoftware && v === 'tiled'))).filter((v) => available.includes(v));
+  if (!variants.length) throw new OpError('autotuneMatmul', `none of the variants ${opts.variants?.join(', ')} can run here (available: ${available.join(', ')})`);
   for (const [m, n, k, ta, tb] of shapes) {
     const a = tensor(randomData((ta ? k * m : m * k), 1), ta ? [k, m] : [m, k]);
     const b = tensor(randomData((tb ? n * k : k * n), 2), tb ? [n, k] : [k, n]);
@@ -177,7 +184,7 @@ export async function autotuneMatmul(opts: AutotuneOptions = {}): Promise<Matmul
     }
     a.dispose();
     b.dispose();
-    let winner = defaultMatmulVariant();
+    let winner = variants.includes(defaultMatmulVariant()) ? defaultMatmulVariant() : variants[0];
     for (const v of variants) if ((ms[v] ?? Infinity) < (ms[winner] ?? Infinity)) winner = v;
     const bucket = matmulBucket(m, n, k);
     result.buckets[bucket] = { shape: [m, n, k, ta, tb], ms, winner };
@@ -232,6 +239,19 @@ function transposeRaw(x: Tensor, batch: number, rows: number, cols: number): Ten
   return y;
 }
 
+/** Whether every dispatch of `variant` for this product fits the per-dimension workgroup limit. */
+function fitsGrid(variant: MatmulVariant, m: number, n: number, k: number, batch: number, ta: boolean, tb: boolean): boolean {
+  const lim = gpu().limits.maxComputeWorkgroupsPerDimension;
+  const [tm, tn] = TILE[variant];
+  if (Math.ceil(n / tn) > lim || Math.ceil(m / tm) > lim || batch > lim) return false;
+  if (variant === 'sg') {
+    // transposes: A [m, k] when not transposed, B [n, k] when transposed; grid (cols/8, rows/8)
+    if (!ta && (Math.ceil(k / 8) > lim || Math.ceil(m / 8) > lim)) return false;
+    if (tb && (Math.ceil(k / 8) > lim || Math.ceil(n / 8) > lim)) return false;
+  }
+  return true;
+}
+
 /**
  * C = op(A)·op(B) for 2-D operands, or batched when either is 3-D ([batch, ., .];
  * a 2-D operand is broadcast over the batch). No autograd.
@@ -265,6 +285,12 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   if (variant === 'sg' && !subgroupMatmulSupported()) {
     if (o.variant) throw new OpError('matmul', `variant 'sg' needs the 'subgroups' feature with subgroups of at least 8 lanes, which this device lacks`);
     variant = 'rb';
+  }
+  if (!fitsGrid(variant, m, n, k, batch, ta, tb)) {
+    // dispatch grids are limited per dimension (65,535 workgroups on most adapters)
+    const alt = (['rb', 'tiled'] as MatmulVariant[]).find((v) => fitsGrid(v, m, n, k, batch, ta, tb));
+    if (!alt) throw new OpError('matmul', `product ${shapeStr(a.shape)}${ta ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${tb ? 'ᵀ' : ''} needs more workgroups per dimension than the device allows (${gpu().limits.maxComputeWorkgroupsPerDimension})`);
+    variant = alt;
   }
   if (variant === 'sg' && !isRegistered('matmul:sg')) registerVariant('sg');
   let av = a;
