@@ -27,8 +27,8 @@
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
 // TRANSPOSE: Y[b] = X[b]ᵀ, X [rows = P.m, cols = P.n] per batch, P.sa = rows·cols.
-//   Bindings: 0 P, 1 X, 2 Y. Workgroup 8×8, one element per invocation.
-//   Dispatch: (ceil(cols/8), ceil(rows/8), batch).
+//   Bindings: 0 P, 1 X, 2 Y. Workgroup 8×8, a 4×4 block per invocation.
+//   Dispatch: (ceil(cols/32), ceil(rows/32), batch).
 //#if SG
 enable subgroups;
 //#endif
@@ -314,11 +314,18 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x;
-  let r = gid.y;
+  let c0 = gid.x * 4u;
+  let r0 = gid.y * 4u;
   let base = gid.z * p.sa;
-  if (r < p.m && c < p.n) {
-    Y[base + c * p.m + r] = X[base + r * p.n + c];
+  if (r0 >= p.m || c0 >= p.n) { return; }
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let r = r0 + i;
+    if (r < p.m) {
+      for (var j = 0u; j < 4u; j = j + 1u) {
+        let c = c0 + j;
+        if (c < p.n) { Y[base + c * p.m + r] = X[base + r * p.n + c]; }
+      }
+    }
   }
 }
 //#endif

@@ -234,7 +234,7 @@ function transposeRaw(x: Tensor, batch: number, rows: number, cols: number): Ten
     label: 'matmul(transpose)',
     bindings: [x.slice('matmul'), y.slice('matmul')],
     u: [rows, cols, 0, 0, rows * cols, 0, 0, 0],
-    workgroups: [Math.ceil(cols / 8), Math.ceil(rows / 8), batch],
+    workgroups: [Math.ceil(cols / 32), Math.ceil(rows / 32), batch],
   });
   return y;
 }
@@ -245,9 +245,9 @@ function fitsGrid(variant: MatmulVariant, m: number, n: number, k: number, batch
   const [tm, tn] = TILE[variant];
   if (Math.ceil(n / tn) > lim || Math.ceil(m / tm) > lim || batch > lim) return false;
   if (variant === 'sg') {
-    // transposes: A [m, k] when not transposed, B [n, k] when transposed; grid (cols/8, rows/8)
-    if (!ta && (Math.ceil(k / 8) > lim || Math.ceil(m / 8) > lim)) return false;
-    if (tb && (Math.ceil(k / 8) > lim || Math.ceil(n / 8) > lim)) return false;
+    // transposes: A [m, k] when not transposed, B [n, k] when transposed; grid (cols/32, rows/32)
+    if (!ta && (Math.ceil(k / 32) > lim || Math.ceil(m / 32) > lim)) return false;
+    if (tb && (Math.ceil(k / 32) > lim || Math.ceil(n / 32) > lim)) return false;
   }
   return true;
 }
