@@ -70,9 +70,14 @@ export function setMatmulVariant(v: MatmulVariant | null): void {
   forced = v;
 }
 
-/** The variant used when nothing is forced and no tuning applies: a fixed choice per adapter. */
-export function defaultMatmulVariant(): MatmulVariant {
+/**
+ * The variant used when nothing is forced and no tuning applies: a fixed choice per adapter
+ * ('tiled' on hardware; 'sg' on software adapters with subgroups, else 'rb'), and 'rb' for
+ * small products on software adapters, where sg's transpose dispatches cost more than they save.
+ */
+export function defaultMatmulVariant(m?: number, n?: number, k?: number): MatmulVariant {
   if (!gpu().info.isSoftware) return 'tiled';
+  if (m !== undefined && n !== undefined && k !== undefined && matmulBucket(m, n, k) === 'small') return 'rb';
   return subgroupMatmulSupported() ? 'sg' : 'rb';
 }
 
@@ -117,6 +122,7 @@ export function matmulVariant(m?: number, n?: number, k?: number): MatmulVariant
     const t = tuned.get(adapterKey());
     const e = t?.buckets[matmulBucket(m, n, k)];
     if (e) return e.winner;
+    return defaultMatmulVariant(m, n, k);
   }
   return defaultMatmulVariant();
 }
@@ -184,7 +190,8 @@ export async function autotuneMatmul(opts: AutotuneOptions = {}): Promise<Matmul
     }
     a.dispose();
     b.dispose();
-    let winner = variants.includes(defaultMatmulVariant()) ? defaultMatmulVariant() : variants[0];
+    const dflt = defaultMatmulVariant(m, n, k);
+    let winner = variants.includes(dflt) ? dflt : variants[0];
     for (const v of variants) if ((ms[v] ?? Infinity) < (ms[winner] ?? Infinity)) winner = v;
     const bucket = matmulBucket(m, n, k);
     result.buckets[bucket] = { shape: [m, n, k, ta, tb], ms, winner };
