@@ -3,8 +3,10 @@
 //   op(A) is [M, K]: A stored [M, K], or [K, M] when TA = 1.
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
 //   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
-// Bindings (blocks RB, SG, TILED): 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
-// Overridable constants: TA, TB, BIAS (0/1). P.relu = 1 applies ReLU after the bias.
+// Bindings (blocks RB, RB4, SG, TILED): 0 P, 1 A, 2 B, 3 C, 4 bias (always bound: a
+// 1-element dummy when P.flags bit 2 is clear). Epilogue: + bias[n] when P.flags bit 2 is
+// set, then ReLU when P.relu = 1 (uniform flags: one pipeline serves every epilogue).
+// Overridable constants: TA, TB (0/1).
 // RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
 // transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
 // lavapipe where compiling a barrier kernel costs seconds; RB4 and SG use TA/TB.
@@ -40,7 +42,6 @@ struct P {
 
 override TA: u32 = 0u;
 override TB: u32 = 0u;
-override BIAS: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: P;
 
@@ -56,19 +57,15 @@ override BIAS: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 //#endif
 
-//#if BIAS_BINDING
+//#if MM_OR_V4
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-fn biasAt(n: u32) -> f32 { return bias[n]; }
-//#endif
-//#if NO_BIAS_BINDING
-fn biasAt(n: u32) -> f32 { return 0.0; }
 //#endif
 
 //#if MM_OR_V4
 fn store(base: u32, m: u32, n: u32, v: f32) {
   if (m < p.m && n < p.n) {
     var r = v;
-    if (BIAS == 1u) { r = r + biasAt(n); }
+    if ((p.flags & 4u) != 0u) { r = r + bias[n]; }
     if (p.relu == 1u) { r = max(r, 0.0); }
     C[base + m * p.n + n] = r;
   }

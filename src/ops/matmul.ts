@@ -14,6 +14,7 @@ import src from '../../kernels/matmul.wgsl';
 import { registerKernel, kernelSource } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { gpu } from '../gpu/device.js';
+import type { BufferSlice } from '../gpu/device.js';
 import { Tensor, empty, scope, tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, checkF32Pair, out, OpError, shapeStr, sameShape } from './common.js';
@@ -29,16 +30,28 @@ const TILE: Record<MatmulVariant, [number, number]> = { rb: [32, 32], sg: [24, 1
 // 'rb' and 'tiled' compile at init on every adapter; 'sg' uses `enable subgroups`, so it
 // is registered (and compiled) on first use, only where the device has subgroups.
 for (const v of ['rb', 'tiled'] as MatmulVariant[]) registerVariant(v);
-registerKernel('matmul:transpose', instantiate(src, ['TRANSPOSE', 'NO_BIAS_BINDING']), FILE);
+registerKernel('matmul:transpose', instantiate(src, ['TRANSPOSE']), FILE);
 
+// One module per kernel: bias and ReLU are uniform flags, the bias binding is always
+// present (a dummy when there is none), so no epilogue needs a pipeline of its own.
 function registerVariant(v: MatmulVariant): void {
-  registerKernel(`matmul:${v}`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4', 'NO_BIAS_BINDING']), FILE);
-  registerKernel(`matmul:${v}:bias`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4', 'BIAS_BINDING']), FILE);
-  if (v === 'rb') {
-    // vec4-load form of 'rb' for aligned shapes
-    registerKernel('matmul:rb4', instantiate(src, ['RB4', 'V4', 'MM_OR_V4', 'NO_BIAS_BINDING']), FILE);
-    registerKernel('matmul:rb4:bias', instantiate(src, ['RB4', 'V4', 'MM_OR_V4', 'BIAS_BINDING']), FILE);
+  registerKernel(`matmul:${v}`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4']), FILE);
+  // vec4-load form of 'rb' for aligned shapes
+  if (v === 'rb') registerKernel('matmul:rb4', instantiate(src, ['RB4', 'V4', 'MM_OR_V4']), FILE);
+}
+
+// The dummy is a bare 16-byte buffer outside the tensor pool (so it never shows up in pool
+// statistics or live-tensor counts), one per device.
+const dummyBias = new WeakMap<object, BufferSlice>();
+function noBias(): BufferSlice {
+  const g = gpu();
+  let sl = dummyBias.get(g);
+  if (!sl) {
+    const buffer = g.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'matmul:no-bias' });
+    sl = { buffer, offset: 0, size: 16 };
+    dummyBias.set(g, sl);
   }
+  return sl;
 }
 
 function isRegistered(name: string): boolean {
@@ -322,14 +335,13 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   const kernel = vec4 ? 'rb4' : variant;
   // scalar rb and tiled read the transposes from a uniform (one pipeline for all forms)
   const flagged = kernel === 'rb' || kernel === 'tiled';
-  const bindings = [av.slice('matmul'), bv.slice('matmul'), c.slice('matmul')];
-  if (o.bias) bindings.push(o.bias.slice('matmul'));
+  const bindings = [av.slice('matmul'), bv.slice('matmul'), c.slice('matmul'), o.bias ? o.bias.slice('matmul') : noBias()];
   gpu().dispatch({
-    module: `matmul:${kernel}${o.bias ? ':bias' : ''}`,
+    module: `matmul:${kernel}`,
     label: `matmul(${kernel})`,
-    constants: { TA: flagged ? 0 : +ta, TB: flagged ? 0 : +tb, BIAS: o.bias ? 1 : 0 },
+    constants: { TA: flagged ? 0 : +ta, TB: flagged ? 0 : +tb },
     bindings,
-    u: [m, n, k, o.relu ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, flagged ? +ta | (+tb << 1) : 0],
+    u: [m, n, k, o.relu ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, (flagged ? +ta | (+tb << 1) : 0) | (o.bias ? 4 : 0)],
     workgroups: [Math.ceil(n / tileN), Math.ceil(m / tileM), batch],
   });
   for (const t of temps) t.dispose();
