@@ -4,15 +4,16 @@
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
 //   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
 // Bindings (blocks RB, RB4, SG, TILED): 0 P, 1 A, 2 B, 3 C, 4 bias (always bound: a
-// 1-element dummy when P.flags bit 2 is clear). Epilogue: + bias[n] when P.flags bit 2 is
+// 16-byte dummy when P.flags bit 2 is clear). Epilogue: + bias[n] when P.flags bit 2 is
 // set, then ReLU when P.relu = 1 (uniform flags: one pipeline serves every epilogue).
 // Overridable constants: TA, TB (0/1).
 // RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
 // transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
 // lavapipe where compiling a barrier kernel costs seconds; RB4 and SG use TA/TB.
 //
-// Variant RB (register-blocked, no barriers, portable):
-//   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
+// Variant RB (register-blocked, no barriers, portable): kernel RB4 where the vectorised
+//   dimensions are multiples of 4 (vec4 loads, K in steps of 4), else RB (scalar loads).
+//   Workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
 //   Dispatch: (ceil(N/32), ceil(M/32), batch).
 // Variant SG (register-blocked, no barriers, subgroup broadcast; what lavapipe runs fastest):
 //   workgroup = one subgroup of 8 lanes; tile 24 rows × 16 columns; lane l owns columns
