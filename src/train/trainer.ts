@@ -447,6 +447,7 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
   let baseline: ModuleLike | null = null;
   let baseSeconds = 0;
   const wantBaseline = needsBaseline(o.loss) || !!o.baseline;
+  if (!wantBaseline) log(`note: --loss ${o.loss} needs no baseline, so stage 1 is skipped (pass --baseline FILE to compare against one)`);
   if (o.baseline) {
     const f = readSafetensorsFile(o.baseline);
     const arch = o.baselineArch ?? f.metadata.arch ?? o.arch;
