@@ -317,7 +317,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
             const m = await ctx.acc.read();
             if (!Number.isFinite(m.lossSum)) {
               ctx.progress.stop();
-              const prev = epoch > 0 || existsSync(s.ckptPath) ? `the last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'no checkpoint of this stage was written yet';
+              const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
               throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: the loss became ${m.lossSum} (not finite); training stopped. ${prev}. Try a smaller --lr.`);
             }
             ctx.progress.update({ done: k + 1, loss: m.loss, imagesPerS: t.images / Math.max(1e-9, t.seconds) });
