@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lib, { tensor } from './helpers/lib.mjs';
 import { rng } from './helpers/ref.mjs';
-import { tmp, writeIdxSet } from './helpers/datasets.mjs';
+import { tmp, writeIdxSet, writeCifar10 } from './helpers/datasets.mjs';
 
 const { train: T } = lib;
 
@@ -111,6 +111,18 @@ test('GPU memory stays flat across epochs of the batch loop', async () => {
   assert.is(live[1], live[0], `live buffers ${live}`);
   acc.dispose();
   opt.dispose();
+});
+
+test('CIFAR-10 binaries train with crop + flip; --cache-baseline is refused for augmented data', async () => {
+  const data = tmp();
+  writeCifar10(data, [20, 20], 10);
+  const lines = [];
+  const s = await T.train(base(data, tmp(), { loss: 'kd', epochs: 1, baselineEpochs: 1, batchSize: 8, cacheBaseline: true, log: (l) => lines.push(l) }));
+  assert.ok(lines.some((l) => /augmentation random crop \+ flip/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /--cache-baseline ignored: the training split is augmented/.test(l)), lines.join('\n'));
+  assert.is(s.cache_baseline, false);
+  assert.type(s.kd.top1, 'number');
+  assert.type(s.baseline.top1, 'number');
 });
 
 test('a diverging loss stops training with a clear message and keeps the last good checkpoint', async () => {
