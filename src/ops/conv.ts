@@ -94,8 +94,8 @@ const fwdKernel = (bm: number, bp: number, kw: number, sw: number, bias: boolean
     { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
 const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
   kernel(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
-const wgradKernel = (bm: number, bp: number) =>
-  kernel(`conv2d:wgrad:${bm}x${bp}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bp });
+const wgradKernel = (bm: number, bq: number, kw: number, sw: number) =>
+  kernel(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bq, KW_VALUE: kw, SW_VALUE: sw });
 const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
 const bgradKernel = () => kernel('conv2d:bgrad', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['BGRAD'], {});
 const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number, bias = false) =>
@@ -106,9 +106,10 @@ const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number, bi
 
 /** Register-block shapes: channels per invocation (BM) × columns per invocation (BP). */
 export const convTuning = {
-  fwd: { bm: 8, bp: 4 },
-  dgrad: { bm: 8, bp: 4 },
-  wgrad: { bm: 8, bp: 4 },
+  fwd: { bm: 8, bp: 8 },
+  dgrad: { bm: 8, bp: 8 },
+  /** for the weight gradient, bp is the output columns per reduction step */
+  wgrad: { bm: 16, bp: 2 },
   dwBp: 4,
   /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
   matmul1x1: true,
@@ -249,18 +250,18 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
     return reduceSplits(parts, splits, wshape);
   }
   const bm = blockFor(g.coutg, convTuning.wgrad.bm);
-  const bp = convTuning.wgrad.bp;
-  const ncol = g.cing * g.kh * g.kw;
+  const bq = convTuning.wgrad.bp;
+  const nrow = g.cing * g.kh;
   const cob = Math.ceil(g.coutg / bm);
-  const wx = Math.ceil(Math.ceil(ncol / bp) / 64);
+  const wx = Math.ceil(nrow / 64);
   const base = wx * g.groups * cob;
   const rows = g.n * g.oh;
   const splits = Math.max(1, Math.min(Math.ceil(target / base), rows, 65535));
-  const parts = out([splits, g.cout * ncol]);
+  const parts = out([splits, g.cout * g.cing * g.kh * g.kw]);
   gpu().dispatch({
-    module: wgradKernel(bm, bp), label: `conv2d_weight_grad(${bm}x${bp})`,
+    module: wgradKernel(bm, bq, g.kw, g.sw), label: `conv2d_weight_grad(${bm}x${bq})`,
     bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
-    u: [...uGeom(g), ncol, splits, cob, 0],
+    u: [...uGeom(g), nrow, splits, cob, 0],
     workgroups: [wx, splits, g.groups * cob],
   });
   return reduceSplits(parts, splits, wshape);
