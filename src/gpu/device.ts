@@ -53,11 +53,20 @@ export interface InitOptions {
   powerPreference?: GPUPowerPreference;
   /** force the software adapter even where a GPU exists */
   forceFallbackAdapter?: boolean;
+  /** one error scope per dispatch so errors name the exact kernel (slow; also FOCUSNET_CHECK=1) */
+  checkEachDispatch?: boolean;
 }
 
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 512;
 const MAX_DISPATCHES_PER_BATCH = 512;
+/**
+ * Released buffers become reusable only after a submit; when this many bytes wait for
+ * one, the batch is submitted early so a long run of dispatches without readbacks (a
+ * training loop) recycles its intermediates instead of allocating new buffers.
+ */
+const PENDING_FLUSH_BYTES = 128 * 1024 * 1024;
+const BIND_GROUP_CACHE = 8192;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -80,10 +89,24 @@ export class Gpu {
   private dispatchesInBatch = 0;
   private errorChecks: Promise<void>[] = [];
   private firstError: Error | null = null;
+  /** an error no scope caught (usually the invalid command buffer that follows a scoped one) */
+  private uncapturedError: Error | null = null;
+  /** a WGSL compile error of a module compiled after init (the root cause of its pipeline's errors) */
+  private compileError: Error | null = null;
   private lostReason: string | null = null;
   private batchKernels: string[] = [];
   /** total dispatches and submits, for benchmarks and tests */
   counters = { dispatches: 0, submits: 0 };
+  /**
+   * Validation errors are caught per batch (one error scope around each submit) and name
+   * the batch's kernels. With `checkEachDispatch` (init option, or FOCUSNET_CHECK=1) every
+   * dispatch gets its own scope and errors name the exact kernel, at ~50 µs per dispatch.
+   */
+  checkEachDispatch = false;
+  private layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private ids = new WeakMap<object, number>();
+  private nextId = 1;
   /** optional per-dispatch hook (profiling) */
   onDispatch: ((label: string) => void) | null = null;
 
@@ -105,7 +128,7 @@ export class Gpu {
       this.lostReason = `${l.reason}: ${l.message}`;
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      if (!this.firstError) this.firstError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
+      if (!this.uncapturedError) this.uncapturedError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
     };
   }
 
@@ -145,8 +168,8 @@ export class Gpu {
       this.errorChecks.push(
         m.getCompilationInfo().then((info) => {
           const errors = info.messages.filter((x) => x.type === 'error');
-          if (errors.length && !this.firstError) {
-            this.firstError = new ShaderCompileError(
+          if (errors.length && !this.compileError) {
+            this.compileError = new ShaderCompileError(
               `focusnet: WGSL compile error\n` +
                 errors.map((x) => `${src.file}:${x.lineNum}:${x.linePos}: error: ${x.message}`).join('\n'),
             );
@@ -183,6 +206,7 @@ export class Gpu {
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
     }
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     return this.pass;
@@ -198,38 +222,68 @@ export class Gpu {
 
   dispatch(d: DispatchDesc): void {
     const label = d.label ?? `${d.module}:${d.entry ?? 'main'}`;
-    if (this.uniformUsed >= UNIFORM_SLOTS || this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH) this.flush();
+    if (
+      this.uniformUsed >= UNIFORM_SLOTS ||
+      this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH ||
+      this.pool.pendingBytes >= PENDING_FLUSH_BYTES
+    ) {
+      this.flush();
+    }
     const pass = this.ensurePass();
     const dev = this.device;
-    dev.pushErrorScope('validation');
+    const checkEach = this.checkEachDispatch;
+    if (checkEach) dev.pushErrorScope('validation');
     const pipe = this.pipeline(d.module, d.entry ?? 'main', d.constants);
-    const entries: GPUBindGroupEntry[] = [];
     const nu = d.u ? d.u.length : 0;
     const ni = d.i ? d.i.length : 0;
     const nf = d.f ? d.f.length : 0;
+    let slot = -1;
     if (nu + ni + nf > 0) {
-      const slot = this.uniformUsed++;
-      const base = (slot * UNIFORM_SLOT) / 4;
-      let o = base;
+      slot = this.uniformUsed++;
+      let o = (slot * UNIFORM_SLOT) / 4;
       for (let k = 0; k < nu; k++) this.uniformU32[o++] = d.u![k];
       for (let k = 0; k < ni; k++) this.uniformI32[o++] = d.i![k];
       for (let k = 0; k < nf; k++) this.uniformF32[o++] = d.f![k];
-      entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } });
     }
-    for (let k = 0; k < d.bindings.length; k++) {
-      const b = d.bindings[k];
-      entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
+    // Bind groups are cached by (pipeline, uniform slot, buffers, offsets, sizes): a training
+    // step reuses the same pooled buffers in the same order, so steady state hits the cache.
+    let key = `${this.pipelineId(pipe)}|${slot}`;
+    for (const b of d.bindings) key += `|${this.bufferId(b.buffer)}:${b.offset}:${b.size}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [];
+      if (slot >= 0) entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } });
+      for (let k = 0; k < d.bindings.length; k++) {
+        const b = d.bindings[k];
+        entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
+      }
+      let layout = this.layouts.get(pipe);
+      if (!layout) this.layouts.set(pipe, (layout = pipe.getBindGroupLayout(0)));
+      group = dev.createBindGroup({ layout, entries, label });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
     }
-    const group = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries, label });
     pass.setPipeline(pipe);
     pass.setBindGroup(0, group);
     const [x, y = 1, z = 1] = d.workgroups;
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
-    this.watch(dev.popErrorScope(), 'validation error', label);
+    if (checkEach) this.watch(dev.popErrorScope(), 'validation error', label);
     this.batchKernels.push(label);
     this.dispatchesInBatch++;
     this.counters.dispatches++;
     if (this.onDispatch) this.onDispatch(label);
+  }
+
+  private pipelineId(p: GPUComputePipeline): number {
+    let id = this.ids.get(p);
+    if (id === undefined) this.ids.set(p, (id = this.nextId++));
+    return id;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+    return id;
   }
 
   private watch(p: Promise<GPUError | null>, kind: string, label: string): void {
@@ -242,7 +296,13 @@ export class Gpu {
 
   /** Submit everything encoded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      // Nothing is waiting in an encoder, so buffers released since the last submit were
+      // last used by work already submitted: they are reusable now.
+      this.pool.afterSubmit();
+      this.readPool.afterSubmit();
+      return;
+    }
     if (this.pass) {
       this.pass.end();
       this.pass = null;
@@ -252,7 +312,9 @@ export class Gpu {
     }
     const cb = this.encoder.finish();
     this.device.queue.submit([cb]);
-    this.watch(this.device.popErrorScope(), 'out-of-memory', this.batchKernels.slice(-8).join(', ') || 'copy');
+    const names = batchNames(this.batchKernels);
+    this.watch(this.device.popErrorScope(), 'validation error (set FOCUSNET_CHECK=1 to pinpoint the dispatch)', names);
+    this.watch(this.device.popErrorScope(), 'out-of-memory', names);
     this.encoder = null;
     this.uniformUsed = 0;
     this.dispatchesInBatch = 0;
@@ -276,25 +338,36 @@ export class Gpu {
       await Promise.all(checks);
     }
     if (this.lostReason) throw new GpuError('device lost', '-', this.lostReason);
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
-      throw e;
-    }
+    this.throwIfFailed();
   }
 
   /** Throw a pending error found so far, without waiting. */
   throwIfFailed(): void {
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
+    // A dispatch's own error scope names the kernel and the cause; an uncaptured error
+    // (finish/submit of the batch it invalidated) is reported only when no scope caught one.
+    const e = this.compileError ?? this.firstError ?? this.uncapturedError;
+    this.compileError = null;
+    this.firstError = null;
+    this.uncapturedError = null;
+    if (e) {
+      // the failed dispatch's bind group may be cached (invalid); drop the cache so a retry
+      // re-creates it and its own error scope reports the cause
+      this.bindGroups.clear();
       throw e;
     }
   }
 
   // ---- data movement ----------------------------------------------------------------------
 
-  write(slice: BufferSlice, data: ArrayBufferView): void {
+  /**
+   * Upload `data` into a slice. queue.writeBuffer takes effect before any command still
+   * waiting in the open encoder, so a write to a buffer those commands use would overtake
+   * them: the pending batch is submitted first. `fresh` skips that for a buffer just taken
+   * from the pool, which no pending command can touch (the pool hands a buffer out only
+   * after the submit of its last use).
+   */
+  write(slice: BufferSlice, data: ArrayBufferView, fresh = false): void {
+    if (!fresh && this.encoder) this.flush();
     this.device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -327,12 +400,27 @@ export class Gpu {
     return this.pool.getStats();
   }
 
+  /** Free pooled buffers not in use (and the bind groups that reference them). */
+  trim(): void {
+    this.flush();
+    this.bindGroups.clear();
+    this.pool.trim();
+    this.readPool.trim();
+  }
+
   destroy(): void {
     this.flush();
+    this.bindGroups.clear();
     this.pool.trim();
     this.readPool.trim();
     this.device.destroy();
   }
+}
+
+function batchNames(labels: string[]): string {
+  if (!labels.length) return 'copy';
+  const uniq = [...new Set(labels)];
+  return uniq.length > 8 ? `one of ${uniq.slice(0, 8).join(', ')}, …` : uniq.length > 1 ? `one of ${uniq.join(', ')}` : uniq[0];
 }
 
 // ---- acquisition ------------------------------------------------------------------------------
@@ -409,7 +497,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     description: ai.description,
     device: ai.device,
     isSoftware,
-    backend: (ai as unknown as { backend?: string }).backend ?? 'unknown',
+    backend: (ai as unknown as { backend?: string }).backend ?? ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown',
   };
   const L = adapter.limits;
   const wanted: Record<string, number> = {
@@ -431,6 +519,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     throw new NoAdapterError(`requestDevice() failed: ${(e as Error).message}`);
   }
   const g = new Gpu(adapter, device, info);
+  g.checkEachDispatch = opts.checkEachDispatch ?? process.env.FOCUSNET_CHECK === '1';
   await g.compileAll();
   return g;
 }
