@@ -7,7 +7,8 @@
 //   Each invocation computes BP consecutive outputs of one row; per ky it loads the
 //   (BP − 1)·ST + KS input values the BP outputs share once. Weights are uniform over a
 //   workgroup (one channel plane per workgroup row).
-//   Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias]. P.relu = 1 applies ReLU.
+//   Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0). P.relu,
+//   P.has_bias (0/1) select the epilogue.
 //   Dispatch: workgroup 64; x: ceil(OH·owb / 64) (owb = ceil(OW / BP)); planes N·C folded
 //   over (y, z): plane = wid.y + wid.z · nw.y.
 //
@@ -23,7 +24,7 @@
 struct P {
   n: u32, c: u32, h: u32, w: u32,
   oh: u32, ow: u32, ph: u32, pw: u32,
-  owb: u32, splits: u32, relu: u32, pad1: u32,
+  owb: u32, splits: u32, relu: u32, has_bias: u32,
 };
 
 const KS: u32 = KS_VALUE;
@@ -38,13 +39,7 @@ const TAPS: u32 = KS * KS;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-//#endif
-//#if BIAS_BINDING
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-fn biasAt(c: u32) -> f32 { return bias[c]; }
-//#endif
-//#if NO_BIAS_BINDING
-fn biasAt(c: u32) -> f32 { return 0.0; }
+@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the weights when has_bias = 0 (unread)
 //#endif
 
 //#if FWD
@@ -82,7 +77,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       }
     }
   }
-  let b = biasAt(c);
+  var b = 0.0;
+  if (p.has_bias == 1u) { b = bias[c]; }
   let yrow = (plane * p.oh + oy) * p.ow;
   for (var j = 0u; j < BP; j = j + 1u) {
     if (ox0 + j < p.ow) {

@@ -89,18 +89,16 @@ function kernel(name: string, src: string, file: string, blocks: string[], subst
   return name;
 }
 
-const fwdKernel = (bm: number, bp: number, kw: number, sw: number, bias: boolean) =>
-  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}${bias ? ':bias' : ''}`, fwdSrc, 'kernels/conv2d.wgsl', [bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'],
-    { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
+const fwdKernel = (bm: number, bp: number, kw: number, sw: number) =>
+  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}`, fwdSrc, 'kernels/conv2d.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
 const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
   kernel(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
 const wgradKernel = (bm: number, bq: number, kw: number, sw: number) =>
   kernel(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bq, KW_VALUE: kw, SW_VALUE: sw });
 const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
 const bgradKernel = () => kernel('conv2d:bgrad', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['BGRAD'], {});
-const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number, bias = false) =>
-  kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}${bias ? ':bias' : ''}`, dwSrc, 'kernels/conv2d_dw.wgsl',
-    block === 'FWD' ? ['FWD', bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'] : ['WGRAD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
+const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number) =>
+  kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}`, dwSrc, 'kernels/conv2d_dw.wgsl', [block], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
 
 // ---- tuning knobs (docs/conv.md) ----------------------------------------------------------
 
@@ -117,14 +115,17 @@ export const convTuning = {
   minWorkgroups: 32,
 };
 
-/** Channels per invocation: the block size from `max` down that wastes least on `c` channels. */
+/**
+ * Channels per invocation for `c` channels: `max`, 4 or 1, whichever wastes least (padded
+ * channels are wasted work; smaller blocks reload inputs more often). Few candidates keep
+ * the number of compiled pipelines down.
+ */
 function blockFor(c: number, max: number): number {
   let best = 1;
   let bestCost = Infinity;
-  for (let b = max; b >= 1; b >>= 1) {
-    const padded = Math.ceil(c / b) * b;
-    // padded channels are wasted work; smaller blocks reload inputs more often
-    const cost = padded * (1 + 1 / b);
+  for (const b of [max, 4, 1]) {
+    if (b > max) continue;
+    const cost = Math.ceil(c / b) * b * (1 + 1 / b);
     if (cost < bestCost - 1e-9) {
       bestCost = cost;
       best = b;
@@ -158,16 +159,16 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
     return y;
   }
   const y = out([g.n, g.cout, g.oh, g.ow]);
-  const bindings = [x.slice(OP), w.slice(OP), y.slice(OP)];
-  if (b) bindings.push(b.slice(OP));
+  // without a bias the weights stand in for the bias binding (P.has_bias = 0: never read)
+  const bindings = [x.slice(OP), w.slice(OP), y.slice(OP), (b ?? w).slice(OP)];
   if (isDepthwise(g)) {
     const bp = convTuning.dwBp;
     const owb = Math.ceil(g.ow / bp);
     const planes = g.n * g.cin;
     const [py, pz] = grid(planes, 1);
     gpu().dispatch({
-      module: dwKernel('FWD', g.kh, g.sh, bp, !!b), label: 'conv2d_dw_forward', bindings,
-      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, 0],
+      module: dwKernel('FWD', g.kh, g.sh, bp), label: 'conv2d_dw_forward', bindings,
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, b ? 1 : 0],
       workgroups: [Math.ceil((g.oh * owb) / 64), py, pz],
     });
     return y;
@@ -179,8 +180,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: fwdKernel(bm, bp, g.kw, g.sw, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
-    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0],
+    module: fwdKernel(bm, bp, g.kw, g.sw), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0, b ? 1 : 0, 0, 0, 0],
     workgroups: [wx, wy, g.groups * cob],
   });
   return y;
