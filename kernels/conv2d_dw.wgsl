@@ -5,12 +5,12 @@
 //
 // FWD: Y[n, c, oy, ox] = act( bias[c] + Σ_{ky, kx} W[c, 0, ky, kx] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx] )
 //   Each invocation computes BP consecutive outputs of one row; per ky it loads the
-//   (BP − 1)·ST + KS input values the BP outputs share once. Weights are uniform over a
-//   workgroup (one channel plane per workgroup row).
+//   (BP − 1)·ST + KS input values the BP outputs share once, and its channel's KS² weights
+//   once. Invocations run over (n, c, oy, column block) flattened: one workgroup per
+//   plane would mean thousands of tiny workgroups, whose fixed cost dominates on lavapipe.
 //   Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0). P.relu,
 //   P.has_bias (0/1) select the epilogue.
-//   Dispatch: workgroup 64; x: ceil(OH·owb / 64) (owb = ceil(OW / BP)); planes N·C folded
-//   over (y, z): plane = wid.y + wid.z · nw.y.
+//   Dispatch: workgroup 64, grid(N·C·OH·owb, 64) (owb = ceil(OW / BP)).
 //
 // WGRAD: dW[c, 0, ky, kx] = Σ_{n, oy, ox} dY[n, c, oy, ox] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx]
 //   One workgroup per (split s, channel c); its 64 invocations stride over the split's
@@ -44,14 +44,14 @@ const TAPS: u32 = KS * KS;
 
 //#if FWD
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nw: vec3<u32>) {
-  let plane = wid.y + wid.z * nw.y;
-  let item = gid.x;
-  if (plane >= p.n * p.c || item >= p.oh * p.owb) { return; }
-  let c = plane % p.c;
-  let oy = item / p.owb;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let item = gid.x + gid.y * nw.x * 64u;
+  if (item >= p.n * p.c * p.oh * p.owb) { return; }
   let ox0 = (item % p.owb) * BP;
+  let t = item / p.owb;
+  let oy = t % p.oh;
+  let plane = t / p.oh;
+  let c = plane % p.c;
   var wv: array<f32, TAPS>;
   for (var t = 0u; t < TAPS; t = t + 1u) { wv[t] = Wt[c * TAPS + t]; }
   let hi = i32(p.h);

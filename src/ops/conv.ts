@@ -107,8 +107,10 @@ export const convTuning = {
   fwd: { bm: 8, bp: 8 },
   dgrad: { bm: 8, bp: 8 },
   /** for the weight gradient, bp is the output columns per reduction step */
-  wgrad: { bm: 16, bp: 2 },
-  dwBp: 4,
+  wgrad: { bm: 8, bp: 2 },
+  dwBp: 8,
+  /** use the dedicated depthwise kernels (false: the grouped implicit-GEMM kernels, BM = 1) */
+  depthwiseKernels: true,
   /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
   matmul1x1: true,
   /** workgroups the weight-gradient dispatch should reach before it stops splitting N·OH·OW */
@@ -139,7 +141,7 @@ function uGeom(g: ConvGeom): number[] {
 }
 
 function isDepthwise(g: ConvGeom): boolean {
-  return g.groups === g.cin && g.cing === 1 && g.coutg === 1 && g.kh === g.kw && (g.kh === 3 || g.kh === 5) && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
+  return convTuning.depthwiseKernels && g.groups === g.cin && g.cing === 1 && g.coutg === 1 && g.kh === g.kw && (g.kh === 3 || g.kh === 5) && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
 }
 
 function isPointwise(g: ConvGeom): boolean {
@@ -164,12 +166,11 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   if (isDepthwise(g)) {
     const bp = convTuning.dwBp;
     const owb = Math.ceil(g.ow / bp);
-    const planes = g.n * g.cin;
-    const [py, pz] = grid(planes, 1);
+    const [wx, wy] = grid(g.n * g.cin * g.oh * owb, 64);
     gpu().dispatch({
       module: dwKernel('FWD', g.kh, g.sh, bp), label: 'conv2d_dw_forward', bindings,
       u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, b ? 1 : 0],
-      workgroups: [Math.ceil((g.oh * owb) / 64), py, pz],
+      workgroups: [wx, wy],
     });
     return y;
   }
