@@ -215,17 +215,18 @@ function writeIdx(dir, n, H, W) {
 test('cam: an index beyond the test split exits 2 naming the index and the split size', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'viz-idx-'));
   writeIdx(dir, 3, 8, 8);
-  const { rc, text } = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'none.safetensors'), '--data', dir, '--index', '3']));
+  writeFileSync(join(dir, 'model.safetensors'), 'not read before the index is checked');
+  const { rc, text } = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'model.safetensors'), '--data', dir, '--index', '3']));
   assert.is(rc, 2);
   assert.match(text, /--index 3 is beyond the test split/);
   assert.match(text, /3 images: 0\.\.2/);
-  const r2 = await captureErr(() => viz.runCam(['--arch', 'nosuchnet', '--checkpoint', 'x', '--data', dir, '--index', '0']));
+  const r2 = await captureErr(() => viz.runCam(['--arch', 'nosuchnet', '--checkpoint', join(dir, 'model.safetensors'), '--data', dir, '--index', '0']));
   assert.is(r2.rc, 2);
   assert.match(r2.text, /--arch nosuchnet: unknown architecture/);
   const r3 = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'missing.safetensors'), '--data', dir, '--index', '1']));
   assert.is(r3.rc, 2);
   assert.match(r3.text, /missing\.safetensors: no such file/);
-  const r4 = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--data', join(dir, 'nope'), '--checkpoint', 'x', '--index', '0']));
+  const r4 = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--data', join(dir, 'nope'), '--checkpoint', join(dir, 'model.safetensors'), '--index', '0']));
   assert.is(r4.rc, 2);
   assert.match(r4.text, /--data: .*nope is not a folder/);
 });

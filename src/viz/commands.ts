@@ -8,13 +8,14 @@ import { tensor } from '../tensor/tensor.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
 import { camFigure, CamColumn } from './figure.js';
 import { openDataSet, normalize } from './testset.js';
-import { checkArch, loadModel, splitModel, verifySplit, Arch } from './split.js';
+import { checkArch, checkpointInfo, loadModel, splitModel, verifySplit, Arch } from './split.js';
 import { buildReport, readMetrics } from './report.js';
 import { predictionsFromCheckpoints } from './predict.js';
 import { VizInputError } from './errors.js';
 
-export const CAM_USAGE = `usage: focusnet cam --arch ARCH --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
+export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
                     --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
+  ARCH: lenet5, resnet18, resnet34, mobilenetv2 (default: the arch recorded in the checkpoint).
   Class activation maps of test image I for its true class and the classes the baseline
   finds confusing (positive baseline logit), baseline and FocusNet side by side.`;
 
@@ -76,9 +77,14 @@ function intFlag(v: string | undefined, flag: string, min = 0): number {
 export async function runCam(args: string[]): Promise<number> {
   return guarded(async () => {
     const f = parseFlags(args, ['arch', 'checkpoint', 'baseline', 'baseline-arch', 'data', 'index', 'out', 'method', 'max-classes', 'image-size'], CAM_USAGE);
-    const arch = checkArch(f.arch);
-    const baseArch: Arch = f['baseline-arch'] ? checkArch(f['baseline-arch'], '--baseline-arch') : arch;
-    if (!f.checkpoint) throw new VizInputError('--checkpoint is required');
+    if (!f.checkpoint) throw new VizInputError(`--checkpoint is required\n${CAM_USAGE}`);
+    if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
+    if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
+    // --arch defaults to what the trainer recorded in the model file's metadata.
+    const info = checkpointInfo(f.checkpoint);
+    const baseInfo = f.baseline ? checkpointInfo(f.baseline) : {};
+    const arch = checkArch(f.arch ?? info.arch);
+    const baseArch: Arch = f['baseline-arch'] || baseInfo.arch ? checkArch(f['baseline-arch'] ?? baseInfo.arch, '--baseline-arch') : arch;
     if (!f.data) throw new VizInputError('--data is required');
     const index = intFlag(f.index, '--index');
     const maxClasses = f['max-classes'] ? intFlag(f['max-classes'], '--max-classes', 1) : 5;
@@ -93,8 +99,9 @@ export async function runCam(args: string[]): Promise<number> {
     if (!existsSync(dirname(out))) mkdirSync(dirname(out), { recursive: true });
 
     await init();
-    const { mean, std } = ds.stats();
-    const x = tensor(normalize(img, mean, std), [1, img.channels, img.height, img.width]);
+    // The trainer's normalisation (recorded in the model file), else the training split's statistics.
+    const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
+    const x = tensor(normalize(img, norm.mean, norm.std), [1, img.channels, img.height, img.width]);
     const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
     const focus = await loadModel(arch, f.checkpoint, shape);
     const focusSplit = splitModel(arch, focus);

@@ -7,7 +7,7 @@ import { tensor, scope } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { openDataSet, normalize, DataSet } from './testset.js';
-import { loadModel, Arch, ModuleLike } from './split.js';
+import { loadModel, checkpointInfo, Arch, ModuleLike } from './split.js';
 import { Predictions } from './report.js';
 import { VizInputError } from './errors.js';
 
@@ -33,7 +33,8 @@ export async function predictionsFromCheckpoints(runDir: string, dataDir: string
   const files = { baseline: join(runDir, 'baseline.safetensors'), focusnet: join(runDir, 'focusnet.safetensors') };
   for (const [k, f] of Object.entries(files)) if (!existsSync(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
   const img = ds.image(0);
-  const { mean, std } = ds.stats();
+  const info = checkpointInfo(files.focusnet);
+  const { mean, std } = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
   const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
   const labels: number[] = [];
   for (let i = 0; i < ds.testCount; i++) labels.push(ds.image(i).label);

@@ -4,8 +4,8 @@
 // module names (it does not change the models):
 //   resnet18/34:  features = conv1, bn1, relu, maxpool, layer1..layer4; head = GAP + fc     (CAM)
 //   mobilenetV2:  features = features;                                 head = GAP + classifier (CAM)
-//   lenet5:       features = everything up to the last convolution (and its ReLU);
-//                 head = the rest (pooling, flatten, linear layers)                        (Grad-CAM)
+//   lenet5:       features = conv1, ReLU, max-pool, conv2, ReLU (conv2's activations);
+//                 head = max-pool, flatten, fc1, ReLU, fc2, ReLU, fc3                      (Grad-CAM)
 // After splitting, head(features(x)) is checked against forward(x) on the image, so a
 // model whose structure differs from what is expected fails loudly instead of giving
 // a wrong map.
@@ -33,11 +33,43 @@ export type Arch = (typeof ARCHS)[number];
 export function checkArch(arch: string | undefined, flag = '--arch'): Arch {
   if (!arch) throw new VizInputError(`${flag} is required (one of ${ARCHS.join(', ')})`);
   const a = ARCHS.find((x) => x.toLowerCase() === arch.toLowerCase() || x.toLowerCase() === arch.toLowerCase().replace(/_/g, ''));
+  if (arch.toLowerCase() === 'mlp') throw new VizInputError(`${flag} mlp: an MLP has no convolutional feature maps to draw activation maps from (one of ${ARCHS.join(', ')})`);
   if (!a) throw new VizInputError(`${flag} ${arch}: unknown architecture (one of ${ARCHS.join(', ')})`);
   return a;
 }
 
 type Factory = (opts: Record<string, unknown>) => ModuleLike;
+
+export interface CheckpointInfo {
+  /** the trainer's metadata (focusnet-model files): arch, num_classes, in_channels, image_size, norm */
+  arch?: string;
+  numClasses?: number;
+  norm?: { mean: number[]; std: number[] };
+}
+
+/** What the trainer wrote into a model file's safetensors metadata (empty when none). */
+export function checkpointInfo(file: string): CheckpointInfo {
+  const read = (io as unknown as Record<string, ((p: string) => Record<string, string> | null) | undefined>).readSafetensorsMetadata;
+  let meta: Record<string, string> | null = null;
+  try {
+    meta = read ? read(file) : null;
+  } catch {
+    return {}; // reported by loadModel
+  }
+  if (!meta) return {};
+  const info: CheckpointInfo = {};
+  if (meta.arch) info.arch = meta.arch;
+  if (meta.num_classes && /^\d+$/.test(meta.num_classes)) info.numClasses = Number(meta.num_classes);
+  if (meta.norm) {
+    try {
+      const n = JSON.parse(meta.norm);
+      if (Array.isArray(n?.mean) && Array.isArray(n?.std)) info.norm = { mean: n.mean.map(Number), std: n.std.map(Number) };
+    } catch {
+      /* no usable normalisation: the caller computes it from the data */
+    }
+  }
+  return info;
+}
 
 /** Build `arch` and load a safetensors checkpoint into it (strictly); eval mode. Bad files → VizInputError. */
 export async function loadModel(
@@ -48,13 +80,13 @@ export async function loadModel(
   const flag = opts.flag ?? '--checkpoint';
   if (!existsSync(file)) throw new VizInputError(`${flag} ${file}: no such file`);
   const factory = (models as unknown as Record<string, Factory | undefined>)[arch];
-  const load = (io as unknown as Record<string, ((p: string) => Record<string, Tensor> | Promise<Record<string, Tensor>>) | undefined>).loadSafetensors;
+  const load = (io as unknown as Record<string, ((p: string) => Record<string, Tensor>) | undefined>).loadSafetensors;
   if (typeof factory !== 'function' || typeof load !== 'function') {
     throw new Error(`focusnet: models.${arch} or io.loadSafetensors is not available in this build`);
   }
   let dict: Record<string, Tensor>;
   try {
-    dict = await load(file);
+    dict = load(file);
   } catch (e) {
     throw new VizInputError(`${flag} ${file}: not a readable safetensors file (${(e as Error).message})`);
   }
@@ -69,6 +101,16 @@ function buildWith(
   flag: string,
   opts: { numClasses: number; inChannels: number; imageSize: number },
 ): ModuleLike {
+  // A training checkpoint (checkpoint-*.safetensors) holds the model under 'model.' and the optimizer under 'optim.'.
+  const keys = Object.keys(dict);
+  if (keys.length && keys.every((k) => k.startsWith('model.') || k.startsWith('optim.'))) {
+    const inner: Record<string, Tensor> = {};
+    for (const k of keys) {
+      if (k.startsWith('model.')) inner[k.slice(6)] = dict[k];
+      else dict[k].dispose();
+    }
+    dict = inner;
+  }
   // The class count comes from the checkpoint's last layer when it has one.
   const last = dict['fc.weight'] ?? dict['classifier.1.weight'] ?? lastLinear(dict);
   const numClasses = last && last.rank === 2 ? last.shape[0] : opts.numClasses;
@@ -172,28 +214,38 @@ function globalAvgPool(f: Tensor): Tensor {
   return ops.mean(ops.reshape(f, [B, C, h * w]), { axis: 2 });
 }
 
-function paramsOf(m: ModuleLike): Record<string, Tensor> {
-  return m.stateDict();
+type Fwd = ModuleLike & { forward(x: Tensor, o?: unknown): Tensor };
+
+/** A submodule by name: a registered child, else a public property holding a module. */
+function part(m: ModuleLike, name: string, arch: string, optional = false): Fwd | null {
+  const c = child(m, name) ?? ((m as unknown as Obj)[name] as Fwd | null | undefined);
+  if (isModule(c)) return c as Fwd;
+  if (!optional) throw new Error(`focusnet: cannot find module '${name}' in ${arch} (for the feature/classifier split)`);
+  return null;
+}
+
+function maxPool2(x: Tensor): Tensor {
+  const pool = (ops as unknown as Record<string, ((x: Tensor, o: { kernelSize: number }) => Tensor) | undefined>).maxPool2d;
+  if (!pool) throw new Error('focusnet: ops.maxPool2d is not available in this build');
+  return pool(x, { kernelSize: 2 });
 }
 
 /** Split a loaded model at its last feature maps (see the header comment). */
 export function splitModel(arch: Arch, model: ModuleLike): FeatureSplit {
-  const sd = paramsOf(model);
+  const sd = model.stateDict();
   if (arch === 'resnet18' || arch === 'resnet34') {
-    const names = ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4'];
-    const stages = names.map((n) => [n, child(model, n)] as const);
-    for (const n of ['conv1', 'bn1', 'layer1', 'layer2', 'layer3', 'layer4']) {
-      if (!stages.find(([k, m]) => k === n && m)) throw new Error(`focusnet: cannot find module '${n}' in ${arch} (for the feature/classifier split)`);
-    }
+    const conv1 = part(model, 'conv1', arch)!;
+    const bn1 = part(model, 'bn1', arch)!;
+    const maxpool = part(model, 'maxpool', arch, true);
+    const layers = [1, 2, 3, 4].map((i) => part(model, `layer${i}`, arch)!);
     const fcW = sd['fc.weight'];
     const fcB = sd['fc.bias'];
+    if (!fcW) throw new Error(`focusnet: ${arch} has no 'fc.weight'`);
     return {
       features: (x) => {
-        let y = x;
-        for (const [n, m] of stages) {
-          if (m) y = m.forward(y);
-          else if (n === 'relu') y = ops.relu(y);
-        }
+        let y = ops.relu(bn1.forward(conv1.forward(x)));
+        if (maxpool) y = maxpool.forward(y);
+        for (const l of layers) y = l.forward(y);
         return y;
       },
       head: (f) => ops.linear(globalAvgPool(f), fcW, fcB),
@@ -201,47 +253,18 @@ export function splitModel(arch: Arch, model: ModuleLike): FeatureSplit {
     };
   }
   if (arch === 'mobilenetV2') {
-    const feats = child(model, 'features');
-    if (!feats) throw new Error(`focusnet: cannot find module 'features' in mobilenetV2`);
+    const feats = part(model, 'features', arch)!;
     const fcW = sd['classifier.1.weight'];
     const fcB = sd['classifier.1.bias'];
     if (!fcW) throw new Error(`focusnet: mobilenetV2 has no 'classifier.1.weight'`);
     return { features: (x) => feats.forward(x), head: (f) => ops.linear(globalAvgPool(f), fcW, fcB), fcWeight: fcW };
   }
-  return sequentialSplit(model);
-}
-
-/** A sequential model (LeNet-5): leaf modules in order, split after the last convolution and its activation. */
-function sequentialSplit(model: ModuleLike): FeatureSplit {
-  const leaves: [string, ModuleLike & Obj][] = [];
-  const walk = (m: unknown, prefix: string) => {
-    const kids = namedChildren(m);
-    if (!kids.length) {
-      leaves.push([prefix, m as ModuleLike & Obj]);
-      return;
-    }
-    for (const [k, c] of kids) walk(c, prefix ? `${prefix}.${k}` : k);
-  };
-  walk(model, '');
-  const sd = model.stateDict();
-  const rankOf = (name: string) => sd[`${name}.weight`]?.rank ?? 0;
-  let lastConv = -1;
-  leaves.forEach(([n], i) => {
-    if (rankOf(n) === 4) lastConv = i;
-  });
-  if (lastConv < 0) throw new Error('focusnet: no convolution found in the model (Grad-CAM needs conv feature maps)');
-  let cut = lastConv + 1;
-  const isAct = (n: string, m: Obj) => /relu|tanh|sigmoid|act/i.test(n) || /relu|tanh|sigmoid/i.test(m.constructor?.name ?? '');
-  while (cut < leaves.length && rankOf(leaves[cut][0]) === 0 && isAct(leaves[cut][0], leaves[cut][1]) && !/pool/i.test(leaves[cut][0])) cut++;
-  const front = leaves.slice(0, cut).map(([, m]) => m);
-  const back = leaves.slice(cut);
+  // LeNet-5: conv1 → ReLU → pool → conv2 → ReLU | pool → flatten → fc1 → ReLU → fc2 → ReLU → fc3.
+  // Grad-CAM's feature maps are conv2's activations (16 × 10 × 10 for a 28 × 28 input).
+  const [conv1, conv2, fc1, fc2, fc3] = ['conv1', 'conv2', 'fc1', 'fc2', 'fc3'].map((n) => part(model, n, arch)!);
   return {
-    features: (x) => front.reduce((y, m) => m.forward(y), x),
-    head: (f) =>
-      back.reduce((y, [n, m]) => {
-        if (rankOf(n) === 2 && y.rank > 2) y = ops.flatten(y);
-        return m.forward(y);
-      }, f),
+    features: (x) => ops.relu(conv2.forward(maxPool2(ops.relu(conv1.forward(x))))),
+    head: (f) => fc3.forward(ops.relu(fc2.forward(ops.relu(fc1.forward(ops.flatten(maxPool2(f), 1)))))),
   };
 }
 
