@@ -15,11 +15,14 @@ import { VizInputError } from './errors.js';
 
 export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
                     --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
+                    [--image-size N]
   ARCH: lenet5, resnet18, resnet34, mobilenetv2 (default: the arch recorded in the checkpoint).
   Class activation maps of test image I for its true class and the classes the baseline
-  finds confusing (positive baseline logit), baseline and FocusNet side by side.`;
+  finds confusing (positive baseline logit), baseline and FocusNet side by side.
+  --max-classes K   rows in the figure (true class + K-1 confusing classes) [5]
+  --image-size N    image-folder data: side after resize + center crop [from the checkpoint, else 32]`;
 
-export const REPORT_USAGE = `usage: focusnet report --run DIR [--data DIR --arch ARCH [--baseline-arch ARCH]]
+export const REPORT_USAGE = `usage: focusnet report --run DIR [--data DIR [--arch ARCH] [--baseline-arch ARCH]]
   Confusion matrices, most changed class pairs, per-class accuracy and training curves of
   a training run, written as PNGs and index.html into DIR. --data/--arch compute the
   test predictions from the run's checkpoints when DIR has no predictions.json.`;
@@ -90,7 +93,7 @@ export async function runCam(args: string[]): Promise<number> {
     const maxClasses = f['max-classes'] ? intFlag(f['max-classes'], '--max-classes', 1) : 5;
     const method = f.method as 'cam' | 'gradcam' | undefined;
     if (method && method !== 'cam' && method !== 'gradcam') throw new VizInputError(`--method ${method}: expected cam or gradcam`);
-    const ds = openDataSet(f.data, { imageSize: f['image-size'] ? intFlag(f['image-size'], '--image-size', 8) : undefined });
+    const ds = openDataSet(f.data, { imageSize: f['image-size'] ? intFlag(f['image-size'], '--image-size', 8) : info.imageSize });
     if (index >= ds.testCount) throw new VizInputError(`--index ${index} is beyond the test split of ${f.data} (${ds.testCount} images: 0..${ds.testCount - 1})`);
     const img = ds.image(index);
     if (img.label >= ds.classes.length) throw new VizInputError(`--data: label ${img.label} of test image ${index} is beyond the ${ds.classes.length} classes`);
@@ -142,9 +145,13 @@ export async function writeReport(runDir: string, opts: { data?: string; arch?: 
   readMetrics(runDir); // a folder without metrics fails before any slow work
   let predictions;
   if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
-    const arch = checkArch(opts.arch);
+    // --arch defaults to what the trainer recorded in the model files.
+    const fi = checkpointInfo(resolve(runDir, 'focusnet.safetensors'));
+    const bi = checkpointInfo(resolve(runDir, 'baseline.safetensors'));
+    const arch = checkArch(opts.arch ?? fi.arch);
+    const baseArch = opts.baselineArch || bi.arch ? checkArch(opts.baselineArch ?? bi.arch, '--baseline-arch') : arch;
     await init();
-    predictions = await predictionsFromCheckpoints(runDir, opts.data, arch, opts.baselineArch ? checkArch(opts.baselineArch, '--baseline-arch') : arch);
+    predictions = await predictionsFromCheckpoints(runDir, opts.data, arch, baseArch);
   }
   await buildReport(runDir, { predictions });
 }

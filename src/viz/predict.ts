@@ -29,11 +29,11 @@ async function predictAll(model: ModuleLike, ds: DataSet, mean: number[], std: n
 
 /** Predictions of `runDir`'s baseline.safetensors and focusnet.safetensors on the test split of `dataDir`. */
 export async function predictionsFromCheckpoints(runDir: string, dataDir: string, arch: Arch, baselineArch: Arch = arch): Promise<Predictions> {
-  const ds = openDataSet(dataDir);
   const files = { baseline: join(runDir, 'baseline.safetensors'), focusnet: join(runDir, 'focusnet.safetensors') };
   for (const [k, f] of Object.entries(files)) if (!existsSync(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
-  const img = ds.image(0);
   const info = checkpointInfo(files.focusnet);
+  const ds = openDataSet(dataDir, { imageSize: info.imageSize });
+  const img = ds.image(0);
   const { mean, std } = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
   const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
   const labels: number[] = [];

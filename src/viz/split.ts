@@ -44,6 +44,7 @@ export interface CheckpointInfo {
   /** the trainer's metadata (focusnet-model files): arch, num_classes, in_channels, image_size, norm */
   arch?: string;
   numClasses?: number;
+  imageSize?: number;
   norm?: { mean: number[]; std: number[] };
 }
 
@@ -60,6 +61,7 @@ export function checkpointInfo(file: string): CheckpointInfo {
   const info: CheckpointInfo = {};
   if (meta.arch) info.arch = meta.arch;
   if (meta.num_classes && /^\d+$/.test(meta.num_classes)) info.numClasses = Number(meta.num_classes);
+  if (meta.image_size && /^\d+$/.test(meta.image_size)) info.imageSize = Number(meta.image_size);
   if (meta.norm) {
     try {
       const n = JSON.parse(meta.norm);
@@ -119,7 +121,7 @@ function buildWith(
     arch === 'lenet5'
       ? { numClasses, inChannels: opts.inChannels }
       : arch === 'mobilenetV2'
-        ? { numClasses, smallInput, widthMult: mobilenetWidth(dict) }
+        ? { numClasses, inChannels: opts.inChannels, smallInput, widthMult: mobilenetWidth(dict) }
         : { numClasses, inChannels: opts.inChannels, smallInput };
   const model = factory(mopts);
   try {

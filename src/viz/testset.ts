@@ -243,7 +243,7 @@ function folderSet(dir: string, size: number): DataSet | null {
 /** Open the test split of a data folder, detecting its format from its files. */
 export function openDataSet(dir: string, opts: { imageSize?: number } = {}): DataSet {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VizInputError(`--data: ${dir} is not a folder`);
-  const ds = idxSet(dir) ?? cifarSet(dir) ?? folderSet(dir, opts.imageSize ?? 224);
+  const ds = idxSet(dir) ?? cifarSet(dir) ?? folderSet(dir, opts.imageSize ?? 32);
   if (!ds) {
     throw new VizInputError(
       `--data: no test split found in ${basename(dir) || dir} (${dir}): expected IDX (t10k-images-idx3-ubyte[.gz] + t10k-labels-idx1-ubyte[.gz]), ` +
