@@ -230,6 +230,8 @@ ${perClass}
 
   let summaryHtml = '';
   if (summary) {
+    // stage 2 is FocusNet unless the run trained a comparison method (--loss ce|ls|kd)
+    const stage2 = typeof summary.stage2 === 'string' ? summary.stage2 : 'focusnet';
     const cell = (st: string, key: string) => {
       const o = summary![st] as Record<string, unknown> | undefined;
       const v = o?.[key];
@@ -237,7 +239,7 @@ ${perClass}
     };
     summaryHtml = `<table><tr><th></th><th>top-1 (%)</th><th>top-5 (%)</th></tr>
 <tr><td>baseline</td><td>${cell('baseline', 'top1')}</td><td>${cell('baseline', 'top5')}</td></tr>
-<tr><td>FocusNet</td><td>${cell('focusnet', 'top1')}</td><td>${cell('focusnet', 'top5')}</td></tr></table>`;
+<tr><td>${esc(stage2 === 'focusnet' ? 'FocusNet' : stage2)}</td><td>${cell(stage2, 'top1')}</td><td>${cell(stage2, 'top5')}</td></tr></table>`;
   }
   const last = (stage: string) => rows.filter((r) => r.stage === stage).sort((a, b) => b.epoch - a.epoch)[0];
   const epochsLine = stages.map((s) => `${esc(s)}: ${rows.filter((r) => r.stage === s).length} epochs (last test top-1 ${last(s)?.test_top1 ?? '–'})`).join('; ');
