@@ -53,11 +53,14 @@ export interface InitOptions {
   powerPreference?: GPUPowerPreference;
   /** force the software adapter even where a GPU exists */
   forceFallbackAdapter?: boolean;
+  /** one error scope per dispatch so errors name the exact kernel (slow; also FOCUSNET_CHECK=1) */
+  checkEachDispatch?: boolean;
 }
 
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 512;
 const MAX_DISPATCHES_PER_BATCH = 512;
+const BIND_GROUP_CACHE = 8192;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -84,6 +87,16 @@ export class Gpu {
   private batchKernels: string[] = [];
   /** total dispatches and submits, for benchmarks and tests */
   counters = { dispatches: 0, submits: 0 };
+  /**
+   * Validation errors are caught per batch (one error scope around each submit) and name
+   * the batch's kernels. With `checkEachDispatch` (init option, or FOCUSNET_CHECK=1) every
+   * dispatch gets its own scope and errors name the exact kernel, at ~50 µs per dispatch.
+   */
+  checkEachDispatch = false;
+  private layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private ids = new WeakMap<object, number>();
+  private nextId = 1;
   /** optional per-dispatch hook (profiling) */
   onDispatch: ((label: string) => void) | null = null;
 
@@ -183,6 +196,7 @@ export class Gpu {
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
     }
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     return this.pass;
@@ -201,35 +215,59 @@ export class Gpu {
     if (this.uniformUsed >= UNIFORM_SLOTS || this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH) this.flush();
     const pass = this.ensurePass();
     const dev = this.device;
-    dev.pushErrorScope('validation');
+    const checkEach = this.checkEachDispatch;
+    if (checkEach) dev.pushErrorScope('validation');
     const pipe = this.pipeline(d.module, d.entry ?? 'main', d.constants);
-    const entries: GPUBindGroupEntry[] = [];
     const nu = d.u ? d.u.length : 0;
     const ni = d.i ? d.i.length : 0;
     const nf = d.f ? d.f.length : 0;
+    let slot = -1;
     if (nu + ni + nf > 0) {
-      const slot = this.uniformUsed++;
-      const base = (slot * UNIFORM_SLOT) / 4;
-      let o = base;
+      slot = this.uniformUsed++;
+      let o = (slot * UNIFORM_SLOT) / 4;
       for (let k = 0; k < nu; k++) this.uniformU32[o++] = d.u![k];
       for (let k = 0; k < ni; k++) this.uniformI32[o++] = d.i![k];
       for (let k = 0; k < nf; k++) this.uniformF32[o++] = d.f![k];
-      entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } });
     }
-    for (let k = 0; k < d.bindings.length; k++) {
-      const b = d.bindings[k];
-      entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
+    // Bind groups are cached by (pipeline, uniform slot, buffers, offsets, sizes): a training
+    // step reuses the same pooled buffers in the same order, so steady state hits the cache.
+    let key = `${this.pipelineId(pipe)}|${slot}`;
+    for (const b of d.bindings) key += `|${this.bufferId(b.buffer)}:${b.offset}:${b.size}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [];
+      if (slot >= 0) entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } });
+      for (let k = 0; k < d.bindings.length; k++) {
+        const b = d.bindings[k];
+        entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
+      }
+      let layout = this.layouts.get(pipe);
+      if (!layout) this.layouts.set(pipe, (layout = pipe.getBindGroupLayout(0)));
+      group = dev.createBindGroup({ layout, entries, label });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
     }
-    const group = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries, label });
     pass.setPipeline(pipe);
     pass.setBindGroup(0, group);
     const [x, y = 1, z = 1] = d.workgroups;
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
-    this.watch(dev.popErrorScope(), 'validation error', label);
+    if (checkEach) this.watch(dev.popErrorScope(), 'validation error', label);
     this.batchKernels.push(label);
     this.dispatchesInBatch++;
     this.counters.dispatches++;
     if (this.onDispatch) this.onDispatch(label);
+  }
+
+  private pipelineId(p: GPUComputePipeline): number {
+    let id = this.ids.get(p);
+    if (id === undefined) this.ids.set(p, (id = this.nextId++));
+    return id;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+    return id;
   }
 
   private watch(p: Promise<GPUError | null>, kind: string, label: string): void {
@@ -252,7 +290,9 @@ export class Gpu {
     }
     const cb = this.encoder.finish();
     this.device.queue.submit([cb]);
-    this.watch(this.device.popErrorScope(), 'out-of-memory', this.batchKernels.slice(-8).join(', ') || 'copy');
+    const names = batchNames(this.batchKernels);
+    this.watch(this.device.popErrorScope(), 'validation error (set FOCUSNET_CHECK=1 to pinpoint the dispatch)', names);
+    this.watch(this.device.popErrorScope(), 'out-of-memory', names);
     this.encoder = null;
     this.uniformUsed = 0;
     this.dispatchesInBatch = 0;
@@ -327,12 +367,27 @@ export class Gpu {
     return this.pool.getStats();
   }
 
+  /** Free pooled buffers not in use (and the bind groups that reference them). */
+  trim(): void {
+    this.flush();
+    this.bindGroups.clear();
+    this.pool.trim();
+    this.readPool.trim();
+  }
+
   destroy(): void {
     this.flush();
+    this.bindGroups.clear();
     this.pool.trim();
     this.readPool.trim();
     this.device.destroy();
   }
+}
+
+function batchNames(labels: string[]): string {
+  if (!labels.length) return 'copy';
+  const uniq = [...new Set(labels)];
+  return uniq.length > 8 ? `one of ${uniq.slice(0, 8).join(', ')}, …` : uniq.length > 1 ? `one of ${uniq.join(', ')}` : uniq[0];
 }
 
 // ---- acquisition ------------------------------------------------------------------------------
@@ -409,7 +464,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     description: ai.description,
     device: ai.device,
     isSoftware,
-    backend: (ai as unknown as { backend?: string }).backend ?? 'unknown',
+    backend: (ai as unknown as { backend?: string }).backend ?? ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown',
   };
   const L = adapter.limits;
   const wanted: Record<string, number> = {
@@ -431,6 +486,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     throw new NoAdapterError(`requestDevice() failed: ${(e as Error).message}`);
   }
   const g = new Gpu(adapter, device, info);
+  g.checkEachDispatch = opts.checkEachDispatch ?? process.env.FOCUSNET_CHECK === '1';
   await g.compileAll();
   return g;
 }
