@@ -179,8 +179,11 @@ export function renderImage(planes: Float32Array, C: number, H: number, W: numbe
       const at = (c: number) => Math.round(255 * Math.min(1, Math.max(0, planes[c * H * W + sy * W + sx])));
       let px: RGB = C >= 3 ? [at(0), at(1), at(2)] : [at(0), at(0), at(0)];
       if (overlay) {
-        const m = jet(fine ? overlay[y * W * scale + x] : overlay[sy * W + sx]);
-        px = [0, 1, 2].map((i) => Math.round(px[i] * (1 - alpha) + m[i] * alpha)) as RGB;
+        // weak activations let the image show through: the colour's weight grows with the value
+        const v = fine ? overlay[y * W * scale + x] : overlay[sy * W + sx];
+        const m = jet(v);
+        const a = alpha * (0.35 + 0.65 * Math.min(1, Math.max(0, v)));
+        px = [0, 1, 2].map((i) => Math.round(px[i] * (1 - a) + m[i] * a)) as RGB;
       }
       cv.set(x, y, px);
     }

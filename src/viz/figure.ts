@@ -59,7 +59,7 @@ export function camFigure(f: CamFigureInput): Canvas {
     cv.text(gap, y + th / 2 - GLYPH_H / 2, rowLabel(f, k), isTrue ? ([0, 110, 40] as RGB) : BLACK);
     cv.draw(plain, colX(0), y);
     f.columns.forEach((col, c) => {
-      const tile = renderImage(f.image, f.channels, f.height, f.width, f.scale, normalizeMap(col.maps[r]), 0.5);
+      const tile = renderImage(f.image, f.channels, f.height, f.width, f.scale, normalizeMap(col.maps[r]), 0.6);
       const p = col.probs[k];
       tile.label(1, 1, `${short(f.classNames[k] ?? String(k), tw, labelScale)} ${p.toFixed(2)}`, [255, 255, 255], [0, 0, 0], labelScale, 0.6);
       cv.draw(tile, colX(c + 1), y);
