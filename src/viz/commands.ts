@@ -108,6 +108,9 @@ export async function runCam(args: string[]): Promise<number> {
     const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
     const focus = await loadModel(arch, f.checkpoint, shape);
     const focusSplit = splitModel(arch, focus);
+    if (method === 'cam' && !focusSplit.fcWeight) {
+      throw new VizInputError(`--method cam: ${arch} does not end in global average pooling + linear; use --method gradcam (the default for it)`);
+    }
     const zf = await verifySplit(focus, focusSplit, x, `${arch} (${f.checkpoint})`);
     let classIds: number[];
     const columns: CamColumn[] = [];
