@@ -124,6 +124,9 @@ export async function runCam(args: string[]): Promise<number> {
     if (f.baseline) {
       const base = await loadModel(baseArch, f.baseline, { ...shape, flag: '--baseline' });
       const baseSplit = splitModel(baseArch, base);
+      if (method === 'cam' && !baseSplit.fcWeight) {
+        throw new VizInputError(`--method cam: the baseline's ${baseArch} does not end in global average pooling + linear; use --method gradcam`);
+      }
       const zb = await verifySplit(base, baseSplit, x, `${baseArch} (${f.baseline})`);
       classIds = pick(zb);
       const rb = await classActivationMaps(baseSplit, x, classIds, { method, size });
