@@ -62,16 +62,42 @@ export function record(
     inputs,
     released: false,
     backward: (g) => rule(g, held),
-    release() {
-      if (this.released) return;
-      this.released = true;
+    freeSaved() {
       for (const h of held) h.dispose();
       held.length = 0;
     },
+    release(cascade = true) {
+      if (this.released) return;
+      this.released = true;
+      this.freeSaved();
+      unref(inputs, cascade);
+    },
   };
+  for (const i of inputs) if (i.node) i.graphRefs++;
   out.requiresGrad = true;
   out.node = node;
   registerNode(node);
+}
+
+/**
+ * A node was released: its inputs lose a user. An input that is disposed and has no
+ * users left can never be backpropagated through, so its node is released as well
+ * (iteratively: a long chain must not overflow the stack).
+ */
+function unref(inputs: readonly Tensor[], cascade: boolean): void {
+  const stack = [...inputs];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (!t.node) continue;
+    t.graphRefs--;
+    const n = t.node;
+    if (cascade && t.disposed && t.graphRefs === 0 && !n.released) {
+      n.released = true;
+      // release without recursing: its own inputs are handled by this loop
+      n.freeSaved();
+      stack.push(...n.inputs);
+    }
+  }
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -133,6 +159,12 @@ function backward(root: Tensor, seed?: Tensor): void {
   gradEnabled = false;
   try {
     const order = topoOrder(root);
+    // Refuse before touching any gradient: a freed node anywhere would leave .grad half-updated.
+    for (const t of order) {
+      if (t.node && t.node.released) {
+        throw new OpError('backward', `the graph through '${t.node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
+      }
+    }
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, seed ? copyFn!(seed) : onesLikeFn!(root));
     for (const t of order) {
@@ -152,14 +184,11 @@ function backward(root: Tensor, seed?: Tensor): void {
         }
         continue;
       }
-      if (node.released) {
-        g.dispose();
-        throw new OpError('backward', `the graph through '${node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
-      }
       const ins = node.backward(g);
       g.dispose();
-      node.release();
-      t.node = null;
+      // Free what was saved; the released node stays on the tensor so that a second
+      // backward through it throws instead of silently treating `t` as a leaf.
+      node.release(false);
       for (let k = 0; k < node.inputs.length; k++) {
         const inp = node.inputs[k];
         const gi = ins[k];

@@ -60,6 +60,12 @@ export interface InitOptions {
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 512;
 const MAX_DISPATCHES_PER_BATCH = 512;
+/**
+ * Released buffers become reusable only after a submit; when this many bytes wait for
+ * one, the batch is submitted early so a long run of dispatches without readbacks (a
+ * training loop) recycles its intermediates instead of allocating new buffers.
+ */
+const PENDING_FLUSH_BYTES = 128 * 1024 * 1024;
 const BIND_GROUP_CACHE = 8192;
 
 export class Gpu {
@@ -83,6 +89,10 @@ export class Gpu {
   private dispatchesInBatch = 0;
   private errorChecks: Promise<void>[] = [];
   private firstError: Error | null = null;
+  /** an error no scope caught (usually the invalid command buffer that follows a scoped one) */
+  private uncapturedError: Error | null = null;
+  /** a WGSL compile error of a module compiled after init (the root cause of its pipeline's errors) */
+  private compileError: Error | null = null;
   private lostReason: string | null = null;
   private batchKernels: string[] = [];
   /** total dispatches and submits, for benchmarks and tests */
@@ -118,7 +128,7 @@ export class Gpu {
       this.lostReason = `${l.reason}: ${l.message}`;
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      if (!this.firstError) this.firstError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
+      if (!this.uncapturedError) this.uncapturedError = new GpuError('error', this.batchKernels.join(', ') || '?', ev.error.message);
     };
   }
 
@@ -158,8 +168,8 @@ export class Gpu {
       this.errorChecks.push(
         m.getCompilationInfo().then((info) => {
           const errors = info.messages.filter((x) => x.type === 'error');
-          if (errors.length && !this.firstError) {
-            this.firstError = new ShaderCompileError(
+          if (errors.length && !this.compileError) {
+            this.compileError = new ShaderCompileError(
               `focusnet: WGSL compile error\n` +
                 errors.map((x) => `${src.file}:${x.lineNum}:${x.linePos}: error: ${x.message}`).join('\n'),
             );
@@ -212,7 +222,13 @@ export class Gpu {
 
   dispatch(d: DispatchDesc): void {
     const label = d.label ?? `${d.module}:${d.entry ?? 'main'}`;
-    if (this.uniformUsed >= UNIFORM_SLOTS || this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH) this.flush();
+    if (
+      this.uniformUsed >= UNIFORM_SLOTS ||
+      this.dispatchesInBatch >= MAX_DISPATCHES_PER_BATCH ||
+      this.pool.pendingBytes >= PENDING_FLUSH_BYTES
+    ) {
+      this.flush();
+    }
     const pass = this.ensurePass();
     const dev = this.device;
     const checkEach = this.checkEachDispatch;
@@ -280,7 +296,13 @@ export class Gpu {
 
   /** Submit everything encoded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      // Nothing is waiting in an encoder, so buffers released since the last submit were
+      // last used by work already submitted: they are reusable now.
+      this.pool.afterSubmit();
+      this.readPool.afterSubmit();
+      return;
+    }
     if (this.pass) {
       this.pass.end();
       this.pass = null;
@@ -316,25 +338,36 @@ export class Gpu {
       await Promise.all(checks);
     }
     if (this.lostReason) throw new GpuError('device lost', '-', this.lostReason);
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
-      throw e;
-    }
+    this.throwIfFailed();
   }
 
   /** Throw a pending error found so far, without waiting. */
   throwIfFailed(): void {
-    if (this.firstError) {
-      const e = this.firstError;
-      this.firstError = null;
+    // A dispatch's own error scope names the kernel and the cause; an uncaptured error
+    // (finish/submit of the batch it invalidated) is reported only when no scope caught one.
+    const e = this.compileError ?? this.firstError ?? this.uncapturedError;
+    this.compileError = null;
+    this.firstError = null;
+    this.uncapturedError = null;
+    if (e) {
+      // the failed dispatch's bind group may be cached (invalid); drop the cache so a retry
+      // re-creates it and its own error scope reports the cause
+      this.bindGroups.clear();
       throw e;
     }
   }
 
   // ---- data movement ----------------------------------------------------------------------
 
-  write(slice: BufferSlice, data: ArrayBufferView): void {
+  /**
+   * Upload `data` into a slice. queue.writeBuffer takes effect before any command still
+   * waiting in the open encoder, so a write to a buffer those commands use would overtake
+   * them: the pending batch is submitted first. `fresh` skips that for a buffer just taken
+   * from the pool, which no pending command can touch (the pool hands a buffer out only
+   * after the submit of its last use).
+   */
+  write(slice: BufferSlice, data: ArrayBufferView, fresh = false): void {
+    if (!fresh && this.encoder) this.flush();
     this.device.queue.writeBuffer(slice.buffer, slice.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 

@@ -26,6 +26,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
+  /** bytes released since the last submit, not yet reusable */
+  pendingBytes = 0;
   private sizes = new WeakMap<GPUBuffer, number>();
   private stats: PoolStats = { bytesInUse: 0, buffersInUse: 0, bytesFree: 0, bytesAllocated: 0, allocations: 0 };
 
@@ -59,6 +61,7 @@ export class BufferPool {
     this.stats.bytesInUse -= size;
     this.stats.buffersInUse--;
     this.pending.push(buf);
+    this.pendingBytes += size;
   }
 
   /** Called once the commands that used the pending buffers are submitted. */
@@ -71,6 +74,7 @@ export class BufferPool {
       this.stats.bytesFree += size;
     }
     this.pending.length = 0;
+    this.pendingBytes = 0;
   }
 
   /** Destroy every free buffer (memory pressure, or shutdown). */

@@ -25,6 +25,19 @@ export function checkI32(t: unknown, op: string, arg: string): Tensor {
   return x;
 }
 
+/**
+ * Check both operands of a two-tensor op are live f32 tensors; a dtype mismatch names
+ * the op and both operands' dtypes and shapes.
+ */
+export function checkF32Pair(a: unknown, b: unknown, op: string, an = 'a', bn = 'b'): [Tensor, Tensor] {
+  const x = check(a, op, an);
+  const y = check(b, op, bn);
+  if (x.dtype !== 'f32' || y.dtype !== 'f32') {
+    throw new OpError(op, `expects f32 operands, got ${an} ${x.dtype} ${shapeStr(x.shape)} and ${bn} ${y.dtype} ${shapeStr(y.shape)}`);
+  }
+  return [x, y];
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -78,8 +91,10 @@ export function out(shape: Shape, dtype: 'f32' | 'i32' = 'f32'): Tensor {
   return empty(shape, dtype);
 }
 
-export function normAxis(op: string, axis: number, rank: number): number {
+export function normAxis(op: string, axis: number, rank: number, shape?: Shape): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new OpError(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+    throw new OpError(op, `axis ${axis} is out of range for a tensor of rank ${rank}${shape ? ` ${shapeStr(shape)}` : ''}`);
+  }
   return a;
 }

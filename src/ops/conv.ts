@@ -1,2 +1,314 @@
-// Placeholder, replaced by the conv kernels.
-export {};
+// 2-D convolution (PyTorch's conv2d): NCHW input, OIHW weight [Cout, Cin/groups, KH, KW],
+// optional bias [Cout], stride, zero padding, groups (depthwise included), and a fused
+// bias + ReLU epilogue. Forward, input-, weight- and bias-gradient kernels:
+//   kernels/conv2d.wgsl        forward, implicit GEMM, register-blocked
+//   kernels/conv2d_dgrad.wgsl  input gradient, transposed implicit GEMM (stride residues)
+//   kernels/conv2d_wgrad.wgsl  weight gradient (implicit GEMM over N·OH·OW, split-K),
+//                              split reduction, bias gradient
+//   kernels/conv2d_dw.wgsl     depthwise 3×3 / 5×5 forward and weight gradient
+// 1×1 stride-1 unpadded ungrouped convolutions without bias run as matmuls (matmulRaw).
+// Algorithm choices and measurements: docs/conv.md.
+
+import fwdSrc from '../../kernels/conv2d.wgsl';
+import dgradSrc from '../../kernels/conv2d_dgrad.wgsl';
+import wgradSrc from '../../kernels/conv2d_wgrad.wgsl';
+import dwSrc from '../../kernels/conv2d_dw.wgsl';
+import { registerKernel } from '../gpu/kernels.js';
+import { instantiate } from '../gpu/template.js';
+import { Tensor } from '../tensor/tensor.js';
+import { record } from '../autograd/tape.js';
+import { checkF32, out, OpError, shapeStr, gpu, grid } from './common.js';
+import { matmulRaw } from './matmul.js';
+import { reluBackward } from './activation.js';
+
+export interface Conv2dOptions {
+  /** stride, one number or [h, w] (default 1) */
+  stride?: number | readonly [number, number];
+  /** zero padding on each side, one number or [h, w] (default 0) */
+  padding?: number | readonly [number, number];
+  /** channel groups: Cin and Cout must be multiples; groups = Cin = Cout is depthwise (default 1) */
+  groups?: number;
+  /** apply ReLU in the forward kernel's epilogue (default false) */
+  relu?: boolean;
+}
+
+/** Shapes and hyper-parameters of one convolution. */
+export interface ConvGeom {
+  n: number; cin: number; h: number; w: number;
+  cout: number; oh: number; ow: number; groups: number;
+  kh: number; kw: number; sh: number; sw: number;
+  ph: number; pw: number; cing: number; coutg: number;
+}
+
+const OP = 'conv2d';
+
+function pair(v: number | readonly [number, number] | undefined, dflt: number, what: string, min: number): [number, number] {
+  const p: number[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [...v];
+  if (p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    throw new OpError(OP, `${what} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/** Validate arguments and compute the geometry; errors name the op and the shapes. */
+export function conv2dGeometry(xs: readonly number[], ws: readonly number[], bs: readonly number[] | null, o: Conv2dOptions = {}): ConvGeom {
+  const shapes = `input ${shapeStr(xs)}, weight ${shapeStr(ws)}${bs ? `, bias ${shapeStr(bs)}` : ''}`;
+  if (xs.length !== 4) throw new OpError(OP, `input must be 4-D [N, C, H, W], got ${shapeStr(xs)} (${shapes})`);
+  if (ws.length !== 4) throw new OpError(OP, `weight must be 4-D [Cout, Cin/groups, KH, KW], got ${shapeStr(ws)} (${shapes})`);
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new OpError(OP, `groups must be a positive integer, got ${groups}`);
+  const [sh, sw] = pair(o.stride, 1, 'stride', 1);
+  const [ph, pw] = pair(o.padding, 0, 'padding', 0);
+  const [n, cin, h, w] = xs;
+  const [cout, wcin, kh, kw] = ws;
+  if ([n, cin, h, w, cout, wcin, kh, kw].some((d) => d < 1)) throw new OpError(OP, `empty dimensions are not supported (${shapes})`);
+  if (cin % groups !== 0) throw new OpError(OP, `input channels ${cin} are not divisible by groups ${groups} (${shapes})`);
+  if (cout % groups !== 0) throw new OpError(OP, `output channels ${cout} are not divisible by groups ${groups} (${shapes})`);
+  if (wcin !== cin / groups) {
+    throw new OpError(OP, `weight expects ${wcin} input channels per group but the input has ${cin} channels in ${groups} group(s) = ${cin / groups} per group (${shapes})`);
+  }
+  if (bs && (bs.length !== 1 || bs[0] !== cout)) throw new OpError(OP, `bias must be [${cout}], got ${shapeStr(bs)} (${shapes})`);
+  if (h + 2 * ph < kh || w + 2 * pw < kw) {
+    throw new OpError(OP, `kernel ${kh}×${kw} is larger than the padded input ${h + 2 * ph}×${w + 2 * pw} (${shapes}, padding [${ph}, ${pw}])`);
+  }
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  return { n, cin, h, w, cout, oh, ow, groups, kh, kw, sh, sw, ph, pw, cing: cin / groups, coutg: cout / groups };
+}
+
+// ---- kernel variants (registered on first use) ------------------------------------------
+
+const registered = new Set<string>();
+function kernel(name: string, src: string, file: string, blocks: string[], subst: Record<string, number>): string {
+  if (!registered.has(name)) {
+    const s: Record<string, string> = {};
+    for (const [k, v] of Object.entries(subst)) s[k] = `${v}u`;
+    registerKernel(name, instantiate(src, blocks, s), file);
+    registered.add(name);
+  }
+  return name;
+}
+
+const fwdKernel = (bm: number, bp: number, kw: number, sw: number, bias: boolean) =>
+  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}${bias ? ':bias' : ''}`, fwdSrc, 'kernels/conv2d.wgsl', [bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'],
+    { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
+const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
+  kernel(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
+const wgradKernel = (bm: number, bp: number) =>
+  kernel(`conv2d:wgrad:${bm}x${bp}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bp });
+const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
+const bgradKernel = () => kernel('conv2d:bgrad', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['BGRAD'], {});
+const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number, bias = false) =>
+  kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}${bias ? ':bias' : ''}`, dwSrc, 'kernels/conv2d_dw.wgsl',
+    block === 'FWD' ? ['FWD', bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'] : ['WGRAD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
+
+// ---- tuning knobs (docs/conv.md) ----------------------------------------------------------
+
+/** Register-block shapes: channels per invocation (BM) × columns per invocation (BP). */
+export const convTuning = {
+  fwd: { bm: 8, bp: 4 },
+  dgrad: { bm: 8, bp: 4 },
+  wgrad: { bm: 8, bp: 4 },
+  dwBp: 4,
+  /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
+  matmul1x1: true,
+  /** workgroups the weight-gradient dispatch should reach before it stops splitting N·OH·OW */
+  minWorkgroups: 32,
+};
+
+/** Channels per invocation: the block size from `max` down that wastes least on `c` channels. */
+function blockFor(c: number, max: number): number {
+  let best = 1;
+  let bestCost = Infinity;
+  for (let b = max; b >= 1; b >>= 1) {
+    const padded = Math.ceil(c / b) * b;
+    // padded channels are wasted work; smaller blocks reload inputs more often
+    const cost = padded * (1 + 1 / b);
+    if (cost < bestCost - 1e-9) {
+      bestCost = cost;
+      best = b;
+    }
+  }
+  return best;
+}
+
+function uGeom(g: ConvGeom): number[] {
+  return [g.n, g.cin, g.h, g.w, g.cout, g.oh, g.ow, g.groups, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.cing, g.coutg];
+}
+
+function isDepthwise(g: ConvGeom): boolean {
+  return g.groups === g.cin && g.cing === 1 && g.coutg === 1 && g.kh === g.kw && (g.kh === 3 || g.kh === 5) && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
+}
+
+function isPointwise(g: ConvGeom): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.groups === 1;
+}
+
+// ---- launchers (no autograd) --------------------------------------------------------------
+
+/** Forward: y = act(conv(x, w) + b). */
+export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, relu: boolean): Tensor {
+  if (convTuning.matmul1x1 && isPointwise(g) && !b) {
+    const x3 = x.view([g.n, g.cin, g.h * g.w]);
+    const w2 = w.view([g.cout, g.cin]);
+    const y3 = matmulRaw(w2, x3, { relu });
+    const y = y3.view([g.n, g.cout, g.oh, g.ow]);
+    x3.dispose(); w2.dispose(); y3.dispose();
+    return y;
+  }
+  const y = out([g.n, g.cout, g.oh, g.ow]);
+  const bindings = [x.slice(OP), w.slice(OP), y.slice(OP)];
+  if (b) bindings.push(b.slice(OP));
+  if (isDepthwise(g)) {
+    const bp = convTuning.dwBp;
+    const owb = Math.ceil(g.ow / bp);
+    const planes = g.n * g.cin;
+    const [py, pz] = grid(planes, 1);
+    gpu().dispatch({
+      module: dwKernel('FWD', g.kh, g.sh, bp, !!b), label: 'conv2d_dw_forward', bindings,
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, 0],
+      workgroups: [Math.ceil((g.oh * owb) / 64), py, pz],
+    });
+    return y;
+  }
+  const bm = blockFor(g.coutg, convTuning.fwd.bm);
+  const bp = convTuning.fwd.bp;
+  const owb = Math.ceil(g.ow / bp);
+  const npix = g.n * g.oh * owb;
+  const cob = Math.ceil(g.coutg / bm);
+  const [wx, wy] = grid(npix, 64);
+  gpu().dispatch({
+    module: fwdKernel(bm, bp, g.kw, g.sw, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0],
+    workgroups: [wx, wy, g.groups * cob],
+  });
+  return y;
+}
+
+/** Input gradient from the output gradient gy [N, Cout, OH, OW] and the weights. */
+export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
+  if (convTuning.matmul1x1 && isPointwise(g)) {
+    const g3 = gy.view([g.n, g.cout, g.oh * g.ow]);
+    const w2 = w.view([g.cout, g.cin]);
+    const gx3 = matmulRaw(w2, g3, { transA: true });
+    const gx = gx3.view([g.n, g.cin, g.h, g.w]);
+    g3.dispose(); w2.dispose(); gx3.dispose();
+    return gx;
+  }
+  const gx = out([g.n, g.cin, g.h, g.w]);
+  const bm = g.cing === 1 ? 1 : blockFor(g.cing, convTuning.dgrad.bm);
+  const bp = convTuning.dgrad.bp;
+  const qbn = Math.ceil(Math.ceil(g.w / g.sw) / bp);
+  const npix = g.n * g.h * g.sw * qbn;
+  const cib = Math.ceil(g.cing / bm);
+  const [wx, wy] = grid(npix, 64);
+  gpu().dispatch({
+    module: dgradKernel(bm, bp, g.kw, g.sw), label: `conv2d_input_grad(${bm}x${bp})`,
+    bindings: [gy.slice(OP), w.slice(OP), gx.slice(OP)],
+    u: [...uGeom(g), qbn, npix, cib, 0],
+    workgroups: [wx, wy, g.groups * cib],
+  });
+  return gx;
+}
+
+/** Sum `parts` [S, len] over S into a new tensor of `shape` (or reshape when S = 1). */
+function reduceSplits(parts: Tensor, splits: number, shape: number[]): Tensor {
+  if (splits === 1) {
+    const v = parts.view(shape);
+    parts.dispose();
+    return v;
+  }
+  const len = parts.size / splits;
+  const o = out(shape);
+  gpu().dispatch({
+    module: reduceKernel(), label: 'conv2d_split_reduce',
+    bindings: [parts.slice(OP), o.slice(OP)],
+    u: [len, splits, 0, 0],
+    workgroups: grid(len, 64),
+  });
+  parts.dispose();
+  return o;
+}
+
+/** Weight gradient from the output gradient and the saved input. */
+export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
+  const wshape = [g.cout, g.cing, g.kh, g.kw];
+  const target = convTuning.minWorkgroups;
+  if (isDepthwise(g)) {
+    const bp = convTuning.dwBp;
+    const owb = Math.ceil(g.ow / bp);
+    const items = g.n * g.oh * owb;
+    const splits = Math.max(1, Math.min(Math.ceil(target / g.cin), Math.floor(items / 64)));
+    const parts = out([splits, g.cin * g.kh * g.kw]);
+    gpu().dispatch({
+      module: dwKernel('WGRAD', g.kh, g.sh, bp), label: 'conv2d_dw_weight_grad',
+      bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, splits, 0, 0],
+      workgroups: [splits, g.cin, 1],
+    });
+    return reduceSplits(parts, splits, wshape);
+  }
+  const bm = blockFor(g.coutg, convTuning.wgrad.bm);
+  const bp = convTuning.wgrad.bp;
+  const ncol = g.cing * g.kh * g.kw;
+  const cob = Math.ceil(g.coutg / bm);
+  const wx = Math.ceil(Math.ceil(ncol / bp) / 64);
+  const base = wx * g.groups * cob;
+  const rows = g.n * g.oh;
+  const splits = Math.max(1, Math.min(Math.ceil(target / base), rows, 65535));
+  const parts = out([splits, g.cout * ncol]);
+  gpu().dispatch({
+    module: wgradKernel(bm, bp), label: `conv2d_weight_grad(${bm}x${bp})`,
+    bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
+    u: [...uGeom(g), ncol, splits, cob, 0],
+    workgroups: [wx, splits, g.groups * cob],
+  });
+  return reduceSplits(parts, splits, wshape);
+}
+
+/** Bias gradient: the output gradient summed over N, OH, OW. */
+export function conv2dBiasGrad(gy: Tensor, g: ConvGeom): Tensor {
+  const db = out([g.cout]);
+  gpu().dispatch({
+    module: bgradKernel(), label: 'conv2d_bias_grad',
+    bindings: [gy.slice(OP), db.slice(OP)],
+    u: [g.n, g.cout, g.oh * g.ow, 0],
+    workgroups: grid(g.cout, 1),
+  });
+  return db;
+}
+
+// ---- the differentiable op ----------------------------------------------------------------
+
+/**
+ * 2-D convolution with PyTorch semantics. x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW],
+ * optional b [Cout]; returns [N, Cout, OH, OW]. `relu` fuses a ReLU into the epilogue.
+ */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkF32(x, OP, 'input');
+  checkF32(w, OP, 'weight');
+  if (b) checkF32(b, OP, 'bias');
+  const g = conv2dGeometry(x.shape, w.shape, b ? b.shape : null, opts);
+  const relu = !!opts.relu;
+  const y = conv2dForward(x, w, b ?? null, g, relu);
+  // save only what backward will read
+  const needX = w.requiresGrad;
+  const needW = x.requiresGrad;
+  const saved: Tensor[] = [];
+  if (needX) saved.push(x);
+  if (needW) saved.push(w);
+  if (relu) saved.push(y);
+  record(OP, b ? [x, w, b] : [x, w], y, saved, (gy, sv) => {
+    let k = 0;
+    const sx = needX ? sv[k++] : null;
+    const sw = needW ? sv[k++] : null;
+    const sy = relu ? sv[k++] : null;
+    const gz = sy ? reluBackward(gy, sy) : gy;
+    const gx = x.requiresGrad && sw ? conv2dInputGrad(gz, sw, g) : null;
+    const gw = w.requiresGrad && sx ? conv2dWeightGrad(gz, sx, g) : null;
+    const gb = b && b.requiresGrad ? conv2dBiasGrad(gz, g) : null;
+    if (gz !== gy) gz.dispose();
+    return b ? [gx, gw, gb] : [gx, gw];
+  });
+  return y;
+}

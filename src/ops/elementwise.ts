@@ -9,7 +9,7 @@ import { instantiate } from '../gpu/template.js';
 import { Tensor, Shape, numel, keep } from '../tensor/tensor.js';
 import { record, setGradHelpers } from '../autograd/tape.js';
 import {
-  checkF32, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
+  checkF32, checkF32Pair, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
 } from './common.js';
 
 // ---- the table --------------------------------------------------------------------------------
@@ -148,8 +148,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 }
 
 function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
-  checkF32(a, name, 'a');
-  checkF32(b, name, 'b');
+  checkF32Pair(a, b, name);
   const y = binaryRaw(name, a, b);
   const as = a.shape;
   const bs = b.shape;

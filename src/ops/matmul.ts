@@ -10,7 +10,7 @@ import { instantiate } from '../gpu/template.js';
 import { gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, out, OpError, shapeStr } from './common.js';
+import { checkF32, checkF32Pair, out, OpError, shapeStr, sameShape } from './common.js';
 import { sumTo } from './elementwise.js';
 
 const FILE = 'kernels/matmul.wgsl';
@@ -79,8 +79,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
 
 /** Matrix product with PyTorch semantics for 2-D and batched 3-D operands. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkF32(a, 'matmul', 'a');
-  checkF32(b, 'matmul', 'b');
+  checkF32Pair(a, b, 'matmul');
   if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3) {
     throw new OpError('matmul', `operands must be 2-D or 3-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
@@ -93,29 +92,31 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (a.requiresGrad) {
       // dA = g · Bᵀ, summed over a broadcast batch
       const t = matmulRaw(g, sb, { transB: true });
-      ga = t.rank !== as.length ? reduceBatch(t, as) : t;
+      ga = reduceBatch(t, as);
     }
     if (b.requiresGrad) {
       const t = matmulRaw(sa, g, { transA: true });
-      gb = t.rank !== bs.length ? reduceBatch(t, bs) : t;
+      gb = reduceBatch(t, bs);
     }
     return [ga, gb];
   });
   return c;
 }
 
+/**
+ * Sum a gradient over the batch dimension its operand was broadcast along: a 2-D
+ * operand ([m, k] against [b, m, k]) or a 3-D operand with batch 1 ([1, m, k]).
+ */
 function reduceBatch(t: Tensor, shape: readonly number[]): Tensor {
-  const r = sumTo(t, [1, ...shape]);
+  if (sameShape(t.shape, shape)) return t;
+  const r = sumTo(t, shape);
   t.dispose();
-  const v = r.view(shape);
-  r.dispose();
-  return v;
+  return r;
 }
 
 /** y = x · wᵀ + b with w of shape [out, in] (PyTorch's nn.Linear). */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
-  checkF32(x, 'linear', 'x');
-  checkF32(w, 'linear', 'weight');
+  checkF32Pair(x, w, 'linear', 'x', 'weight');
   if (x.rank !== 2 || w.rank !== 2) throw new OpError('linear', `expects x [batch, in] and weight [out, in], got ${shapeStr(x.shape)} and ${shapeStr(w.shape)}`);
   if (x.shape[1] !== w.shape[1]) throw new OpError('linear', `x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`);
   if (b) {

@@ -6,7 +6,7 @@ import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, check, launch1d, out, normAxis, OpError } from './common.js';
+import { checkF32, check, launch1d, out, normAxis, OpError, shapeStr } from './common.js';
 
 const FILE = 'kernels/reduce.wgsl';
 registerKernel('reduce:sum', instantiate(src, 'SUM'), FILE);
@@ -22,7 +22,7 @@ export interface ReduceOptions {
 
 function split(x: Tensor, axis: number | undefined, op: string): { outer: number; r: number; inner: number; shape: number[]; keep: number[] } {
   if (axis === undefined) return { outer: 1, r: x.size, inner: 1, shape: [], keep: x.shape.map(() => 1) };
-  const a = normAxis(op, axis, x.rank);
+  const a = normAxis(op, axis, x.rank, x.shape);
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < a; i++) outer *= x.shape[i];
@@ -68,8 +68,8 @@ function reduceMean(op: 'sum' | 'mean', x: Tensor, opts: ReduceOptions | number)
   checkF32(x, op, 'x');
   const o = typeof opts === 'number' ? { axis: opts } : opts;
   const { outer, r, inner, shape, keep } = split(x, o.axis, op);
-  if (r === 0) throw new OpError(op, `cannot reduce an empty axis of ${JSON.stringify(x.shape)}`);
-  const scale = op === 'mean' ? 1 / r : 1;
+  // an empty axis sums to 0 (and its mean is NaN), as in PyTorch
+  const scale = op === 'mean' ? (r === 0 ? NaN : 1 / r) : 1;
   const y = sumRaw(x, outer, r, inner, scale, o.keepDim ? keep : shape);
   const xs = x.shape;
   record(op, [x], y, [], (g) => [expandRaw(g, outer, r, inner, scale, xs)]);
@@ -81,7 +81,7 @@ export const mean = (x: Tensor, opts: ReduceOptions | number = {}): Tensor => re
 
 function maxRaw(x: Tensor, axis: number | undefined, keepDim: boolean, op: string): { y: Tensor; arg: Tensor; outer: number; r: number; inner: number } {
   const { outer, r, inner, shape, keep } = split(x, axis, op);
-  if (r === 0) throw new OpError(op, `cannot reduce an empty axis of ${JSON.stringify(x.shape)}`);
+  if (r === 0) throw new OpError(op, `cannot reduce an empty axis of ${shapeStr(x.shape)}`);
   const y = out(keepDim ? keep : shape);
   const arg = out(keepDim ? keep : shape, 'i32');
   const n = outer * inner;

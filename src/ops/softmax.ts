@@ -12,7 +12,7 @@ registerKernel('softmax:fwd', instantiate(src, 'FWD'), FILE);
 registerKernel('softmax:bwd', instantiate(src, 'BWD'), FILE);
 
 function rowsOf(x: Tensor, axis: number, op: string): [number, number] {
-  const a = normAxis(op, axis, x.rank);
+  const a = normAxis(op, axis, x.rank, x.shape);
   if (a !== x.rank - 1) throw new OpError(op, `only the last axis is supported, got axis ${axis} for ${shapeStr(x.shape)}`);
   const n = x.shape[x.rank - 1];
   if (n === 0) throw new OpError(op, `empty last axis in ${shapeStr(x.shape)}`);

@@ -46,8 +46,15 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** returns one gradient per input (null where none flows); must return fresh tensors */
   backward(grad: Tensor): (Tensor | null)[];
-  /** free what was saved for backward */
-  release(): void;
+  /**
+   * Free what was saved for backward. With `cascade` (the default), inputs that are
+   * disposed and no longer used by any live node have their own nodes released too
+   * (nothing can backpropagate through them any more). backward() passes false: it
+   * releases every node of its graph itself, in order.
+   */
+  release(cascade?: boolean): void;
+  /** @internal drop the saved tensors only (release() does this and more) */
+  freeSaved(): void;
   released: boolean;
 }
 
@@ -72,6 +79,8 @@ export class Tensor {
   requiresGrad = false;
   grad: Tensor | null = null;
   /** @internal */ node: GradNode | null = null;
+  /** @internal number of unreleased autograd nodes that take this tensor as an input */
+  graphRefs = 0;
   /** optional name (parameters carry their state-dict key) */
   name?: string;
 
@@ -111,12 +120,18 @@ export class Tensor {
     return (await this.read())[0];
   }
 
-  /** Drop this tensor's reference to its data (and its gradient). Safe to call twice. */
+  /**
+   * Drop this tensor's reference to its data (and its gradient). Safe to call twice.
+   * If no live autograd node uses this tensor, the node that produced it is released too
+   * (and, transitively, the graph behind it that nothing else uses), so a graph that is
+   * never backpropagated does not hold its saved tensors once its outputs are disposed.
+   */
   dispose(): void {
     if (this.storage) {
       this.storage.release();
       this.storage = null;
     }
+    if (this.node && !this.node.released && this.graphRefs === 0) this.node.release();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
@@ -179,7 +194,7 @@ export function tensor(
     let data: Float32Array | Int32Array;
     if (dtype === 'f32') data = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
     else data = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
-    gpu().write(t.slice('tensor'), data);
+    gpu().write(t.slice('tensor'), data, true); // t's buffer is fresh from the pool
   }
   if (opts.requiresGrad) {
     if (dtype !== 'f32') throw new OpError('tensor', `requiresGrad needs dtype 'f32', got '${dtype}'`);
@@ -222,11 +237,15 @@ export function registerNode(n: GradNode): void {
 
 type Kept = Tensor | Tensor[] | Record<string, Tensor> | void | undefined | number | null;
 
-function collect(result: unknown, into: Set<Tensor>): void {
+/** Every tensor in a returned value: a tensor, or arrays / plain objects of them, nested. */
+function collect(result: unknown, into: Set<Tensor>, seen = new Set<object>()): void {
   if (result instanceof Tensor) into.add(result);
-  else if (Array.isArray(result)) for (const r of result) collect(r, into);
-  else if (result && typeof result === 'object' && !(result instanceof Promise)) {
-    for (const v of Object.values(result)) if (v instanceof Tensor) into.add(v);
+  else if (result && typeof result === 'object' && !seen.has(result)) {
+    seen.add(result);
+    if (Array.isArray(result)) for (const r of result) collect(r, into, seen);
+    else if (Object.getPrototypeOf(result) === Object.prototype || result instanceof Map) {
+      for (const v of result instanceof Map ? result.values() : Object.values(result)) collect(v, into, seen);
+    }
   }
 }
 

@@ -1,0 +1,106 @@
+// Batch normalization throughput: forward (training, training + ReLU, eval) and backward in
+// GB/s of the bytes that must move (forward: read x, write y; backward: read g and x, write dx),
+// against the adapter's copy bandwidth measured in the same run. Target on lavapipe: at least
+// half the copy bandwidth.
+//
+// The machine may be shared: each repetition times the op and, right after, a 16 MiB
+// copyBufferToBuffer, so every ratio compares two timings taken under the same load. Reported:
+// the best time of each (GB/s), their ratio, and the median of the paired ratios.
+//   npm run bench -- batchnorm [--quick]
+import { lib, g, copyBandwidth, median, printTable, writeJson, adapterLine } from './common.mjs';
+
+const { ops, tensor, keep } = lib;
+
+function randomTensor(shape, requiresGrad = false) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) >>> 0; data[i] = (s / 4294967296) * 4 - 2; }
+  return keep(tensor(data, shape, { requiresGrad }));
+}
+
+const COPY_BYTES = 16 * 1024 * 1024;
+
+const INNER = 3;
+
+/**
+ * Paired timing, per repetition: `fn(state)` INNER times in one submit (`setup()` untimed makes
+ * each state), then INNER 16 MiB buffer copies in one submit; ms per call.
+ */
+async function paired(fn, { setup = () => null, reps = 15, copyA, copyB }) {
+  const op = [];
+  const cp = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const states = Array.from({ length: INNER }, setup);
+    await g.sync();
+    let t0 = performance.now();
+    lib.scope(() => { for (const st of states) fn(st); });
+    await g.sync();
+    const tOp = (performance.now() - t0) / INNER;
+    t0 = performance.now();
+    for (let k = 0; k < INNER; k++) g.copy(copyA.slice(), copyB.slice(), COPY_BYTES);
+    await g.sync();
+    const tCp = (performance.now() - t0) / INNER;
+    for (const st of states) if (st && st.dispose) st.dispose();
+    if (i >= 2) { op.push(tOp); cp.push(tCp); }
+  }
+  const copyGBs = cp.map((t) => (2 * COPY_BYTES) / (t * 1e6));
+  return { best: Math.min(...op), median: median(op), ratioTimes: op.map((t, i) => ({ t, copy: copyGBs[i] })), copyBest: Math.max(...copyGBs) };
+}
+
+export async function run(args = []) {
+  const reps = args.includes('--quick') ? 5 : 15;
+  console.log(`adapter: ${adapterLine()}`);
+  const copyCommon = await copyBandwidth();
+  const copyA = keep(lib.empty([COPY_BYTES / 4]));
+  const copyB = keep(lib.empty([COPY_BYTES / 4]));
+  const shapes = [[32, 64, 32, 32], [256, 6, 28, 28]];
+  const rows = [];
+  const results = { copyBandwidthGBs: copyCommon, cases: [] };
+  let copyBest = 0;
+  for (const shape of shapes) {
+    const [, C] = shape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = randomTensor(shape, true);
+    const gy = randomTensor(shape);
+    const gamma = keep(tensor(Float32Array.from({ length: C }, (_, i) => 1 + 0.01 * i), [C], { requiresGrad: true }));
+    const beta = keep(tensor(new Float32Array(C).fill(0.1), [C], { requiresGrad: true }));
+    const rm = keep(tensor(new Float32Array(C), [C]));
+    const rv = keep(tensor(new Float32Array(C).fill(1), [C]));
+    const bn = (opts) => () => lib.noGrad(() => ops.batchNorm2d(x, gamma, beta, rm, rv, opts));
+    const fwdBytes = 2 * 4 * n;
+    const bwdBytes = 3 * 4 * n;
+    const cases = [
+      ['forward (train)', fwdBytes, await paired(bn({ training: true }), { reps, copyA, copyB })],
+      ['forward (train, relu)', fwdBytes, await paired(bn({ training: true, act: 'relu' }), { reps, copyA, copyB })],
+      ['forward (eval)', fwdBytes, await paired(bn({ training: false }), { reps, copyA, copyB })],
+      ['backward (train)', bwdBytes, await paired((y) => {
+        y.backward(gy);
+        for (const t of [x, gamma, beta]) { t.grad.dispose(); t.grad = null; }
+      }, {
+        setup: () => keep(ops.batchNorm2d(x, gamma, beta, rm, rv, { training: true })),
+        reps, copyA, copyB,
+      })],
+    ];
+    for (const [name, bytes, r] of cases) {
+      const gbs = bytes / (r.best * 1e6);
+      const ratio = median(r.ratioTimes.map(({ t, copy }) => bytes / (t * 1e6) / copy));
+      copyBest = Math.max(copyBest, r.copyBest);
+      results.cases.push({ shape, name, bytes, bestMs: r.best, medianMs: r.median, GBs: gbs, pairedRatioMedian: ratio, copyBestGBs: r.copyBest });
+      rows.push({
+        case: `${JSON.stringify(shape)} ${name}`, 'best ms': r.best.toFixed(2), 'median ms': r.median.toFixed(2), 'GB/s': gbs.toFixed(2),
+        'copy GB/s': r.copyBest.toFixed(1), 'best/best': (gbs / r.copyBest).toFixed(2), 'paired median': ratio.toFixed(2),
+      });
+    }
+    for (const t of [x, gy, gamma, beta, rm, rv]) t.dispose();
+  }
+  copyA.dispose();
+  copyB.dispose();
+  results.copyPairedBestGBs = copyBest;
+  rows.push({ case: 'copyBandwidth() (common.mjs, median)', 'GB/s': copyCommon.toFixed(2) });
+  printTable(rows, ['case', 'best ms', 'median ms', 'GB/s', 'copy GB/s', 'best/best', 'paired median']);
+  console.log('GB/s: bytes that must move / best time; copy GB/s: best 16 MiB copyBufferToBuffer of the same repetitions;');
+  console.log('best/best: their ratio; paired median: median over repetitions of (op GB/s / copy GB/s of the same repetition).');
+  writeJson('batchnorm', results);
+  return results;
+}

@@ -1,0 +1,125 @@
+// conv2d benchmark: forward, input-gradient and weight-gradient GFLOP/s (2·MACs) for the
+// issue's shapes, the engine's matmul at a comparable size in the same run, and the ratio.
+// Then batchnorm GB/s from bench/batchnorm.mjs when that file exists.
+//   npm run bench -- conv [--variants] [--reps N]
+//   --variants also sweeps the register-block shapes (docs/conv.md's tables).
+import { existsSync } from 'node:fs';
+import { lib, g, timeMs, printTable, writeJson, adapterLine } from './common.mjs';
+
+const { ops } = lib;
+
+const CASES = [
+  { name: '3x3 [32,64,32,32]->64 p1', xs: [32, 64, 32, 32], ws: [64, 64, 3, 3], opts: { padding: 1 } },
+  { name: '3x3 s2 [32,128,16,16]->256 p1', xs: [32, 128, 16, 16], ws: [256, 128, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'dw3x3 [32,96,32,32] p1', xs: [32, 96, 32, 32], ws: [96, 1, 3, 3], opts: { padding: 1, groups: 96 } },
+  { name: 'LeNet 5x5 [256,1,28,28]->6', xs: [256, 1, 28, 28], ws: [6, 1, 5, 5], opts: {} },
+];
+
+function rand(shape, scale = 1) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    a[i] = ((s >>> 8) / 16777216 - 0.5) * scale;
+  }
+  return lib.keep(lib.tensor(a, shape));
+}
+
+const gflops = (macs, ms) => (2 * macs) / (ms * 1e6);
+
+async function convCase(c, reps) {
+  const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+  const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
+  const x = rand(c.xs);
+  const w = rand(c.ws, 0.1);
+  const b = rand([c.ws[0]]);
+  const gy = rand([G.n, G.cout, G.oh, G.ow]);
+  const opt = { reps, warmup: 1 };
+  const fwd = await timeMs(() => ops.conv2dForward(x, w, b, G, true), opt);
+  const dgrad = await timeMs(() => ops.conv2dInputGrad(gy, w, G), opt);
+  const wgrad = await timeMs(() => ops.conv2dWeightGrad(gy, x, G), opt);
+  const bgrad = await timeMs(() => ops.conv2dBiasGrad(gy, G), opt);
+  for (const t of [x, w, b, gy]) t.dispose();
+  return { macs, fwd, dgrad, wgrad, bgrad };
+}
+
+async function matmulCase(m, k, n, reps) {
+  const a = rand([m, k]);
+  const bm = rand([k, n]);
+  const ms = await timeMs(() => ops.matmulRaw(a, bm), { reps, warmup: 1 });
+  a.dispose(); bm.dispose();
+  return gflops(m * k * n, ms);
+}
+
+export async function run(args = []) {
+  const reps = args.includes('--reps') ? Number(args[args.indexOf('--reps') + 1]) : 5;
+  console.log(`conv2d benchmark on ${adapterLine()}`);
+  // the engine's matmul at sizes comparable to the 3×3 case (same MACs, both orientations)
+  const mmTall = await matmulCase(32768, 576, 64, reps);
+  const mmWide = await matmulCase(64, 576, 32768, reps);
+  const mm1024 = await matmulCase(1024, 1024, 1024, reps);
+  const mmBest = Math.max(mmTall, mmWide);
+  console.log(`matmul GFLOP/s: [32768×576]·[576×64] ${mmTall.toFixed(2)}, [64×576]·[576×32768] ${mmWide.toFixed(2)}, 1024³ ${mm1024.toFixed(2)}`);
+  const rows = [];
+  const results = [];
+  for (const c of CASES) {
+    const r = await convCase(c, reps);
+    results.push({ ...c, ...r });
+    const f = (ms) => `${gflops(r.macs, ms).toFixed(2)} (${ms.toFixed(1)} ms)`;
+    rows.push({ case: c.name, forward: f(r.fwd), 'input grad': f(r.dgrad), 'weight grad': f(r.wgrad), 'bias grad ms': r.bgrad.toFixed(2) });
+  }
+  console.log('\nconv2d GFLOP/s (2·MACs; forward includes bias + ReLU epilogue)');
+  printTable(rows, ['case', 'forward', 'input grad', 'weight grad', 'bias grad ms']);
+  const main = results[0];
+  const ratio = (ms) => gflops(main.macs, ms) / mmBest;
+  console.log(`\n3×3 [32,64,32,32]→64 vs the engine's matmul at the same size (${mmBest.toFixed(2)} GFLOP/s): ` +
+    `forward ${(100 * ratio(main.fwd)).toFixed(0)}%, input grad ${(100 * ratio(main.dgrad)).toFixed(0)}%, weight grad ${(100 * ratio(main.wgrad)).toFixed(0)}% (target >= 70%)`);
+  let variants = null;
+  if (args.includes('--variants')) variants = await sweep(reps);
+  writeJson('conv', {
+    matmul: { tall: mmTall, wide: mmWide, m1024: mm1024 },
+    cases: results.map((r) => ({ name: r.name, macs: r.macs, fwdMs: r.fwd, dgradMs: r.dgrad, wgradMs: r.wgrad, bgradMs: r.bgrad,
+      fwd: gflops(r.macs, r.fwd), dgrad: gflops(r.macs, r.dgrad), wgrad: gflops(r.macs, r.wgrad) })),
+    variants,
+  });
+  // batchnorm lives in another stream's file: report it here when it exists
+  if (existsSync(new URL('./batchnorm.mjs', import.meta.url))) {
+    try {
+      const bn = await import('./batchnorm.mjs');
+      console.log('');
+      await bn.run(args);
+    } catch (e) {
+      console.log(`batchnorm benchmark failed: ${e.message}`);
+    }
+  } else {
+    console.log('\n(bench/batchnorm.mjs not present: batchnorm GB/s not measured)');
+  }
+}
+
+/** Register-block sweep on the 3×3 case (and the strided one) for docs/conv.md. */
+async function sweep(reps) {
+  const saved = JSON.parse(JSON.stringify(ops.convTuning));
+  const out = [];
+  const shapes = [[8, 4], [4, 4], [8, 2], [16, 1], [8, 1], [4, 8], [16, 2]];
+  for (const c of CASES.slice(0, 2)) {
+    const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
+    const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
+    const rows = [];
+    for (const [bm, bp] of shapes) {
+      Object.assign(ops.convTuning, { fwd: { bm, bp }, dgrad: { bm, bp }, wgrad: { bm, bp } });
+      const opt = { reps: Math.max(3, reps - 2), warmup: 1 };
+      const fwd = gflops(macs, await timeMs(() => ops.conv2dForward(x, w, b, G, true), opt));
+      const dgrad = gflops(macs, await timeMs(() => ops.conv2dInputGrad(gy, w, G), opt));
+      const wgrad = gflops(macs, await timeMs(() => ops.conv2dWeightGrad(gy, x, G), opt));
+      rows.push({ block: `${bm}×${bp}`, forward: fwd.toFixed(2), 'input grad': dgrad.toFixed(2), 'weight grad': wgrad.toFixed(2) });
+      out.push({ case: c.name, bm, bp, fwd, dgrad, wgrad });
+    }
+    console.log(`\nregister blocks (channels × columns per invocation), ${c.name}, GFLOP/s`);
+    printTable(rows, ['block', 'forward', 'input grad', 'weight grad']);
+    for (const t of [x, w, b, gy]) t.dispose();
+  }
+  Object.assign(ops.convTuning, saved);
+  return out;
+}

@@ -1,0 +1,313 @@
+// Batch normalization over NCHW activations, per channel c, M = N*H*W values each.
+// Instantiated per width (V1: f32 elements; V4: vec4<f32> units, when H*W % 4 == 0) and
+// per activation (ACT/GZ substitutions: none, relu, relu6). Sizes below are in units.
+//
+// Statistics are taken relative to a per-channel shift K = x[n=0, c, 0] (x - K is exact for
+// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32), as chunk
+// partials (count, mean, centered M2: a two-pass over the chunk, which stays in cache) merged
+// with Chan's formula: no cancellation however long N*H*W is.
+//
+// stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's values of chunk r
+//                bindings: 0 P, 1 x, 2 part                 dispatch (R, C), workgroup 64
+//   A chunk is L consecutive units of channel c's flattened (n, hw) index; lane l takes
+//   units l, l+64, ... of it (consecutive lanes read consecutive addresses).
+// stats_merge:   one invocation per channel: Chan merge of the R*64 partials; writes
+//                st[c] = (K, mean(x-K), invstd, 0 | gamma*invstd, beta, 0, 0) and, when
+//                P.flags & 1, updates running mean/var in place (unbiased variance).
+//                bindings: 0 P, 1 x, 2 part, 3 gamma, 4 beta, 5 rmean, 6 rvar, 7 st
+//                dispatch ceil(C/64), workgroup 64
+// eval_coef:     st[c] from the running statistics (K = 0)
+//                bindings: 0 P, 1 gamma, 2 beta, 3 rmean, 4 rvar, 5 st      dispatch ceil(C/64)
+// normalize:     y = ACT(((x - K) - mean) * scale + beta)
+//                bindings: 0 P, 1 x, 2 st, 3 y              dispatch 1-D over units, wg 256
+// grad_partial:  gz = g masked by the activation (saved output y); per lane sums of gz and
+//                gz*xhat, xhat = ((x-K)-mean)*invstd
+//                bindings: 0 P, 1 g, 2 x, 3 st, 4 part[, 5 y]   dispatch (R, C), workgroup 64
+// grad_merge:    per channel Sg, Sgx -> dgamma = Sgx, dbeta = Sg and the coefficients of
+//                dx = p*gz + q*xhat + r (training: p = gamma*invstd, q = -p*Sgx/M, r = -p*Sg/M;
+//                eval, P.flags & 2: q = r = 0), written to co[c] = (K, mean, invstd, 0 | p, q, r, 0)
+//                bindings: 0 P, 1 part, 2 st, 3 gamma, 4 co, 5 dgamma, 6 dbeta
+//                dispatch ceil(C/64), workgroup 64
+// grad_input:    dx = p*gz + q*xhat + r
+//                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]     dispatch 1-D over units, wg 256
+
+struct P {
+  C: u32, HW: u32, M: u32, L: u32,
+  R: u32, CHW: u32, flags: u32, total: u32,
+  la: u32, lb: u32, pad0: u32, pad1: u32,
+  eps: f32, momentum: f32, count: f32, pad: f32,
+};
+
+@group(0) @binding(0) var<uniform> p: P;
+
+//#if V1
+alias VT = f32;
+const W = 1u;
+fn hsum(v: VT) -> f32 { return v; }
+fn lead(v: VT) -> f32 { return v; }
+//#endif
+//#if V4
+alias VT = vec4<f32>;
+const W = 4u;
+fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
+fn lead(v: VT) -> f32 { return v.x; }
+//#endif
+
+const LANES = 64u;
+// units per invocation of the elementwise passes (normalize, grad_input): several on a CPU
+// adapter (fewer loop trips and channel look-ups), 1 on a GPU
+override UNITS: u32 = 8u;
+
+// Lane geometry of the partial passes: lane l of chunk r takes the units
+// r*L + l*la + j*lb, j < L/64 (la = L/64, lb = 1: a contiguous run per lane, fast on a CPU
+// adapter; la = 1, lb = 64: interleaved, coalesced on a GPU). Returns (first unit, count).
+fn lane_range(r: u32, lid: u32) -> vec2<u32> {
+  let S = p.L / LANES;
+  let e0 = r * p.L + lid * p.la;
+  var cnt = 0u;
+  if (e0 < p.M) { cnt = min(S, (p.M - e0 + p.lb - 1u) / p.lb); }
+  return vec2<u32>(e0, cnt);
+}
+
+// Walks a channel's units lb apart: (n, h) of the current unit.
+struct Walk { n: u32, h: u32, dn: u32, dh: u32, };
+fn walk_start(e: u32) -> Walk {
+  return Walk(e / p.HW, e % p.HW, p.lb / p.HW, p.lb % p.HW);
+}
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).h = (*w).h + (*w).dh;
+  (*w).n = (*w).n + (*w).dn;
+  if ((*w).h >= p.HW) { (*w).h = (*w).h - p.HW; (*w).n = (*w).n + 1u; }
+}
+
+// Unit address of (n, c, h) in x viewed as [N, C, HW] units.
+fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.CHW + c * p.HW + h; }
+
+//#if STATS_PARTIAL
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
+// The next unit of the walk minus K (0 when !ok).
+fn take(w: ptr<function, Walk>, c: u32, K: VT, ok: bool) -> VT {
+  if (!ok) { return VT(0.0); }
+  let v = x[addr((*w).n, c, (*w).h)] - K;
+  walk_next(w);
+  return v;
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x;
+  let c = wid.y;
+  let K = VT(lead(x[c * p.HW]));
+  let lr = lane_range(r, lid);
+  var w = walk_start(lr.x);
+  var na = 0.0;
+  var ma = 0.0;
+  var m2 = 0.0;
+  for (var j = 0u; j < lr.y; j = j + 4u) {
+    // a register block of up to 4 units: exact two-pass, then Chan merge into (na, ma, m2)
+    let cnt = min(4u, lr.y - j);
+    let v0 = take(&w, c, K, true);
+    let v1 = take(&w, c, K, cnt > 1u);
+    let v2 = take(&w, c, K, cnt > 2u);
+    let v3 = take(&w, c, K, cnt > 3u);
+    let nb = f32(cnt * W);
+    let mb = hsum(v0 + v1 + v2 + v3) / nb;
+    let d0 = v0 - VT(mb);
+    let d1 = select(VT(0.0), v1 - VT(mb), cnt > 1u);
+    let d2 = select(VT(0.0), v2 - VT(mb), cnt > 2u);
+    let d3 = select(VT(0.0), v3 - VT(mb), cnt > 3u);
+    let q = hsum(d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3);
+    let nab = na + nb;
+    let delta = mb - ma;
+    ma = ma + delta * (nb / nab);
+    m2 = m2 + q + delta * delta * (na * nb / nab);
+    na = nab;
+  }
+  part[(c * p.R + r) * LANES + lid] = vec4<f32>(na, ma, m2, 0.0);
+}
+//#endif
+
+//#if STATS_MERGE
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read> part: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rmean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rvar: array<f32>;
+@group(0) @binding(7) var<storage, read_write> st: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let K = lead(x[c * p.HW]);
+  var na = 0.0;
+  var ma = 0.0;
+  var m2 = 0.0;
+  let np = p.R * LANES;
+  for (var j = 0u; j < np; j = j + 1u) {
+    let q = part[c * np + j];
+    if (q.x > 0.0) {
+      let nab = na + q.x;
+      let delta = q.y - ma;
+      ma = ma + delta * (q.x / nab);
+      m2 = m2 + q.z + delta * delta * (na * q.x / nab);
+      na = nab;
+    }
+  }
+  let varb = m2 / p.count;
+  let invstd = 1.0 / sqrt(varb + p.eps);
+  st[2u * c] = vec4<f32>(K, ma, invstd, 0.0);
+  st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
+  if ((p.flags & 1u) != 0u) {
+    let mom = p.momentum;
+    rmean[c] = (1.0 - mom) * rmean[c] + mom * (K + ma);
+    rvar[c] = (1.0 - mom) * rvar[c] + mom * (m2 / (p.count - 1.0));
+  }
+}
+//#endif
+
+//#if EVAL_COEF
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read> rmean: array<f32>;
+@group(0) @binding(4) var<storage, read> rvar: array<f32>;
+@group(0) @binding(5) var<storage, read_write> st: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let invstd = 1.0 / sqrt(rvar[c] + p.eps);
+  st[2u * c] = vec4<f32>(0.0, rmean[c], invstd, 0.0);
+  st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
+}
+//#endif
+
+//#if NORMALIZE
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read> st: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (i0 >= p.total) { return; }
+  let i1 = min(i0 + UNITS, p.total);
+  var h = i0 % p.HW;
+  var c = (i0 / p.HW) % p.C;
+  var a = st[2u * c];
+  var b = st[2u * c + 1u];
+  for (var i = i0; i < i1; i = i + 1u) {
+    let z = ((x[i] - VT(a.x)) - VT(a.y)) * VT(b.x) + VT(b.y);
+    y[i] = ACT;
+    h = h + 1u;
+    if (h == p.HW) {
+      h = 0u;
+      c = c + 1u;
+      if (c == p.C) { c = 0u; }
+      a = st[2u * c];
+      b = st[2u * c + 1u];
+    }
+  }
+}
+//#endif
+
+//#if GRAD_PARTIAL
+@group(0) @binding(1) var<storage, read> g: array<VT>;
+@group(0) @binding(2) var<storage, read> x: array<VT>;
+@group(0) @binding(3) var<storage, read> st: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> part: array<vec2<f32>>;
+struct Pair { sg: VT, sgx: VT, };
+// (gz, gz * xhat) of the walk's next unit, zero when !ok
+fn contrib(w: ptr<function, Walk>, c: u32, a: vec4<f32>, ok: bool) -> Pair {
+  if (!ok) { return Pair(VT(0.0), VT(0.0)); }
+  let k = addr((*w).n, c, (*w).h);
+  walk_next(w);
+  let gz = GZ;
+  let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
+  return Pair(gz, gz * xh);
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x;
+  let c = wid.y;
+  let a = st[2u * c];
+  let lr = lane_range(r, lid);
+  var w = walk_start(lr.x);
+  var sg = VT(0.0);
+  var sgx = VT(0.0);
+  for (var j = 0u; j < lr.y; j = j + 4u) {
+    let cnt = min(4u, lr.y - j);
+    let q0 = contrib(&w, c, a, true);
+    let q1 = contrib(&w, c, a, cnt > 1u);
+    let q2 = contrib(&w, c, a, cnt > 2u);
+    let q3 = contrib(&w, c, a, cnt > 3u);
+    sg = sg + ((q0.sg + q1.sg) + (q2.sg + q3.sg));
+    sgx = sgx + ((q0.sgx + q1.sgx) + (q2.sgx + q3.sgx));
+  }
+  part[(c * p.R + r) * LANES + lid] = vec2<f32>(hsum(sg), hsum(sgx));
+}
+//#endif
+
+//#if GRAD_MERGE
+@group(0) @binding(1) var<storage, read> part: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> st: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> co: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let np = p.R * LANES;
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var j = 0u; j < np; j = j + 1u) {
+    let q = part[c * np + j];
+    sg = sg + q.x;
+    sgx = sgx + q.y;
+  }
+  dgamma[c] = sgx;
+  dbeta[c] = sg;
+  let a = st[2u * c];
+  let pc = gamma[c] * a.z;
+  var qc = -pc * sgx / p.count;
+  var rc = -pc * sg / p.count;
+  if ((p.flags & 2u) != 0u) { qc = 0.0; rc = 0.0; }
+  co[2u * c] = a;
+  co[2u * c + 1u] = vec4<f32>(pc, qc, rc, 0.0);
+}
+//#endif
+
+//#if GRAD_INPUT
+@group(0) @binding(1) var<storage, read> g: array<VT>;
+@group(0) @binding(2) var<storage, read> x: array<VT>;
+@group(0) @binding(3) var<storage, read> co: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dx: array<VT>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (i0 >= p.total) { return; }
+  let i1 = min(i0 + UNITS, p.total);
+  var h = i0 % p.HW;
+  var c = (i0 / p.HW) % p.C;
+  var a = co[2u * c];
+  var b = co[2u * c + 1u];
+  for (var k = i0; k < i1; k = k + 1u) {
+    let gz = GZ;
+    let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
+    dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
+    h = h + 1u;
+    if (h == p.HW) {
+      h = 0u;
+      c = c + 1u;
+      if (c == p.C) { c = 0u; }
+      a = co[2u * c];
+      b = co[2u * c + 1u];
+    }
+  }
+}
+//#endif
+
+//#if SAVED_Y
+@group(0) @binding(5) var<storage, read> ysaved: array<VT>;
+//#endif

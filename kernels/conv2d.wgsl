@@ -1,0 +1,106 @@
+// Convolution forward as an implicit GEMM, register-blocked (no barriers), NCHW / OIHW, f32.
+//   Y[n, co, oy, ox] = act( bias[co] + Σ_{ci in group, ky, kx} W[co, ci, ky, kx] ·
+//                            X[n, g·cinG + ci, oy·sh − ph + ky, ox·sw − pw + kx] )
+//   (taps outside the input read as zero padding).
+// Each invocation computes BM output channels (of one group) × BP consecutive output
+// columns of one output row: BM·BP accumulators, BP input loads and BM weight loads per
+// tap. The weight loads are uniform across a workgroup (its channel block comes from
+// workgroup_id.z), which lavapipe turns into scalar loads; only the input loads gather.
+// BM and BP are substituted per instantiation (see src/ops/conv.ts).
+// Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias when BIAS_BINDING].
+// P.relu = 1 applies ReLU in the epilogue (a uniform, not a pipeline constant: one
+// pipeline per block shape and bias binding).
+// Dispatch: workgroup 64; x,y: ceil(npix / 64) workgroups folded by grid() (npix =
+//   N·OH·ceil(OW/BP) pixel blocks); z: groups · cob (cob = ceil(coutG / BM) channel blocks).
+
+struct P {
+  n: u32, cin: u32, h: u32, w: u32,
+  cout: u32, oh: u32, ow: u32, groups: u32,
+  kh: u32, kw: u32, sh: u32, sw: u32,
+  ph: u32, pw: u32, cing: u32, coutg: u32,
+  owb: u32, npix: u32, cob: u32, relu: u32,
+};
+
+const BM: u32 = BM_VALUE;
+const BP: u32 = BP_VALUE;
+const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled in
+const SW: u32 = SW_VALUE;
+const SEG: u32 = (BP - 1u) * SW + KW;
+
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+
+//#if BIAS_BINDING
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+fn biasAt(c: u32) -> f32 { return bias[c]; }
+//#endif
+//#if NO_BIAS_BINDING
+fn biasAt(c: u32) -> f32 { return 0.0; }
+//#endif
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nw: vec3<u32>) {
+  let pb = gid.x + gid.y * nw.x * 64u;
+  if (pb >= p.npix) { return; }
+  let g = wid.z / p.cob;
+  let co0 = (wid.z % p.cob) * BM;          // first output channel, local to the group
+  let xb = pb % p.owb;
+  let t = pb / p.owb;
+  let oy = t % p.oh;
+  let n = t / p.oh;
+  let ox0 = xb * BP;
+  let ksz = p.kh * p.kw;
+  let wrow = p.cing * ksz;                   // weight stride between output channels
+  var wb: array<u32, BM>;
+  for (var i = 0u; i < BM; i = i + 1u) {
+    wb[i] = (g * p.coutg + min(co0 + i, p.coutg - 1u)) * wrow;
+  }
+  let iy0 = i32(oy * p.sh) - i32(p.ph);
+  let ix0 = i32(ox0 * SW) - i32(p.pw);
+  let hi = i32(p.h);
+  let wi = i32(p.w);
+  var acc: array<f32, BM * BP>;
+  for (var ci = 0u; ci < p.cing; ci = ci + 1u) {
+    let xplane = (n * p.cin + g * p.cing + ci) * p.h * p.w;
+    let wci = ci * ksz;
+    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+      let iy = iy0 + i32(ky);
+      if (iy < 0 || iy >= hi) { continue; }
+      let xrow = xplane + u32(iy) * p.w;
+      // the input row segment the BP columns' KW taps share
+      var seg: array<f32, SEG>;
+      for (var e = 0u; e < SEG; e = e + 1u) {
+        let ix = ix0 + i32(e);
+        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+        seg[e] = select(0.0, v, ix >= 0 && ix < wi);
+      }
+      let wk = wci + ky * KW;
+      for (var kx = 0u; kx < KW; kx = kx + 1u) {
+        for (var i = 0u; i < BM; i = i + 1u) {
+          let wv = Wt[wb[i] + wk + kx];
+          for (var j = 0u; j < BP; j = j + 1u) {
+            acc[i * BP + j] = acc[i * BP + j] + wv * seg[j * SW + kx];
+          }
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < BM; i = i + 1u) {
+    let co = co0 + i;
+    if (co >= p.coutg) { break; }
+    let c = g * p.coutg + co;
+    let b = biasAt(c);
+    let yrow = ((n * p.cout + c) * p.oh + oy) * p.ow;
+    for (var j = 0u; j < BP; j = j + 1u) {
+      let ox = ox0 + j;
+      if (ox < p.ow) {
+        var r = acc[i * BP + j] + b;
+        if (p.relu == 1u) { r = max(r, 0.0); }
+        Y[yrow + ox] = r;
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+// conv2d: forward, input/weight/bias gradients against the float64 reference
+// (test/helpers/conv-ref.mjs), finite differences on tiny cases, and bad input.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, ops, scope } from './helpers/lib.mjs';
+import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
+import { conv2dRef, conv2dGradRef } from './helpers/conv-ref.mjs';
+
+const TOL = { rtol: 2e-4, atol: 2e-4 };
+
+/**
+ * Run conv2d forward + backward of L = Σ R·y on the engine and compare y, dL/dx, dL/dw,
+ * dL/db with the reference. `opts` are conv2d's options (relu included).
+ */
+async function compare(name, xs, ws, { bias = true, seed = 1, ...opts } = {}) {
+  const r = rng(seed);
+  const x = Float64Array.from(Float32Array.from(r.uniform(size(xs))));
+  const w = Float64Array.from(Float32Array.from(r.uniform(size(ws), -0.5, 0.5)));
+  const b = bias ? Float64Array.from(Float32Array.from(r.uniform(ws[0]))) : null;
+  const y = conv2dRef(x, xs, w, ws, b, opts);
+  const R = Float64Array.from(Float32Array.from(r.uniform(y.length)));
+  const tx = tensor(Float32Array.from(x), xs, { requiresGrad: true });
+  const tw = tensor(Float32Array.from(w), ws, { requiresGrad: true });
+  const tb = b ? tensor(Float32Array.from(b), [ws[0]], { requiresGrad: true }) : null;
+  const ys = scope(() => {
+    const out = ops.conv2d(tx, tw, tb, opts);
+    const tR = tensor(Float32Array.from(R), out.shape);
+    return [out, ops.sum(ops.mul(out, tR))];
+  });
+  const [ty, loss] = ys;
+  assert.equal([...ty.shape], [xs[0], ws[0], y.length / (xs[0] * ws[0] * ty.shape[3]), ty.shape[3]], `${name}: output shape`);
+  assertClose(await ty.read(), y, { ...TOL, what: `${name}: forward` });
+  loss.backward();
+  // upstream gradient of the pre-activation: R masked by the ReLU
+  const gy = opts.relu ? R.map((v, i) => (y[i] > 0 ? v : 0)) : R;
+  const ref = conv2dGradRef(gy, x, xs, w, ws, opts);
+  assertClose(await tx.grad.read(), ref.gx, { ...TOL, what: `${name}: d/dx` });
+  assertClose(await tw.grad.read(), ref.gw, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/dw` });
+  if (tb) assertClose(await tb.grad.read(), ref.gb, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/db` });
+  for (const t of [tx, tw, tb, ty, loss]) t?.dispose();
+}
+
+test('1×1 convolution (matmul path without bias, kernel path with bias)', async () => {
+  await compare('1x1 no bias', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 2 });
+  await compare('1x1 bias relu', [2, 5, 6, 7], [7, 5, 1, 1], { bias: true, relu: true, seed: 3 });
+  await compare('1x1 stride 2', [1, 3, 5, 6], [4, 3, 1, 1], { stride: 2, seed: 4 });
+});
+
+test('1×1 convolution through the implicit-GEMM kernels', async () => {
+  ops.convTuning.matmul1x1 = false;
+  try {
+    await compare('1x1 kernel path', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 5 });
+  } finally {
+    ops.convTuning.matmul1x1 = true;
+  }
+});
+
+test('3×3 padding 1, bias, odd sizes, H ≠ W, channels not multiples of 4', async () => {
+  await compare('3x3 pad1', [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 6 });
+  await compare('3x3 pad1 relu', [2, 3, 6, 5], [6, 3, 3, 3], { padding: 1, relu: true, seed: 7 });
+  await compare('3x3 no pad no bias batch 1', [1, 7, 9, 6], [9, 7, 3, 3], { bias: false, seed: 8 });
+});
+
+test('5×5 LeNet convolutions, no padding', async () => {
+  await compare('lenet conv1', [3, 1, 12, 12], [6, 1, 5, 5], { seed: 9 });
+  await compare('lenet conv2', [2, 6, 12, 12], [16, 6, 5, 5], { relu: true, seed: 10 });
+});
+
+test('stride 2 with padding 1, and mixed strides / paddings', async () => {
+  await compare('3x3 s2 p1', [2, 5, 9, 7], [6, 5, 3, 3], { stride: 2, padding: 1, seed: 11 });
+  await compare('3x3 s2 p1 even', [1, 4, 8, 8], [12, 4, 3, 3], { stride: 2, padding: 1, bias: false, seed: 12 });
+  await compare('3x2 s[2,1] p[0,2]', [2, 3, 7, 5], [5, 3, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 13 });
+  await compare('5x5 s3 p2', [1, 2, 11, 10], [3, 2, 5, 5], { stride: 3, padding: 2, seed: 14 });
+});
+
+test('depthwise 3×3 stride 1 and 2, 5×5, with and without bias / relu', async () => {
+  await compare('dw 3x3 s1', [2, 6, 7, 9], [6, 1, 3, 3], { padding: 1, groups: 6, bias: false, seed: 15 });
+  await compare('dw 3x3 s2', [2, 5, 9, 8], [5, 1, 3, 3], { stride: 2, padding: 1, groups: 5, relu: true, seed: 16 });
+  await compare('dw 3x3 s2 odd', [1, 3, 7, 7], [3, 1, 3, 3], { stride: 2, padding: 1, groups: 3, seed: 17 });
+  await compare('dw 5x5 s1', [2, 4, 8, 6], [4, 1, 5, 5], { padding: 2, groups: 4, seed: 18 });
+  await compare('dw 3x3 no pad', [1, 3, 6, 5], [3, 1, 3, 3], { groups: 3, seed: 19 });
+  await compare('dw 3x3 s3 (generic path)', [1, 3, 8, 7], [3, 1, 3, 3], { stride: 3, padding: 1, groups: 3, seed: 20 });
+});
+
+test('grouped convolution (groups = 2, 3) and channel multipliers', async () => {
+  await compare('groups 2', [2, 6, 7, 5], [4, 3, 3, 3], { padding: 1, groups: 2, seed: 21 });
+  await compare('groups 3 s2', [1, 6, 8, 9], [9, 2, 3, 3], { stride: 2, padding: 1, groups: 3, relu: true, seed: 22 });
+  await compare('dw multiplier 2', [1, 3, 6, 6], [6, 1, 3, 3], { padding: 1, groups: 3, seed: 23 });
+});
+
+test('register-block variants all agree with the reference', async () => {
+  const saved = JSON.parse(JSON.stringify(ops.convTuning));
+  try {
+    for (const [bm, bp] of [[1, 1], [4, 4], [8, 1], [16, 1], [4, 8]]) {
+      ops.convTuning.fwd = { bm, bp };
+      ops.convTuning.dgrad = { bm, bp };
+      ops.convTuning.wgrad = { bm, bp };
+      ops.convTuning.dwBp = bp;
+      await compare(`blocks ${bm}x${bp}`, [2, 5, 7, 6], [18, 5, 3, 3], { stride: [1, 2], padding: 1, seed: 30 + bm + bp });
+      await compare(`dw blocks x${bp}`, [1, 4, 7, 9], [4, 1, 3, 3], { stride: 2, padding: 1, groups: 4, seed: 40 + bp });
+    }
+  } finally {
+    Object.assign(ops.convTuning, saved);
+  }
+});
+
+test('weight gradient splits the N·OH·OW reduction and sums the parts', async () => {
+  const prev = ops.convTuning.minWorkgroups;
+  try {
+    ops.convTuning.minWorkgroups = 1000; // forces many splits
+    await compare('split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 });
+    await compare('split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 });
+  } finally {
+    ops.convTuning.minWorkgroups = prev;
+  }
+});
+
+test('finite differences through conv2d (3×3 s2 p1, grouped, relu)', async () => {
+  const r = rng(60);
+  const xs = [1, 4, 5, 4];
+  const ws = [4, 2, 3, 3];
+  const opts = { stride: 2, padding: 1, groups: 2 };
+  const R = r.uniform(4 * 3 * 2);
+  await checkGrad({
+    inputs: [r.uniform(size(xs)), r.uniform(size(ws)), r.uniform(4)],
+    shapes: [xs, ws, [4]],
+    engine: (x, w, b) => ops.sum(ops.mul(ops.conv2d(x, w, b, opts), tensor(Float32Array.from(R), [1, 4, 3, 2]))),
+    ref: (x, w, b) => conv2dRef(x, xs, w, ws, b, opts).reduce((s, v, i) => s + v * R[i], 0),
+    what: 'conv2d fd',
+  });
+  const R2 = r.uniform(3 * 3 * 3);
+  await checkGrad({
+    inputs: [r.uniform(size([1, 3, 6, 5])), r.uniform(3 * 9)],
+    shapes: [[1, 3, 6, 5], [3, 1, 3, 3]],
+    engine: (x, w) => ops.sum(ops.mul(ops.conv2d(x, w, null, { stride: 2, padding: 1, groups: 3, relu: true }), tensor(Float32Array.from(R2), [1, 3, 3, 3]))),
+    ref: (x, w) => conv2dRef(x, [1, 3, 6, 5], w, [3, 1, 3, 3], null, { stride: 2, padding: 1, groups: 3, relu: true }).reduce((s, v, i) => s + v * R2[i], 0),
+    what: 'depthwise relu fd',
+  });
+});
+
+test('bad input: ranks, channel and group mismatches, kernel larger than padded input', () => {
+  const x = tensor(new Float32Array(2 * 4 * 5 * 5).fill(0.5), [2, 4, 5, 5]);
+  const x3 = tensor(new Float32Array(4 * 5 * 5).fill(0.5), [4, 5, 5]);
+  const w = (s) => tensor(new Float32Array(size(s)).fill(0.1), s);
+  const expectErr = (fn, ...parts) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e.message.includes('conv2d'), `names the op: ${e.message}`);
+      for (const p of parts) assert.ok(e.message.includes(p), `mentions '${p}': ${e.message}`);
+      return;
+    }
+    assert.unreachable(`expected an error mentioning ${parts.join(', ')}`);
+  };
+  expectErr(() => ops.conv2d(x3, w([3, 4, 3, 3])), '[4, 5, 5]', '4-D');
+  expectErr(() => ops.conv2d(x, w([3, 4, 3])), '[3, 4, 3]', 'weight');
+  expectErr(() => ops.conv2d(x, w([3, 3, 3, 3])), '[2, 4, 5, 5]', '[3, 3, 3, 3]');
+  expectErr(() => ops.conv2d(x, w([3, 1, 3, 3]), null, { groups: 3 }), 'not divisible by groups 3', '[2, 4, 5, 5]');
+  expectErr(() => ops.conv2d(x, w([3, 2, 3, 3]), null, { groups: 2 }), 'output channels 3', '[3, 2, 3, 3]');
+  expectErr(() => ops.conv2d(x, w([4, 4, 3, 3]), null, { groups: 2 }), 'per group', '[4, 4, 3, 3]');
+  expectErr(() => ops.conv2d(x, w([3, 4, 7, 3])), 'larger than the padded input', '[3, 4, 7, 3]');
+  expectErr(() => ops.conv2d(x, w([3, 4, 8, 8]), null, { padding: 1 }), 'larger than the padded input', '7×7');
+  expectErr(() => ops.conv2d(x, w([3, 4, 3, 3]), w([4])), 'bias', '[4]');
+  expectErr(() => ops.conv2d(x, w([3, 4, 3, 3]), null, { stride: 0 }), 'stride');
+  expectErr(() => ops.conv2d(x, w([3, 4, 3, 3]), null, { padding: -1 }), 'padding');
+  // a kernel that just fits the padded input is fine
+  const y = ops.conv2d(x, w([3, 4, 7, 7]), null, { padding: 1 });
+  assert.equal([...y.shape], [2, 3, 1, 1]);
+  for (const t of [x, x3, y]) t.dispose();
+});
+
+test.run();

@@ -1,0 +1,171 @@
+// maxPool2d, avgPool2d, globalAvgPool2d and dropout against float64 references and finite differences.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, ops, scope } from './helpers/lib.mjs';
+import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
+import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
+
+const f32 = (a) => Float64Array.from(Float32Array.from(a));
+
+async function poolCase(kind, shape, k, s, p, seed) {
+  const r = rng(seed);
+  const x = f32(r.randn(size(shape), 2));
+  const refFn = kind === 'max' ? maxPoolRef : avgPoolRef;
+  const ref = refFn(x, shape, k, s, p);
+  const tx = tensor(Float32Array.from(x), shape);
+  const opts = { kernelSize: k, stride: s, padding: p };
+  const y = kind === 'max' ? ops.maxPool2d(tx, opts) : ops.avgPool2d(tx, opts);
+  assert.equal([...y.shape], ref.shape, `${kind}Pool2d output shape`);
+  assertClose(await y.read(), ref.y, { rtol: 1e-6, atol: 1e-6, what: `${kind}Pool2d ${JSON.stringify(shape)} k${k} s${s} p${p}` });
+  y.dispose();
+  tx.dispose();
+  // gradient of sum(w * pool(x)) by finite differences (random continuous data: no ties)
+  const small = shape.map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 7)));
+  const xs = r.randn(size(small), 1);
+  const refS = refFn(xs, small, k, s, p);
+  const w = r.uniform(size(refS.shape), -1, 1);
+  const tw = tensor(Float32Array.from(w), refS.shape);
+  await checkGrad({
+    inputs: [xs],
+    shapes: [small],
+    engine: (t) => ops.sum(ops.mul(kind === 'max' ? ops.maxPool2d(t, opts) : ops.avgPool2d(t, opts), tw)),
+    ref: (a) => dotW(refFn(a, small, k, s, p).y, w),
+    rtol: 1e-3,
+    atol: 1e-4,
+    what: `${kind}Pool2d grad ${JSON.stringify(small)} k${k} s${s} p${p}`,
+  });
+  tw.dispose();
+}
+
+test('maxPool2d: kernel 2 and 3, stride 2, padding 1, odd sizes, H != W', async () => {
+  await poolCase('max', [2, 3, 8, 8], 2, 2, 0, 1);
+  await poolCase('max', [2, 5, 9, 7], 3, 2, 1, 2);
+  await poolCase('max', [1, 3, 7, 11], 3, 1, 1, 3);
+  await poolCase('max', [3, 2, 5, 5], 2, 1, 0, 4);
+});
+
+test('avgPool2d: count_include_pad, kernel 2 and 3, stride 2, padding 1', async () => {
+  await poolCase('avg', [2, 3, 8, 8], 2, 2, 0, 5);
+  await poolCase('avg', [2, 5, 9, 7], 3, 2, 1, 6);
+  await poolCase('avg', [1, 3, 7, 11], 3, 1, 1, 7);
+});
+
+test('maxPool2d ties: the first maximum in row-major window order gets the gradient', async () => {
+  // one plane 4x4 with tied maxima; overlapping windows (k3 s1) and padding
+  const x = [
+    1, 5, 5, 0,
+    5, 2, 5, 5,
+    0, 5, 3, 3,
+    4, 4, 4, 4,
+  ];
+  const shape = [1, 1, 4, 4];
+  for (const [k, s, p] of [[2, 2, 0], [3, 1, 1], [3, 2, 1]]) {
+    const tx = tensor(x, shape, { requiresGrad: true });
+    const ref = maxPoolRef(x, shape, k, s, p);
+    const w = Array.from({ length: ref.y.length }, (_, i) => i + 1);
+    const tw = tensor(w, ref.shape);
+    const loss = scope(() => ops.sum(ops.mul(ops.maxPool2d(tx, { kernelSize: k, stride: s, padding: p }), tw)));
+    loss.backward();
+    const expected = new Float64Array(16);
+    ref.arg.forEach((a, o) => { expected[a] += w[o]; });
+    assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: `tie routing k${k} s${s} p${p}` });
+    for (const t of [tx, tw, loss]) t.dispose();
+  }
+});
+
+test('maxPool2d pads with -inf (all-negative input)', async () => {
+  const x = Float32Array.from({ length: 25 }, (_, i) => -1 - i);
+  const tx = tensor(x, [1, 1, 5, 5]);
+  const y = ops.maxPool2d(tx, { kernelSize: 3, stride: 2, padding: 1 });
+  assertClose(await y.read(), maxPoolRef(x, [1, 1, 5, 5], 3, 2, 1).y, { rtol: 0, atol: 0, what: 'padded max' });
+  tx.dispose(); y.dispose();
+});
+
+test('globalAvgPool2d -> [N, C] and its gradient', async () => {
+  const shape = [3, 5, 7, 6];
+  const r = rng(8);
+  const x = f32(r.randn(size(shape), 1));
+  const tx = tensor(Float32Array.from(x), shape);
+  const y = ops.globalAvgPool2d(tx);
+  assert.equal([...y.shape], [3, 5]);
+  const ref = Float64Array.from({ length: 15 }, (_, k) => { let s = 0; for (let i = 0; i < 42; i++) s += x[k * 42 + i]; return s / 42; });
+  assertClose(await y.read(), ref, { rtol: 1e-5, atol: 1e-6, what: 'globalAvgPool2d' });
+  tx.dispose(); y.dispose();
+  const w = r.uniform(6, -1, 1);
+  const tw = tensor(Float32Array.from(w), [2, 3]);
+  await checkGrad({
+    inputs: [r.randn(2 * 3 * 3 * 5, 1)],
+    shapes: [[2, 3, 3, 5]],
+    engine: (t) => ops.sum(ops.mul(ops.globalAvgPool2d(t), tw)),
+    ref: (a) => { let s = 0; for (let k = 0; k < 6; k++) { let m = 0; for (let i = 0; i < 15; i++) m += a[k * 15 + i]; s += w[k] * m / 15; } return s; },
+    what: 'globalAvgPool2d grad',
+  });
+  tw.dispose();
+});
+
+test('dropout: deterministic by seed, kept fraction, scaling, eval identity', async () => {
+  const n = 200003;
+  const x = Float32Array.from({ length: n }, (_, i) => 1 + (i % 7));
+  const tx = tensor(x, [n]);
+  const p = 0.3;
+  const a = await ops.dropout(tx, { p, training: true, seed: 42 }).read();
+  const b = await ops.dropout(tx, { p, training: true, seed: 42 }).read();
+  const c = await ops.dropout(tx, { p, training: true, seed: 43 }).read();
+  assert.equal(a, b, 'same seed, same mask');
+  let kept = 0;
+  let differ = 0;
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== 0) {
+      kept++;
+      assert.ok(Math.abs(a[i] - x[i] / (1 - p)) <= 1e-5 * a[i], `kept element ${i} scaled by 1/(1-p)`);
+    }
+    if ((a[i] === 0) !== (c[i] === 0)) differ++;
+  }
+  const frac = kept / n;
+  // binomial std of the kept fraction ~ 0.001: 5 sigma
+  assert.ok(Math.abs(frac - (1 - p)) < 0.005, `kept fraction ${frac}, expected ${1 - p}`);
+  assert.ok(differ > 0.3 * n, `another seed gives another mask (${differ} differ)`);
+  // no structure along the index: kept fraction of even and odd elements, and of blocks
+  let even = 0;
+  for (let i = 0; i < n; i += 2) if (a[i] !== 0) even++;
+  assert.ok(Math.abs(even / Math.ceil(n / 2) - (1 - p)) < 0.007, `even-index kept fraction ${even / Math.ceil(n / 2)}`);
+  assert.is(ops.dropout(tx, { p, training: false, seed: 1 }), tx, 'eval: identity');
+  const zero = await ops.dropout(tx, { p: 1, training: true, seed: 1 }).read();
+  assert.ok(zero.every((v) => v === 0), 'p = 1 drops everything');
+  tx.dispose();
+});
+
+test('dropout backward uses the same mask', async () => {
+  const n = 1000;
+  const r = rng(9);
+  const x = Float32Array.from(r.randn(n, 1));
+  const w = Float32Array.from(r.uniform(n, -1, 1));
+  const tx = tensor(x, [10, 100], { requiresGrad: true });
+  const tw = tensor(w, [10, 100]);
+  const y = ops.dropout(tx, { p: 0.5, training: true, seed: 7 });
+  const yv = await y.read();
+  const loss = ops.sum(ops.mul(y, tw));
+  loss.backward();
+  const g = await tx.grad.read();
+  for (let i = 0; i < n; i++) {
+    const expected = yv[i] === 0 ? 0 : 2 * w[i];
+    assert.ok(Math.abs(g[i] - expected) <= 1e-6, `grad ${i}: ${g[i]} vs ${expected}`);
+  }
+  for (const t of [tx, tw, y, loss]) t.dispose();
+});
+
+test('bad input names the op and the shapes', () => {
+  const x = tensor(new Float32Array(2 * 3 * 4 * 4).fill(1), [2, 3, 4, 4]);
+  const x3 = tensor(new Float32Array(12).fill(1), [3, 2, 2]);
+  assert.throws(() => ops.maxPool2d(x3, { kernelSize: 2 }), /maxPool2d.*rank 4.*\[3, 2, 2\]/);
+  assert.throws(() => ops.avgPool2d(x3, { kernelSize: 2 }), /avgPool2d.*rank 4.*\[3, 2, 2\]/);
+  assert.throws(() => ops.globalAvgPool2d(x3), /globalAvgPool2d.*rank 4.*\[3, 2, 2\]/);
+  assert.throws(() => ops.maxPool2d(x, { kernelSize: 5 }), /maxPool2d.*kernel 5x5.*larger than the padded input 4x4.*\[2, 3, 4, 4\]/);
+  assert.throws(() => ops.avgPool2d(x, { kernelSize: 7, padding: 1 }), /avgPool2d.*kernel 7x7.*larger than the padded input 6x6/);
+  assert.throws(() => ops.maxPool2d(x, { kernelSize: 2, padding: 2 }), /maxPool2d.*padding 2x2.*half the kernel 2x2/);
+  assert.throws(() => ops.maxPool2d(x, { kernelSize: 0 }), /maxPool2d.*kernelSize/);
+  assert.throws(() => ops.dropout(x, { p: 1.5, training: true }), /dropout.*p must be in \[0, 1\]/);
+  x.dispose(); x3.dispose();
+});
+
+test.run();

@@ -1,0 +1,114 @@
+// SGD against a float64 reference of torch.optim.SGD (momentum, dampening, weight decay,
+// Nesterov) over several steps; zeroGrad; gradients accumulating into the arena.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, ops, optim, gpu } from './helpers/lib.mjs';
+import { rng, size, assertClose } from './helpers/ref.mjs';
+
+/** torch.optim.SGD.step for one parameter, in float64 (state: { buf }). */
+function refStep(p, g, state, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }) {
+  const d = g.map((v, i) => v + weightDecay * p[i]);
+  if (momentum !== 0) {
+    if (!state.buf) state.buf = Float64Array.from(d);
+    else for (let i = 0; i < d.length; i++) state.buf[i] = momentum * state.buf[i] + (1 - dampening) * d[i];
+    for (let i = 0; i < d.length; i++) d[i] = nesterov ? d[i] + momentum * state.buf[i] : state.buf[i];
+  }
+  for (let i = 0; i < p.length; i++) p[i] -= lr * d[i];
+}
+
+const SHAPES = [[3, 5], [7], [1], [65, 3]];
+const CONFIGS = [
+  { lr: 0.1 },
+  { lr: 0.05, momentum: 0.9 },
+  { lr: 0.05, momentum: 0.9, dampening: 0.3 },
+  { lr: 0.02, weightDecay: 0.1 },
+  { lr: 0.03, momentum: 0.5, weightDecay: 0.01, nesterov: true },
+  { lr: 0.01, momentum: 0.8, dampening: 0.5, weightDecay: 0.05 },
+];
+
+for (const cfg of CONFIGS) {
+  test(`SGD ${JSON.stringify(cfg)} matches torch.optim.SGD over 5 steps`, async () => {
+    const r = rng(Object.keys(cfg).length * 10 + Math.round(cfg.lr * 100));
+    const init = SHAPES.map((s) => Float64Array.from(Float32Array.from(r.uniform(size(s)))));
+    const params = init.map((a, i) => tensor(Float32Array.from(a), SHAPES[i], { requiresGrad: true }));
+    const opt = new optim.SGD(params, cfg);
+    const ref = init.map((a) => Float64Array.from(a));
+    const states = init.map(() => ({}));
+    for (let step = 0; step < 5; step++) {
+      opt.zeroGrad();
+      // loss = Σ_p Σ c_p ⊙ p: the gradient of each parameter is c_p
+      const cs = SHAPES.map((s) => Float64Array.from(Float32Array.from(r.uniform(size(s), -2, 2))));
+      const ct = cs.map((c, i) => tensor(Float32Array.from(c), SHAPES[i]));
+      let loss = null;
+      for (let i = 0; i < params.length; i++) {
+        const term = ops.sum(ops.mul(params[i], ct[i]));
+        loss = loss ? ops.add(loss, term) : term;
+      }
+      loss.backward();
+      loss.dispose();
+      for (const t of ct) t.dispose();
+      opt.step();
+      for (let i = 0; i < params.length; i++) refStep(ref[i], cs[i], states[i], cfg);
+    }
+    for (let i = 0; i < params.length; i++) {
+      assertClose(await params[i].read(), ref[i], { rtol: 1e-5, atol: 1e-6, what: `param ${i} ${JSON.stringify(SHAPES[i])}` });
+    }
+    assert.is(opt.stepCount, 5);
+    opt.dispose();
+  });
+}
+
+test('SGD: gradients accumulate into the arena until zeroGrad', async () => {
+  const p = tensor([1, 2, 3], [3], { requiresGrad: true });
+  // a gradient that exists before the optimizer is built is carried into the arena
+  ops.sum(ops.mul(p, 2)).backward();
+  const opt = new optim.SGD([p], { lr: 0.5 });
+  assertClose(await p.read(), [1, 2, 3], { what: 'parameter copied into the arena' });
+  assertClose(await p.grad.read(), [2, 2, 2], { what: 'existing gradient copied into the arena' });
+  ops.sum(ops.square(p)).backward(); // + 2p
+  assertClose(await p.grad.read(), [4, 6, 8]);
+  opt.step();
+  assertClose(await p.read(), [-1, -1, -1]);
+  opt.zeroGrad();
+  assertClose(await p.grad.read(), [0, 0, 0]);
+  opt.step(); // a zero gradient leaves the parameter alone
+  assertClose(await p.read(), [-1, -1, -1]);
+  const before = gpu().memory().buffersInUse;
+  opt.dispose();
+  assert.ok(gpu().memory().buffersInUse < before, 'dispose gives the arenas back');
+  assert.ok(p.disposed);
+});
+
+test('SGD: momentum state survives stateDict/loadStateDict', async () => {
+  const mk = () => tensor([1, -1, 0.5, 2, 3], [5], { requiresGrad: true });
+  const run = async (opt, p, steps) => {
+    for (let s = 0; s < steps; s++) {
+      opt.zeroGrad();
+      ops.sum(ops.square(p)).backward();
+      opt.step();
+    }
+  };
+  const p1 = mk();
+  const o1 = new optim.SGD([p1], { lr: 0.1, momentum: 0.9 });
+  await run(o1, p1, 2);
+  const state = await o1.stateDict();
+  const p2 = tensor(await p1.read(), [5], { requiresGrad: true });
+  const o2 = new optim.SGD([p2], { lr: 0.1, momentum: 0.9 });
+  o2.loadStateDict(state);
+  await run(o1, p1, 2);
+  await run(o2, p2, 2);
+  assertClose(await p2.read(), await p1.read(), { rtol: 0, atol: 0 });
+  o1.dispose();
+  o2.dispose();
+});
+
+test('SGD: bad options throw', () => {
+  const p = tensor([1], [1], { requiresGrad: true });
+  assert.throws(() => new optim.SGD([p], { lr: -1 }), /SGD: lr must be a number >= 0, got -1/);
+  assert.throws(() => new optim.SGD([p], { lr: 0.1, nesterov: true }), /SGD: Nesterov momentum requires a momentum > 0 and zero dampening/);
+  assert.throws(() => new optim.SGD([p, p], { lr: 0.1 }), /SGD: parameter #\d+ appears twice/);
+  assert.throws(() => new optim.SGD([tensor(Int32Array.from([1]), [1])], { lr: 0.1 }), /SGD: parameter #\d+ \[1\] must be f32/);
+  p.dispose();
+});
+
+test.run();
