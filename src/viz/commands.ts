@@ -10,7 +10,7 @@ import { camFigure, CamColumn } from './figure.js';
 import { openDataSet, normalize } from './testset.js';
 import { checkArch, checkpointInfo, loadModel, splitModel, verifySplit, Arch } from './split.js';
 import { buildReport, readMetrics } from './report.js';
-import { predictionsFromCheckpoints } from './predict.js';
+import { predictionsFromCheckpoints, stage2Name } from './predict.js';
 import { VizInputError } from './errors.js';
 
 export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
@@ -152,7 +152,7 @@ export async function writeReport(runDir: string, opts: { data?: string; arch?: 
   let predictions;
   if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
     // --arch defaults to what the trainer recorded in the model files.
-    const fi = checkpointInfo(resolve(runDir, 'focusnet.safetensors'));
+    const fi = checkpointInfo(resolve(runDir, `${stage2Name(runDir)}.safetensors`));
     const bi = checkpointInfo(resolve(runDir, 'baseline.safetensors'));
     const arch = checkArch(opts.arch ?? fi.arch);
     const baseArch = opts.baselineArch || bi.arch ? checkArch(opts.baselineArch ?? bi.arch, '--baseline-arch') : arch;

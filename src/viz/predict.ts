@@ -2,7 +2,7 @@
 // report when the trainer left no predictions.json.
 
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tensor, scope } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
@@ -27,11 +27,24 @@ async function predictAll(model: ModuleLike, ds: DataSet, mean: number[], std: n
   return out;
 }
 
+/** The stage-2 model's name: 'focusnet', or the comparison method a run trained (summary.json's "stage2"). */
+export function stage2Name(runDir: string): string {
+  const p = join(runDir, 'summary.json');
+  if (!existsSync(p)) return 'focusnet';
+  try {
+    const s = JSON.parse(readFileSync(p, 'utf8'));
+    return typeof s?.stage2 === 'string' && /^[\w-]+$/.test(s.stage2) ? s.stage2 : 'focusnet';
+  } catch {
+    return 'focusnet';
+  }
+}
+
 /** Predictions of `runDir`'s baseline.safetensors and focusnet.safetensors on the test split of `dataDir`. */
 export async function predictionsFromCheckpoints(runDir: string, dataDir: string, arch: Arch, baselineArch: Arch = arch): Promise<Predictions> {
-  const files = { baseline: join(runDir, 'baseline.safetensors'), focusnet: join(runDir, 'focusnet.safetensors') };
+  const stage2 = stage2Name(runDir);
+  const files = { baseline: join(runDir, 'baseline.safetensors'), [stage2]: join(runDir, `${stage2}.safetensors`) };
   for (const [k, f] of Object.entries(files)) if (!existsSync(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
-  const info = checkpointInfo(files.focusnet);
+  const info = checkpointInfo(files[stage2]);
   const ds = openDataSet(dataDir, { imageSize: info.imageSize });
   const img = ds.image(0);
   const { mean, std } = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
@@ -40,7 +53,7 @@ export async function predictionsFromCheckpoints(runDir: string, dataDir: string
   for (let i = 0; i < ds.testCount; i++) labels.push(ds.image(i).label);
   const b = await loadModel(baselineArch, files.baseline, { ...shape, flag: 'baseline checkpoint' });
   const baseline = await predictAll(b, ds, mean, std);
-  const f = await loadModel(arch, files.focusnet, { ...shape, flag: 'focusnet checkpoint' });
+  const f = await loadModel(arch, files[stage2], { ...shape, flag: `${stage2} checkpoint` });
   const focusnet = await predictAll(f, ds, mean, std);
   return { labels, baseline, focusnet, classes: ds.classes };
 }
