@@ -53,7 +53,9 @@ export async function predictionsFromCheckpoints(runDir: string, dataDir: string
   for (let i = 0; i < ds.testCount; i++) labels.push(ds.image(i).label);
   const b = await loadModel(baselineArch, files.baseline, { ...shape, flag: 'baseline checkpoint' });
   const baseline = await predictAll(b, ds, mean, std);
+  (b as { dispose?: () => void }).dispose?.();
   const f = await loadModel(arch, files[stage2], { ...shape, flag: `${stage2} checkpoint` });
   const focusnet = await predictAll(f, ds, mean, std);
+  (f as { dispose?: () => void }).dispose?.();
   return { labels, baseline, focusnet, classes: ds.classes };
 }
