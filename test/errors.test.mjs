@@ -16,6 +16,9 @@ test('binary ops: incompatible broadcast shapes name the op and both shapes', ()
   const c = f([3, 1, 5]);
   const d = f([4, 2]);
   assert.throws(() => ops.add(c, d), /add: shapes \[3, 1, 5\] and \[4, 2\] cannot be broadcast together \(dim 2: 5 vs 2\)/);
+  const r9 = f([2, 1, 1, 1, 1, 1, 1, 1, 2]);
+  const s9 = f([1, 1, 1, 1, 1, 1, 1, 1, 2]);
+  assert.throws(() => ops.add(r9, s9), /add: broadcasting supports rank <= 8, got \[2, 1, 1, 1, 1, 1, 1, 1, 2\]/);
   try {
     ops.mul(a, b);
   } catch (e) {

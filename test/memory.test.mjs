@@ -11,6 +11,7 @@ const WARMUP = 100;
 const [B, IN, HID, OUT] = [16, 12, 24, 5];
 
 test(`${STEPS} steps of an MLP in scope(): memory stays flat, the loss decreases`, async () => {
+  await gpu().sync(); // start from a submitted queue, whatever earlier suites left pending
   const r = rng(2024);
   // a fixed dataset whose labels come from a random linear teacher
   const N = 8 * B;

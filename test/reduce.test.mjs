@@ -53,6 +53,38 @@ for (const op of ['sum', 'mean', 'max']) {
   });
 }
 
+test('sum/mean/max with keepDim: gradients broadcast back by finite differences', async () => {
+  const r = rng(12);
+  const shape = [2, 3, 4];
+  for (const op of ['sum', 'mean', 'max']) {
+    for (const axis of [0, 1, 2]) {
+      const kshape = shape.map((d, i) => (i === axis ? 1 : d));
+      const outN = kshape.reduce((a, b) => a * b, 1);
+      const w = Float64Array.from(Float32Array.from(r.uniform(outN)));
+      const wt = tensor(Float32Array.from(w), kshape);
+      await checkGrad({
+        inputs: [r.uniform(24, -2, 2)],
+        shapes: [shape],
+        // keepDim output times a weight of the same shape, then squared against the input
+        // through broadcasting: the gradient also flows through the broadcast
+        engine: (t) => ops.sum(ops.mul(ops.mul(ops[op](t, { axis, keepDim: true }), wt), t)),
+        ref: (a) => {
+          const y = refReduce(a, shape, axis, op).y;
+          let s = 0;
+          for (let i = 0; i < 24; i++) {
+            const o = Math.floor(i / shape.slice(axis).reduce((p, q) => p * q, 1)) * (outN / shape.slice(0, axis).reduce((p, q) => p * q, 1)) + (i % shape.slice(axis + 1).reduce((p, q) => p * q, 1));
+            s += y[o] * w[o] * a[i];
+          }
+          return s;
+        },
+        eps: 1e-5,
+        what: `${op} keepDim axis ${axis}`,
+      });
+      wt.dispose();
+    }
+  }
+});
+
 test('sum: long reductions take the chunked path and stay accurate', async () => {
   const r = rng(99);
   for (const [shape, axis] of [[[300001], undefined], [[2, 5003], 1], [[4099, 3], 0], [[300001], 0]]) {

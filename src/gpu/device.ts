@@ -201,14 +201,18 @@ export class Gpu {
 
   // ---- dispatch and batching --------------------------------------------------------------
 
-  private ensurePass(): GPUComputePassEncoder {
+  private ensurePass(timestampIndex = -1): GPUComputePassEncoder {
     if (this.lostReason) throw new GpuError('device lost', this.batchKernels.join(', ') || '-', this.lostReason);
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.device.pushErrorScope('out-of-memory');
       this.device.pushErrorScope('validation');
     }
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) {
+      this.pass = timestampIndex < 0 || !this.profiler
+        ? this.encoder.beginComputePass()
+        : this.encoder.beginComputePass({ timestampWrites: this.profiler.writes(timestampIndex) });
+    }
     return this.pass;
   }
 
@@ -229,7 +233,13 @@ export class Gpu {
     ) {
       this.flush();
     }
-    const pass = this.ensurePass();
+    // profiling: each dispatch runs in its own pass, bracketed by two timestamps
+    const prof = this.profiler && this.profiler.labels.length < this.profiler.cap ? this.profiler : null;
+    if (prof && this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    const pass = this.ensurePass(prof ? prof.labels.length : -1);
     const dev = this.device;
     const checkEach = this.checkEachDispatch;
     if (checkEach) dev.pushErrorScope('validation');
@@ -272,6 +282,59 @@ export class Gpu {
     this.dispatchesInBatch++;
     this.counters.dispatches++;
     if (this.onDispatch) this.onDispatch(label);
+    if (prof) {
+      pass.end();
+      this.pass = null;
+      prof.labels.push(label);
+    }
+  }
+
+  // ---- profiling (timestamp queries) ------------------------------------------------------
+
+  private profiler: Profiler | null = null;
+
+  /**
+   * Time every following dispatch (up to `maxDispatches`) with timestamp queries; each runs
+   * in its own compute pass while profiling. Returns false when the adapter lacks
+   * 'timestamp-query'.
+   */
+  startProfile(maxDispatches = 8192): boolean {
+    if (!this.features.has('timestamp-query')) return false;
+    this.flush();
+    this.profiler?.destroy();
+    this.profiler = new Profiler(this.device, maxDispatches);
+    return true;
+  }
+
+  /** Stop profiling: the kernel label and GPU milliseconds of every timed dispatch, in order. */
+  async stopProfile(): Promise<{ label: string; ms: number }[]> {
+    const p = this.profiler;
+    if (!p) return [];
+    this.profiler = null;
+    this.flush();
+    const n = p.labels.length;
+    if (n === 0) {
+      p.destroy();
+      return [];
+    }
+    const bytes = 16 * n;
+    const U = GPUBufferUsage;
+    const resolved = this.device.createBuffer({ size: bytes, usage: U.QUERY_RESOLVE | U.COPY_SRC });
+    const staging = this.device.createBuffer({ size: bytes, usage: U.MAP_READ | U.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    p.sets.forEach((set, k) => {
+      const count = Math.min(2 * PROFILE_SET, 2 * (n - k * PROFILE_SET));
+      if (count > 0) enc.resolveQuerySet(set, 0, count, resolved, k * PROFILE_SET * 16);
+    });
+    enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const t = new BigUint64Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    resolved.destroy();
+    p.destroy();
+    return p.labels.map((label, i) => ({ label, ms: t[2 * i + 1] >= t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) / 1e6 : 0 }));
   }
 
   private pipelineId(p: GPUComputePipeline): number {
@@ -421,6 +484,25 @@ function batchNames(labels: string[]): string {
   if (!labels.length) return 'copy';
   const uniq = [...new Set(labels)];
   return uniq.length > 8 ? `one of ${uniq.slice(0, 8).join(', ')}, …` : uniq.length > 1 ? `one of ${uniq.join(', ')}` : uniq[0];
+}
+
+// Timestamp query sets for profiling: a dispatch k writes queries 2k and 2k+1 of set
+// k / PROFILE_SET (sets hold at most 4096 queries).
+const PROFILE_SET = 2048;
+class Profiler {
+  readonly sets: GPUQuerySet[] = [];
+  readonly labels: string[] = [];
+  constructor(private readonly device: GPUDevice, readonly cap: number) {}
+  writes(k: number): GPUComputePassTimestampWrites {
+    const s = Math.floor(k / PROFILE_SET);
+    while (this.sets.length <= s) this.sets.push(this.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_SET }));
+    const j = k % PROFILE_SET;
+    return { querySet: this.sets[s], beginningOfPassWriteIndex: 2 * j, endOfPassWriteIndex: 2 * j + 1 };
+  }
+  destroy(): void {
+    for (const q of this.sets) q.destroy();
+    this.sets.length = 0;
+  }
 }
 
 // ---- acquisition ------------------------------------------------------------------------------

@@ -1,2 +1,5 @@
-// io: see docs/ and ../shared/api.md. Filled in by its own work stream.
-export {};
+// The `io` namespace: safetensors checkpoints.
+export {
+  saveSafetensors, loadSafetensors, readSafetensorsMetadata, decodeSafetensors, encodeSafetensors, SafetensorsError,
+} from './safetensors.js';
+export type { HostTensor, DecodedSafetensors, EncodeEntry } from './safetensors.js';

@@ -1,2 +1,9 @@
-// nn: see docs/ and ../shared/api.md. Filled in by its own work stream.
-export {};
+// The `nn` namespace: Module and layers with PyTorch names and initialisation.
+export { Module } from './module.js';
+export type { LoadStateDictOptions, LoadStateDictResult } from './module.js';
+export {
+  Conv2d, BatchNorm2d, Linear, ReLU, ReLU6, MaxPool2d, AdaptiveAvgPool2d, Dropout, Flatten, Sequential, manualSeed,
+} from './layers.js';
+export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions } from './layers.js';
+export { Rng } from './rng.js';
+export type { Activation } from './functional.js';

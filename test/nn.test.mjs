@@ -1,0 +1,148 @@
+// nn.Module: registration order, PyTorch state-dict names, strict loading, modes,
+// seeded initialisation, Linear/Sequential forward and fusion, dispose.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import lib, { tensor, scope, gpu } from './helpers/lib.mjs';
+import { rng, assertClose } from './helpers/ref.mjs';
+
+const { nn, models, ops } = lib;
+
+class Net extends nn.Module {
+  constructor() {
+    super();
+    this.fc = this.addModule('fc', new nn.Linear(5, 4, { rng: new nn.Rng(3) }));
+    this.bn = this.addModule('bn', new nn.BatchNorm2d(4));
+    this.seq = this.addModule('seq', new nn.Sequential(new nn.Linear(4, 3, { rng: new nn.Rng(4) }), new nn.ReLU(), new nn.Linear(3, 2, { bias: false, rng: new nn.Rng(5) })));
+  }
+  forward(x) {
+    return this.seq.forward(this.fc.forward(x));
+  }
+}
+
+test('state dict keys in PyTorch order, parameters kept and requiring grad', () => {
+  const m = new Net();
+  assert.equal(Object.keys(m.stateDict()), [
+    'fc.weight', 'fc.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked',
+    'seq.0.weight', 'seq.0.bias', 'seq.2.weight',
+  ]);
+  assert.equal(m.namedParameters().map(([k]) => k), ['fc.weight', 'fc.bias', 'bn.weight', 'bn.bias', 'seq.0.weight', 'seq.0.bias', 'seq.2.weight']);
+  assert.is(m.numParameters(), 5 * 4 + 4 + 4 + 4 + 4 * 3 + 3 + 3 * 2);
+  for (const p of m.parameters()) assert.ok(p.requiresGrad);
+  for (const b of m.buffers()) assert.not.ok(b.requiresGrad);
+  const sd = m.stateDict();
+  assert.is(sd['bn.num_batches_tracked'].dtype, 'i32');
+  assert.equal(sd['bn.num_batches_tracked'].shape, []);
+  assert.equal(sd['fc.weight'].shape, [4, 5]);
+  scope(() => m.forward(tensor(new Float32Array(10).fill(1), [2, 5])));
+  for (const t of Object.values(sd)) assert.not.ok(t.disposed, 'parameters survive scopes');
+  m.dispose();
+  for (const t of Object.values(sd)) assert.ok(t.disposed, 'dispose frees parameters');
+});
+
+test('train()/eval() set the flag on every module', () => {
+  const m = new Net();
+  assert.ok(m.training && m.bn.training);
+  m.eval();
+  assert.not.ok(m.training || m.bn.training || m.seq.at(0).training);
+  m.train();
+  assert.ok(m.seq.at(2).training);
+  m.dispose();
+});
+
+test('loadStateDict copies data; strict errors list missing, unexpected and mis-shaped keys', async () => {
+  const a = new Net();
+  const b = new Net();
+  const r = rng(5);
+  const w = tensor(Float32Array.from(r.randn(20)), [4, 5]);
+  const sd = { ...b.stateDict(), 'fc.weight': w };
+  a.loadStateDict(sd);
+  assertClose(await a.fc.weight.read(), await w.read(), { rtol: 0, atol: 0 });
+  const { 'bn.running_var': _drop, ...partial } = sd;
+  const bad = { ...partial, extra: w, 'seq.0.weight': tensor(new Float32Array(6), [3, 2]) };
+  try {
+    a.loadStateDict(bad);
+    assert.unreachable();
+  } catch (e) {
+    assert.match(e.message, /missing keys \(1\):\s+bn\.running_var/);
+    assert.match(e.message, /unexpected keys \(1\):\s+extra/);
+    assert.match(e.message, /seq\.0\.weight: checkpoint \[3, 2\] f32, model \[3, 4\] f32/);
+  }
+  const res = a.loadStateDict(partial, { strict: false });
+  assert.equal(res, { missing: ['bn.running_var'], unexpected: [] });
+  try {
+    a.loadStateDict({ ...sd, 'bn.num_batches_tracked': tensor([1], []) });
+    assert.unreachable();
+  } catch (e) {
+    assert.match(e.message, /num_batches_tracked: checkpoint \[\] f32, model \[\] i32/);
+  }
+  a.dispose();
+  b.dispose();
+  w.dispose();
+});
+
+test('initialisation is seeded and follows PyTorch/torchvision', async () => {
+  const a = models.resnet18({ numClasses: 10, smallInput: true, seed: 1 });
+  const b = models.resnet18({ numClasses: 10, smallInput: true, seed: 1 });
+  const c = models.resnet18({ numClasses: 10, smallInput: true, seed: 2 });
+  const wa = await a.stateDict()['layer3.0.conv1.weight'].read();
+  const wb = await b.stateDict()['layer3.0.conv1.weight'].read();
+  const wc = await c.stateDict()['layer3.0.conv1.weight'].read();
+  assert.equal([...wa.subarray(0, 50)], [...wb.subarray(0, 50)], 'same seed, same weights');
+  assert.not.equal([...wa.subarray(0, 50)], [...wc.subarray(0, 50)], 'another seed, other weights');
+  // kaiming normal, fan_out = 256·3·3
+  let s = 0, s2 = 0;
+  for (const v of wa) { s += v; s2 += v * v; }
+  const std = Math.sqrt(s2 / wa.length - (s / wa.length) ** 2);
+  assert.ok(Math.abs(std / Math.sqrt(2 / (256 * 9)) - 1) < 0.02, `conv std ${std}`);
+  assert.ok(Math.abs(s / wa.length) < 3 * std / Math.sqrt(wa.length) + 1e-4, 'conv mean ~ 0');
+  const sd = a.stateDict();
+  assert.ok((await sd['layer1.0.bn1.weight'].read()).every((v) => v === 1));
+  assert.ok((await sd['layer1.0.bn1.bias'].read()).every((v) => v === 0));
+  assert.ok((await sd['layer1.0.bn1.running_var'].read()).every((v) => v === 1));
+  const fc = await sd['fc.weight'].read();
+  const bound = 1 / Math.sqrt(512);
+  assert.ok(fc.every((v) => Math.abs(v) <= bound) && Math.max(...fc.map(Math.abs)) > 0.95 * bound, 'fc uniform(±1/√512)');
+  for (const m of [a, b, c]) m.dispose();
+  const mb = models.mobilenetV2({ widthMult: 0.5, numClasses: 10, seed: 3 });
+  const cw = await mb.stateDict()['classifier.1.weight'].read();
+  let q = 0;
+  for (const v of cw) q += v * v;
+  assert.ok(Math.abs(Math.sqrt(q / cw.length) - 0.01) < 0.001, 'classifier N(0, 0.01)');
+  assert.ok((await mb.stateDict()['classifier.1.bias'].read()).every((v) => v === 0));
+  mb.dispose();
+});
+
+test('Linear and Sequential forward match a CPU reference; Linear → ReLU is fused', async () => {
+  const m = new Net();
+  const r = rng(9);
+  const xs = Float32Array.from(r.randn(3 * 5));
+  const sd = m.stateDict();
+  const [w1, b1, w2, b2, w3] = await Promise.all(['fc.weight', 'fc.bias', 'seq.0.weight', 'seq.0.bias', 'seq.2.weight'].map((k) => sd[k].read()));
+  const lin = (x, w, b, n, i, o) => {
+    const y = new Float64Array(n * o);
+    for (let r0 = 0; r0 < n; r0++) for (let j = 0; j < o; j++) {
+      let s = b ? b[j] : 0;
+      for (let k = 0; k < i; k++) s += x[r0 * i + k] * w[j * i + k];
+      y[r0 * o + j] = s;
+    }
+    return y;
+  };
+  const h1 = lin(xs, w1, b1, 3, 5, 4);
+  const h2 = lin(h1, w2, b2, 3, 4, 3).map((v) => Math.max(v, 0));
+  const ref = lin(h2, w3, null, 3, 3, 2);
+  const before = gpu().counters.dispatches;
+  const y = scope(() => m.forward(tensor(xs, [3, 5])));
+  assert.is(gpu().counters.dispatches - before, 3, 'three matmuls, ReLU fused');
+  assertClose(await y.read(), ref, { rtol: 1e-5, atol: 1e-5, what: 'forward' });
+  y.dispose();
+  m.dispose();
+});
+
+test('constructor arguments are checked', () => {
+  assert.throws(() => new nn.Conv2d(3, 8, 3, { groups: 2 }), /not divisible by groups/);
+  assert.throws(() => new nn.Linear(0, 3), /inFeatures must be a positive integer/);
+  assert.throws(() => new nn.Dropout(1), /p must be in/);
+  assert.throws(() => models.resnet18({ numClasses: 0 }), /numClasses/);
+});
+
+test.run();
