@@ -21,6 +21,25 @@ function randomTensor(shape, requiresGrad = false) {
 
 const COPY_BYTES = 16 * 1024 * 1024;
 
+// A compute-shader copy (vec4 loads/stores, 8 units per invocation, the layout the batchnorm
+// elementwise passes use): what one read + one write pass over a buffer costs as a kernel.
+lib.registerKernel('bench:copy_vec4', `
+struct P { n: u32, };
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nw.x * 64u) * 8u;
+  let i1 = min(i0 + 8u, p.n);
+  for (var i = i0; i < i1; i = i + 1u) { b[i] = a[i]; }
+}`, 'bench/batchnorm.mjs');
+
+function kernelCopy(a, b, bytes) {
+  const units = bytes / 16;
+  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.grid(Math.ceil(units / 8), 64) });
+}
+
 const INNER = 3;
 
 /**
@@ -48,6 +67,45 @@ async function paired(fn, { setup = () => null, reps = 15, copyA, copyB }) {
   return { best: Math.min(...op), median: median(op), ratioTimes: op.map((t, i) => ({ t, copy: copyGBs[i] })), copyBest: Math.max(...copyGBs) };
 }
 
+/** Bytes each pass moves (reads + writes, per-channel blocks ignored) for a tensor of `n` values. */
+const PASS_BYTES = {
+  batchnorm_stats: 1, batchnorm_normalize: 2, batchnorm_grad_partial: 2, batchnorm_grad_input: 3,
+};
+
+/**
+ * Per-pass profile: capture the dispatches of one training forward + backward, replay each alone
+ * (INNER times per submit), best of `reps`. Shows where the time goes without the op's host work.
+ */
+async function passProfile(shape, reps) {
+  const [, C] = shape;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = randomTensor(shape, true);
+  const gy = randomTensor(shape);
+  const gamma = keep(tensor(new Float32Array(C).fill(1.1), [C], { requiresGrad: true }));
+  const beta = keep(tensor(new Float32Array(C).fill(0.1), [C], { requiresGrad: true }));
+  const captured = [];
+  const dispatch = g.dispatch.bind(g);
+  g.dispatch = (d) => { captured.push(d); dispatch(d); };
+  const y = ops.batchNorm2d(x, gamma, beta, null, null, { training: true });
+  y.backward(gy); // bindings stay valid: the replays below run before anything is released
+  g.dispatch = dispatch;
+  const rows = [];
+  for (const d of captured.filter((c) => c.label && c.label.startsWith('batchnorm_'))) {
+    for (let i = 0; i < 2; i++) { for (let k = 0; k < INNER; k++) g.dispatch(d); await g.sync(); }
+    let best = Infinity;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      for (let k = 0; k < INNER; k++) g.dispatch(d);
+      await g.sync();
+      best = Math.min(best, (performance.now() - t0) / INNER);
+    }
+    const bytes = (PASS_BYTES[d.label] ?? 0) * 4 * n;
+    rows.push({ pass: `${JSON.stringify(shape)} ${d.label.replace('batchnorm_', '')}`, 'best ms': best.toFixed(2), 'GB/s': bytes ? (bytes / (best * 1e6)).toFixed(2) : '' });
+  }
+  for (const t of [x, gy, gamma, beta, y]) t.dispose();
+  return rows;
+}
+
 export async function run(args = []) {
   const reps = args.includes('--quick') ? 5 : 15;
   console.log(`adapter: ${adapterLine()}`);
@@ -68,9 +126,11 @@ export async function run(args = []) {
     const rm = keep(tensor(new Float32Array(C), [C]));
     const rv = keep(tensor(new Float32Array(C).fill(1), [C]));
     const bn = (opts) => () => lib.noGrad(() => ops.batchNorm2d(x, gamma, beta, rm, rv, opts));
+    const xc = keep(lib.empty(shape));
     const fwdBytes = 2 * 4 * n;
     const bwdBytes = 3 * 4 * n;
     const cases = [
+      ['vec4 copy kernel (reference)', fwdBytes, await paired(() => kernelCopy(x, xc, 4 * n), { reps, copyA, copyB })],
       ['forward (train)', fwdBytes, await paired(bn({ training: true }), { reps, copyA, copyB })],
       ['forward (train, relu)', fwdBytes, await paired(bn({ training: true, act: 'relu' }), { reps, copyA, copyB })],
       ['forward (eval)', fwdBytes, await paired(bn({ training: false }), { reps, copyA, copyB })],
@@ -92,7 +152,7 @@ export async function run(args = []) {
         'copy GB/s': r.copyBest.toFixed(1), 'best/best': (gbs / r.copyBest).toFixed(2), 'paired median': ratio.toFixed(2),
       });
     }
-    for (const t of [x, gy, gamma, beta, rm, rv]) t.dispose();
+    for (const t of [x, xc, gy, gamma, beta, rm, rv]) t.dispose();
   }
   copyA.dispose();
   copyB.dispose();
@@ -101,6 +161,11 @@ export async function run(args = []) {
   printTable(rows, ['case', 'best ms', 'median ms', 'GB/s', 'copy GB/s', 'best/best', 'paired median']);
   console.log('GB/s: bytes that must move / best time; copy GB/s: best 16 MiB copyBufferToBuffer of the same repetitions;');
   console.log('best/best: their ratio; paired median: median over repetitions of (op GB/s / copy GB/s of the same repetition).');
+  console.log('\nper pass (replayed alone, best of the repetitions; GB/s of the bytes the pass itself moves):');
+  const passRows = [];
+  for (const shape of shapes) passRows.push(...(await passProfile(shape, 2 * reps)));
+  printTable(passRows, ['pass', 'best ms', 'GB/s']);
+  results.passes = passRows;
   writeJson('batchnorm', results);
   return results;
 }

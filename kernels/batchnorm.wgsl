@@ -1,16 +1,21 @@
 // Batch normalization over NCHW activations, per channel c, M = N*H*W values each.
-// Instantiated per width (V1: f32 elements; V4: vec4<f32> units, when H*W % 4 == 0) and
-// per activation (ACT/GZ substitutions: none, relu, relu6). Sizes below are in units.
+// Instantiated per width (V1: f32 units; V4: vec4<f32> units, when H*W % 4 == 0) and per
+// activation (ACT/GZ substitutions: none, relu, relu6). Sizes in P are in units.
 //
 // Statistics are taken relative to a per-channel shift K = x[n=0, c, 0] (x - K is exact for
-// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32), as chunk
-// partials (count, mean, centered M2: a two-pass over the chunk, which stays in cache) merged
-// with Chan's formula: no cancellation however long N*H*W is.
+// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32). Lanes reduce
+// register blocks of 4 units exactly (two-pass on registers) and fold them into a running
+// (count, mean, M2) with Chan's formula; the merge pass combines the lane partials with the same
+// formula. Nothing forms sum(x^2) - sum(x)^2/n, so there is no cancellation at any N*H*W.
 //
-// stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's values of chunk r
+// Partial passes: a channel's units (flattened (n, hw) index) are cut into R chunks of L units;
+// workgroup (r, c) of 64 lanes takes chunk r of channel c, lane l the units
+// r*L + l*la + j*lb, j < L/64 (see lane_range: contiguous runs on a CPU adapter, interleaved on
+// a GPU). Elementwise passes: invocation t takes UNITS consecutive units from t*UNITS (override
+// constant: 8 on a CPU adapter, 1 on a GPU), tracking the channel incrementally.
+//
+// stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's units
 //                bindings: 0 P, 1 x, 2 part                 dispatch (R, C), workgroup 64
-//   A chunk is L consecutive units of channel c's flattened (n, hw) index; lane l takes
-//   units l, l+64, ... of it (consecutive lanes read consecutive addresses).
 // stats_merge:   one invocation per channel: Chan merge of the R*64 partials; writes
 //                st[c] = (K, mean(x-K), invstd, 0 | gamma*invstd, beta, 0, 0) and, when
 //                P.flags & 1, updates running mean/var in place (unbiased variance).
@@ -19,7 +24,7 @@
 // eval_coef:     st[c] from the running statistics (K = 0)
 //                bindings: 0 P, 1 gamma, 2 beta, 3 rmean, 4 rvar, 5 st      dispatch ceil(C/64)
 // normalize:     y = ACT(((x - K) - mean) * scale + beta)
-//                bindings: 0 P, 1 x, 2 st, 3 y              dispatch 1-D over units, wg 256
+//                bindings: 0 P, 1 x, 2 st, 3 y      dispatch 1-D over units/UNITS, workgroup 64
 // grad_partial:  gz = g masked by the activation (saved output y); per lane sums of gz and
 //                gz*xhat, xhat = ((x-K)-mean)*invstd
 //                bindings: 0 P, 1 g, 2 x, 3 st, 4 part[, 5 y]   dispatch (R, C), workgroup 64
@@ -29,7 +34,9 @@
 //                bindings: 0 P, 1 part, 2 st, 3 gamma, 4 co, 5 dgamma, 6 dbeta
 //                dispatch ceil(C/64), workgroup 64
 // grad_input:    dx = p*gz + q*xhat + r
-//                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]     dispatch 1-D over units, wg 256
+//                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]   dispatch 1-D over units/UNITS, wg 64
+// normalize_x, grad_input_x: the same with vec4 units when only the total size is a multiple of
+//                4 (H*W >= 4); a unit straddling two channels mixes their coefficients per lane.
 
 struct P {
   C: u32, HW: u32, M: u32, L: u32,
@@ -303,6 +310,81 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       if (c == p.C) { c = 0u; }
       a = co[2u * c];
       b = co[2u * c + 1u];
+    }
+  }
+}
+//#endif
+
+//#if ELEMENTWISE_X
+// Elementwise passes when H*W % 4 != 0 but N*C*H*W % 4 == 0 and H*W >= 4 (instantiated with V4):
+// vec4 units over the flat tensor; a unit may straddle two channels, so each component takes
+// the coefficients of the current or the next channel. Here P.HW is in values, P.total in units.
+struct Coef { a0: VT, a1: VT, a2: VT, b0: VT, b1: VT, b2: VT, };
+fn coef_of(c: u32) -> Coef {
+  let a = tab[2u * c];
+  let b = tab[2u * c + 1u];
+  return Coef(VT(a.x), VT(a.y), VT(a.z), VT(b.x), VT(b.y), VT(b.z));
+}
+fn mix(cur: Coef, nxt: Coef, m: vec4<bool>) -> Coef {
+  return Coef(select(nxt.a0, cur.a0, m), select(nxt.a1, cur.a1, m), select(nxt.a2, cur.a2, m),
+              select(nxt.b0, cur.b0, m), select(nxt.b1, cur.b1, m), select(nxt.b2, cur.b2, m));
+}
+fn next_channel(c: u32) -> u32 { return select(c + 1u, 0u, c + 1u == p.C); }
+//#endif
+
+//#if NORMALIZE_X
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read> tab: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (u0 >= p.total) { return; }
+  let u1 = min(u0 + UNITS, p.total);
+  var h = (4u * u0) % p.HW;
+  var c = ((4u * u0) / p.HW) % p.C;
+  var cur = coef_of(c);
+  var nxt = coef_of(next_channel(c));
+  for (var u = u0; u < u1; u = u + 1u) {
+    let q = mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h));
+    let z = ((x[u] - q.a0) - q.a1) * q.b0 + q.b1;
+    y[u] = ACT;
+    h = h + 4u;
+    if (h >= p.HW) {
+      h = h - p.HW;
+      c = next_channel(c);
+      cur = nxt;
+      nxt = coef_of(next_channel(c));
+    }
+  }
+}
+//#endif
+
+//#if GRAD_INPUT_X
+@group(0) @binding(1) var<storage, read> g: array<VT>;
+@group(0) @binding(2) var<storage, read> x: array<VT>;
+@group(0) @binding(3) var<storage, read> tab: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dx: array<VT>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  if (u0 >= p.total) { return; }
+  let u1 = min(u0 + UNITS, p.total);
+  var h = (4u * u0) % p.HW;
+  var c = ((4u * u0) / p.HW) % p.C;
+  var cur = coef_of(c);
+  var nxt = coef_of(next_channel(c));
+  for (var k = u0; k < u1; k = k + 1u) {
+    let q = mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h));
+    let gz = GZ;
+    let xh = ((x[k] - q.a0) - q.a1) * q.a2;
+    dx[k] = q.b0 * gz + q.b1 * xh + q.b2;
+    h = h + 4u;
+    if (h >= p.HW) {
+      h = h - p.HW;
+      c = next_channel(c);
+      cur = nxt;
+      nxt = coef_of(next_channel(c));
     }
   }
 }

@@ -1,9 +1,13 @@
 // Seeded dropout: out[i] = a[i] * scale where element i is kept, else 0. Element i is kept
 // when hash(seed, i) >= threshold (threshold = p * 2^32), so the mask is a pure function of
 // (seed, i): forward and backward (a = upstream gradient) apply the same mask with no RNG
-// state and no saved mask.
+// state and no saved mask, and both widths below give the same mask.
 // Hash: Wellons' lowbias32 integer finalizer, applied to the index mixed with the hashed seed.
-// bindings: 0 P, 1 a, 2 out          dispatch 1-D over n, workgroup 256, grid folded into (x, y)
+//
+// V1: one element per invocation              bindings: 0 P, 1 a, 2 out (array<f32>)
+// V4: 4 vec4 units (16 elements) per invocation, n % 4 == 0
+//                                             bindings: 0 P, 1 a, 2 out (array<vec4<f32>>)
+// Dispatch: 1-D, workgroup 64, grid folded into (x, y).
 
 struct P {
   n: u32, seed: u32, threshold: u32, pad0: u32,
@@ -11,27 +15,47 @@ struct P {
 };
 
 @group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn lowbias32(v: u32) -> u32 {
+fn lowbias32(v: vec4<u32>) -> vec4<u32> {
   var x = v;
-  x = x ^ (x >> 16u);
+  x = x ^ (x >> vec4<u32>(16u));
   x = x * 0x7feb352du;
-  x = x ^ (x >> 15u);
+  x = x ^ (x >> vec4<u32>(15u));
   x = x * 0x846ca68bu;
-  x = x ^ (x >> 16u);
+  x = x ^ (x >> vec4<u32>(16u));
   return x;
 }
 
-fn keep_bits(seed: u32, i: u32) -> u32 {
-  return lowbias32(lowbias32(i ^ lowbias32(seed + 0x9e3779b9u)) + seed);
+// keep bits of elements i (four at a time)
+fn keep_bits(i: vec4<u32>) -> vec4<u32> {
+  let hs = lowbias32(vec4<u32>(p.seed + 0x9e3779b9u)).x;
+  return lowbias32(lowbias32(i ^ vec4<u32>(hs)) + vec4<u32>(p.seed));
 }
 
-@compute @workgroup_size(256)
+//#if V1
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * 256u;
+  let i = gid.x + gid.y * nw.x * 64u;
   if (i >= p.n) { return; }
-  let kept = keep_bits(p.seed, i) >= p.threshold;
+  let kept = keep_bits(vec4<u32>(i)).x >= p.threshold;
   out[i] = select(0.0, a[i] * p.scale, kept);
 }
+//#endif
+
+//#if V4
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+const UNITS = 4u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
+  let n4 = p.n / 4u;
+  let u1 = min(u0 + UNITS, n4);
+  for (var u = u0; u < u1; u = u + 1u) {
+    let kept = keep_bits(vec4<u32>(4u * u) + vec4<u32>(0u, 1u, 2u, 3u)) >= vec4<u32>(p.threshold);
+    out[u] = select(vec4<f32>(0.0), a[u] * p.scale, kept);
+  }
+}
+//#endif

@@ -1,7 +1,7 @@
 // ops.batchNorm2d against float64 references and finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { bnStats, bnApply, bnTrain, runningUpdate, dotW } from './helpers/norm-ref.mjs';
 
@@ -54,6 +54,15 @@ test('odd H*W with many partial chunks [3, 7, 61, 59]', async () => {
   await checkTrain([3, 7, 61, 59], { seed: 6 });
 });
 
+test('H*W not a multiple of 4 but N*C*H*W is (vec4 units straddling channels): 7x7, 5x5, 3x3', async () => {
+  await checkTrain([4, 3, 7, 7], { seed: 40 });
+  await checkTrain([2, 6, 5, 5], { seed: 41, act: 'relu6' });
+  await checkTrain([4, 5, 3, 3], { seed: 42, act: 'relu' });
+  await gradCase([2, 2, 3, 3], { seed: 43 });
+  await gradCase([2, 2, 5, 5], { seed: 44, act: 'relu6', gScale: [3, 5], bRange: [1, 4] });
+  await gradCase([4, 1, 3, 3], { seed: 45, training: false });
+});
+
 test('mean 1000, std 0.01 over 360,000 values per channel: statistics stay exact', async () => {
   const shape = [4, 2, 300, 300];
   const r = rng(7);
@@ -66,6 +75,22 @@ test('mean 1000, std 0.01 over 360,000 values per channel: statistics stay exact
   assertClose(await y.read(), bnApply(x, shape, s.mean, s.varBiased, null, null), { rtol: 1e-3, atol: 2e-3, what: 'normalized output' });
   assertClose(await rm.read(), s.mean, { rtol: 1e-7, atol: 0, what: 'running mean' });
   assertClose(await rv.read(), s.varUnbiased, { rtol: 1e-3, atol: 0, what: 'running var (unbiased)' });
+  for (const t of [tx, rm, rv, y]) t.dispose();
+});
+
+test('two million values per channel [2, 2, 1024, 1024], mean 1000 and std 0.01', async () => {
+  const shape = [2, 2, 1024, 1024];
+  const r = rng(12);
+  const x = new Float64Array(size(shape));
+  for (let i = 0; i < x.length; i++) x[i] = Math.fround(1000 + 0.01 * r.normal() + (Math.floor(i / 1048576) % 2) * 0.05);
+  const tx = tensor(Float32Array.from(x), shape);
+  const rm = tensor([0, 0], [2]);
+  const rv = tensor([1, 1], [2]);
+  const y = ops.batchNorm2d(tx, null, null, rm, rv, { training: true, momentum: 1 });
+  const s = bnStats(x, shape);
+  assertClose(await rm.read(), s.mean, { rtol: 1e-7, atol: 0, what: 'running mean' });
+  assertClose(await rv.read(), s.varUnbiased, { rtol: 1e-3, atol: 0, what: 'running var (unbiased)' });
+  assertClose(await y.read(), bnApply(x, shape, s.mean, s.varBiased, null, null), { rtol: 1e-3, atol: 2e-3, what: 'normalized output' });
   for (const t of [tx, rm, rv, y]) t.dispose();
 });
 
@@ -173,6 +198,45 @@ test('gradients of a large batch of 1x1 maps match the analytic float64 gradient
   assertClose(await tg.grad.read(), dg, { rtol: 1e-4, atol: 1e-3, what: 'dgamma' });
   assertClose(await tb.grad.read(), db, { rtol: 1e-4, atol: 1e-3, what: 'dbeta' });
   for (const t of [tx, tg, tb, tw, loss]) t.dispose();
+});
+
+test('no buffers leak: forward + backward (no scope), training and eval, with and without act', async () => {
+  const C = 3;
+  const x = tensor(Float32Array.from({ length: 2 * C * 25 }, (_, i) => Math.sin(i)), [2, C, 5, 5], { requiresGrad: true });
+  const gamma = tensor([1, 2, 3], [C], { requiresGrad: true });
+  const rm = tensor([0, 0, 0], [C]);
+  const rv = tensor([1, 1, 1], [C]);
+  const step = (opts) => {
+    const y = ops.batchNorm2d(x, gamma, null, rm, rv, opts);
+    const loss = ops.sum(y);
+    loss.backward();
+    y.dispose();
+    loss.dispose();
+    x.grad.dispose(); x.grad = null;
+    gamma.grad.dispose(); gamma.grad = null;
+  };
+  step({ training: true }); // warm up
+  await gpu().sync();
+  const before = gpu().memory().buffersInUse;
+  for (const opts of [{ training: true }, { training: true, act: 'relu6' }, { training: false }, { training: false, act: 'relu' }]) step(opts);
+  scope(() => { ops.batchNorm2d(x, null, null, null, null, { training: true }); }); // (an unreleased graph holds its saved tensors)
+  await gpu().sync();
+  assert.is(gpu().memory().buffersInUse, before, 'live buffers after the steps');
+  for (const t of [x, gamma, rm, rv]) t.dispose();
+});
+
+test('the GPU layout (interleaved lanes, one unit per invocation) gives the same results', async () => {
+  const prev = process.env.FOCUSNET_BN_LAYOUT;
+  process.env.FOCUSNET_BN_LAYOUT = 'gpu';
+  try {
+    await checkTrain([3, 7, 61, 59], { seed: 30 });
+    await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
+    await gradCase([2, 3, 2, 3], { seed: 32 });
+    await gradCase([2, 3, 4, 4], { seed: 33, act: 'relu' });
+  } finally {
+    if (prev === undefined) delete process.env.FOCUSNET_BN_LAYOUT;
+    else process.env.FOCUSNET_BN_LAYOUT = prev;
+  }
 });
 
 test('bad input names the op and the shapes', () => {

@@ -1,13 +1,13 @@
 // maxPool2d, avgPool2d, globalAvgPool2d and dropout against float64 references and finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
-async function poolCase(kind, shape, k, s, p, seed) {
+async function poolCase(kind, shape, k, s, p, seed, gradShape) {
   const r = rng(seed);
   const x = f32(r.randn(size(shape), 2));
   const refFn = kind === 'max' ? maxPoolRef : avgPoolRef;
@@ -20,7 +20,7 @@ async function poolCase(kind, shape, k, s, p, seed) {
   y.dispose();
   tx.dispose();
   // gradient of sum(w * pool(x)) by finite differences (random continuous data: no ties)
-  const small = shape.map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 7)));
+  const small = gradShape ?? shape.map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 7)));
   const xs = r.randn(size(small), 1);
   const refS = refFn(xs, small, k, s, p);
   const w = r.uniform(size(refS.shape), -1, 1);
@@ -42,6 +42,20 @@ test('maxPool2d: kernel 2 and 3, stride 2, padding 1, odd sizes, H != W', async 
   await poolCase('max', [2, 5, 9, 7], 3, 2, 1, 2);
   await poolCase('max', [1, 3, 7, 11], 3, 1, 1, 3);
   await poolCase('max', [3, 2, 5, 5], 2, 1, 0, 4);
+});
+
+test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', async () => {
+  await poolCase('max', [2, 3, 9, 12], 2, 2, 0, 11, [2, 2, 5, 8]);
+  await poolCase('avg', [2, 3, 9, 12], 2, 2, 0, 12, [2, 2, 5, 8]);
+  await poolCase('max', [3, 5, 8, 4], 2, 2, 0, 13, [1, 2, 4, 4]);
+  await poolCase('avg', [3, 5, 8, 4], 2, 2, 0, 14, [1, 2, 4, 4]);
+});
+
+test('2x2 stride 2 on rows of even length (vec2 kernels): W = 10, 14, 6, odd H', async () => {
+  await poolCase('max', [2, 3, 11, 10], 2, 2, 0, 15, [2, 2, 5, 6]);
+  await poolCase('avg', [2, 3, 11, 10], 2, 2, 0, 16, [2, 2, 5, 6]);
+  await poolCase('max', [2, 16, 14, 14], 2, 2, 0, 17, [1, 2, 4, 10]);
+  await poolCase('avg', [3, 2, 6, 6], 2, 2, 0, 18, [1, 2, 3, 6]);
 });
 
 test('avgPool2d: count_include_pad, kernel 2 and 3, stride 2, padding 1', async () => {
@@ -71,6 +85,27 @@ test('maxPool2d ties: the first maximum in row-major window order gets the gradi
     assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: `tie routing k${k} s${s} p${p}` });
     for (const t of [tx, tw, loss]) t.dispose();
   }
+});
+
+test('maxPool2d ties on rows of even length (vec2 kernel): first maximum wins', async () => {
+  const x = [
+    3, 3, 1, 2, 2, 2,
+    3, 3, 2, 0, 2, 2,
+    0, 1, 7, 7, 5, 4,
+    1, 0, 7, 7, 4, 5,
+    9, 9, 9, 9, 9, 9,
+  ];
+  const shape = [1, 1, 5, 6];
+  const tx = tensor(x, shape, { requiresGrad: true });
+  const ref = maxPoolRef(x, shape, 2, 2, 0);
+  const w = Array.from({ length: ref.y.length }, (_, i) => i + 1);
+  const tw = tensor(w, ref.shape);
+  const loss = scope(() => ops.sum(ops.mul(ops.maxPool2d(tx, { kernelSize: 2 }), tw)));
+  loss.backward();
+  const expected = new Float64Array(30);
+  ref.arg.forEach((a, o) => { expected[a] += w[o]; });
+  assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: 'tie routing, W = 6' });
+  for (const t of [tx, tw, loss]) t.dispose();
 });
 
 test('maxPool2d pads with -inf (all-negative input)', async () => {
@@ -125,6 +160,11 @@ test('dropout: deterministic by seed, kept fraction, scaling, eval identity', as
   // binomial std of the kept fraction ~ 0.001: 5 sigma
   assert.ok(Math.abs(frac - (1 - p)) < 0.005, `kept fraction ${frac}, expected ${1 - p}`);
   assert.ok(differ > 0.3 * n, `another seed gives another mask (${differ} differ)`);
+  // the vectorized path (size % 4 == 0) draws the same mask for the same element indices
+  const t4 = tensor(x.subarray(0, 200000), [200000]);
+  const a4 = await ops.dropout(t4, { p, training: true, seed: 42 }).read();
+  assert.equal(a4, a.subarray(0, 200000), 'vec4 and scalar paths agree');
+  t4.dispose();
   // no structure along the index: kept fraction of even and odd elements, and of blocks
   let even = 0;
   for (let i = 0; i < n; i += 2) if (a[i] !== 0) even++;
@@ -152,6 +192,29 @@ test('dropout backward uses the same mask', async () => {
     assert.ok(Math.abs(g[i] - expected) <= 1e-6, `grad ${i}: ${g[i]} vs ${expected}`);
   }
   for (const t of [tx, tw, y, loss]) t.dispose();
+});
+
+test('no buffers leak through pooling and dropout forward + backward', async () => {
+  const x = tensor(Float32Array.from({ length: 2 * 3 * 36 }, (_, i) => Math.cos(i)), [2, 3, 6, 6], { requiresGrad: true });
+  const step = () => {
+    const a = ops.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+    const b = ops.avgPool2d(x, { kernelSize: 2 });
+    const gp = ops.globalAvgPool2d(x);
+    const c = ops.dropout(gp, { p: 0.5, training: true, seed: 3 });
+    const parts = [ops.sum(a), ops.sum(b), ops.sum(c)];
+    const s1 = ops.add(parts[0], parts[1]);
+    const loss = ops.add(s1, parts[2]);
+    loss.backward();
+    for (const t of [a, b, gp, c, ...parts, s1, loss]) t.dispose();
+    x.grad.dispose(); x.grad = null;
+  };
+  step();
+  await gpu().sync();
+  const before = gpu().memory().buffersInUse;
+  step(); step();
+  await gpu().sync();
+  assert.is(gpu().memory().buffersInUse, before, 'live buffers after the steps');
+  x.dispose();
 });
 
 test('bad input names the op and the shapes', () => {

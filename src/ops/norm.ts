@@ -1,8 +1,8 @@
 // Batch normalization (2-D, NCHW), training and eval, with the activation fused into the
 // normalize pass. Kernels: kernels/batchnorm.wgsl (its header has the geometry).
 //
-// Training: chunked per-channel statistics (shifted two-pass partials merged with Chan's
-// formula), running statistics updated in place (momentum, unbiased variance), then one
+// Training: chunked per-channel statistics (values shifted by one of the channel's own, exact
+// two-pass register blocks merged with Chan's formula, then the lane partials merged again), running statistics updated in place (momentum, unbiased variance), then one
 // normalize + affine (+ ReLU/ReLU6) pass. Backward recomputes x-hat from x and the saved
 // per-channel statistics; with a fused activation it masks the gradient by the saved output.
 
@@ -40,6 +40,11 @@ for (const w of ['V1', 'V4']) {
     registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
   }
 }
+for (const [name, a] of Object.entries(ACTS)) {
+  const yb = name === 'none' ? [] : ['SAVED_Y'];
+  registerKernel(`bn:normalize_x:${name}`, instantiate(src, ['V4', 'ELEMENTWISE_X', 'NORMALIZE_X'], { ACT: a.fwd }), FILE);
+  registerKernel(`bn:grad_input_x:${name}`, instantiate(src, ['V4', 'ELEMENTWISE_X', 'GRAD_INPUT_X', ...yb], { GZ: a.gz }), FILE);
+}
 registerKernel('bn:eval_coef', instantiate(src, ['V1', 'EVAL_COEF']), FILE);
 registerKernel('bn:grad_merge', instantiate(src, ['V1', 'GRAD_MERGE']), FILE);
 
@@ -75,6 +80,21 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
   L = Math.ceil(L / LANES) * LANES;
   R = Math.ceil(M / L);
   return { N, C, HW: HW / width, count: N * HW, width, M, L, R };
+}
+
+/**
+ * The elementwise passes (normalize, grad_input): vec4 units when H*W % 4 == 0; vec4 units over
+ * the flat tensor with per-lane channel mixing when only N*C*H*W % 4 == 0 (and H*W >= 4);
+ * else scalar units. Returns the module suffix, the uniforms and the number of units.
+ */
+function elementwise(g: Geometry, flags: number): { suffix: string; u: number[]; units: number } {
+  const total = g.N * g.C * g.HW;
+  if (g.width === 1 && g.HW >= 4 && total % 4 === 0) {
+    const u = uniforms(g, flags);
+    u[7] = total / 4;
+    return { suffix: '_x', u, units: total / 4 };
+  }
+  return { suffix: '', u: uniforms(g, flags), units: total };
 }
 
 function uniforms(g: Geometry, flags: number): number[] {
@@ -129,6 +149,9 @@ export function batchNorm2d(
     throw new OpError(op, 'runningMean and runningVar must both be tensors or both be null');
   }
   const o = opts ?? ({} as BatchNormOptions);
+  if ((o.momentum as unknown) === null) {
+    throw new OpError(op, 'momentum = null (cumulative moving average) is not supported; pass a number in [0, 1]');
+  }
   const momentum = o.momentum ?? 0.1;
   const eps = o.eps ?? 1e-5;
   const act = o.act ?? 'none';
@@ -176,10 +199,11 @@ export function batchNorm2d(
     });
   }
   const units = tuning().units;
+  const ew = elementwise(g, 0);
   dev.dispatch({
-    module: `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
+    module: ew.suffix ? `bn:normalize_x:${act}` : `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
     bindings: [x.slice(op), st.slice(op), y.slice(op)],
-    u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: grid(Math.ceil((N * C * g.HW) / units), 64),
+    u: ew.u, f: [eps, momentum, g.count, 0], workgroups: grid(Math.ceil(ew.units / units), 64),
   });
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   if (needsGrad(...inputs)) {
@@ -231,10 +255,11 @@ function batchNormBackward(
   if (who.x.requiresGrad) {
     dx = out(x.shape);
     const units = tuning().units;
+    const ew = elementwise(g, 0);
     dev.dispatch({
-      module: `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
+      module: ew.suffix ? `bn:grad_input_x:${act}` : `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
       bindings: [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb],
-      u: uniforms(g, 0), f: [0, 0, g.count, 0], workgroups: grid(Math.ceil((g.N * C * g.HW) / units), 64),
+      u: ew.u, f: [0, 0, g.count, 0], workgroups: grid(Math.ceil(ew.units / units), 64),
     });
   }
   co.dispose();

@@ -7,7 +7,8 @@ import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, launch1d, out, OpError, shapeStr } from './common.js';
+import { checkF32, launch1d, out, gpu, OpError, shapeStr } from './common.js';
+import type { BufferSlice } from '../gpu/device.js';
 import { reshape } from './indexing.js';
 import { mean } from './reduce.js';
 
@@ -16,7 +17,9 @@ registerKernel('pool:max_fwd', instantiate(poolSrc, 'MAX_FWD'), FILE);
 registerKernel('pool:max_bwd', instantiate(poolSrc, 'MAX_BWD'), FILE);
 registerKernel('pool:avg_fwd', instantiate(poolSrc, 'AVG_FWD'), FILE);
 registerKernel('pool:avg_bwd', instantiate(poolSrc, 'AVG_BWD'), FILE);
-registerKernel('dropout', dropoutSrc, 'kernels/dropout.wgsl');
+for (const b of ['MAX2_FWD', 'MAX2_BWD', 'AVG2_FWD', 'AVG2_BWD', 'MAXE_FWD', 'MAXE_BWD', 'AVGE_FWD', 'AVGE_BWD']) registerKernel(`pool:${b.toLowerCase()}`, instantiate(poolSrc, b), FILE);
+registerKernel('dropout:v1', instantiate(dropoutSrc, 'V1'), 'kernels/dropout.wgsl');
+registerKernel('dropout:v4', instantiate(dropoutSrc, 'V4'), 'kernels/dropout.wgsl');
 
 export type Size2 = number | readonly [number, number];
 
@@ -70,12 +73,35 @@ function poolGeometry(op: string, x: Tensor, o: PoolOptions): PoolGeometry {
   return { N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw };
 }
 
-function uniforms(g: PoolGeometry, total: number) {
-  return {
-    u: [total, g.H, g.W, g.OH, g.OW, g.kh, g.kw, g.sh, g.sw, 0, 0, 0],
+/**
+ * 2x2 windows, stride 2, no padding on rows of even length: the vectorized kernels ('2': vec4
+ * rows, two outputs per invocation, W % 4 == 0; 'e': vec2 rows, one output per invocation).
+ */
+function pairKind(g: PoolGeometry): '2' | 'e' | null {
+  if (!(g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0)) return null;
+  return g.W % 4 === 0 ? '2' : g.W % 2 === 0 ? 'e' : null;
+}
+
+/**
+ * Launch a pool kernel: the generic ones over `cols` x `rows` x planes (workgroup 16 x 4), the
+ * 2x2 ones (`pairKind`) over W/4 x OH or OW x OH, x planes (workgroup 8 x 8).
+ */
+function launch(kind: 'max_fwd' | 'max_bwd' | 'avg_fwd' | 'avg_bwd', label: string, g: PoolGeometry, bindings: BufferSlice[]): void {
+  const planes = g.N * g.C;
+  const pk = pairKind(g);
+  const fwd = kind.endsWith('fwd');
+  const [cols, rows] = pk === '2' ? [g.W / 4, g.OH] : pk === 'e' ? [g.OW, g.OH] : fwd ? [g.OW, g.OH] : [g.W, g.H];
+  if (cols * rows * planes === 0) return;
+  const [wx, wy] = pk ? [8, 8] : [16, 4];
+  gpu().dispatch({
+    module: pk ? `pool:${kind.replace('_', pk + '_')}` : `pool:${kind}`,
+    label, bindings,
+    constants: pk ? undefined : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw },
+    u: [g.H, g.W, g.OH, g.OW, planes, 0, 0, 0],
     i: [g.ph, g.pw],
     f: [1 / (g.kh * g.kw)],
-  };
+    workgroups: [Math.ceil(cols / wx), Math.ceil(rows / wy), Math.min(planes, 65535)],
+  });
 }
 
 /** Max pooling (padding counts as -inf); the gradient goes to the first maximum of each window in row-major order. */
@@ -84,13 +110,11 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const g = poolGeometry(op, x, opts);
   const y = out([g.N, g.C, g.OH, g.OW]);
   const arg = out([g.N, g.C, g.OH, g.OW], 'i32');
-  if (y.size > 0) {
-    launch1d(y.size, { module: 'pool:max_fwd', label: 'max_pool2d', bindings: [x.slice(op), y.slice(op), arg.slice(op)], ...uniforms(g, y.size) });
-  }
+  launch('max_fwd', 'max_pool2d', g, [x.slice(op), y.slice(op), arg.slice(op)]);
   const xs = x.shape;
   record(op, [x], y, [arg], (gy, [a]) => {
     const dx = out(xs);
-    launch1d(dx.size, { module: 'pool:max_bwd', label: 'max_pool2d_backward', bindings: [gy.slice(op), a.slice(op), dx.slice(op)], ...uniforms(g, dx.size) });
+    launch('max_bwd', 'max_pool2d_backward', g, [gy.slice(op), a.slice(op), dx.slice(op)]);
     return [dx];
   });
   arg.dispose();
@@ -102,11 +126,11 @@ export function avgPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const op = 'avgPool2d';
   const g = poolGeometry(op, x, opts);
   const y = out([g.N, g.C, g.OH, g.OW]);
-  if (y.size > 0) launch1d(y.size, { module: 'pool:avg_fwd', label: 'avg_pool2d', bindings: [x.slice(op), y.slice(op)], ...uniforms(g, y.size) });
+  launch('avg_fwd', 'avg_pool2d', g, [x.slice(op), y.slice(op)]);
   const xs = x.shape;
   record(op, [x], y, [], (gy) => {
     const dx = out(xs);
-    launch1d(dx.size, { module: 'pool:avg_bwd', label: 'avg_pool2d_backward', bindings: [gy.slice(op), dx.slice(op)], ...uniforms(g, dx.size) });
+    launch('avg_bwd', 'avg_pool2d_backward', g, [gy.slice(op), dx.slice(op)]);
     return [dx];
   });
   return y;
@@ -138,9 +162,11 @@ let dropoutCounter = 0x5eed;
 
 function dropoutRaw(a: Tensor, seed: number, threshold: number, scale: number): Tensor {
   const y = out(a.shape);
-  if (a.size > 0) {
-    launch1d(a.size, { module: 'dropout', label: 'dropout', bindings: [a.slice('dropout'), y.slice('dropout')], u: [a.size, seed, threshold, 0], f: [scale] });
-  }
+  if (a.size === 0) return y;
+  const d = { label: 'dropout', bindings: [a.slice('dropout'), y.slice('dropout')], u: [a.size, seed, threshold, 0], f: [scale] };
+  // vec4 path: 16 elements per invocation (the same mask as the scalar path)
+  if (a.size % 4 === 0) launch1d(Math.ceil(a.size / 16), { module: 'dropout:v4', ...d }, 64);
+  else launch1d(a.size, { module: 'dropout:v1', ...d }, 64);
   return y;
 }
 

@@ -1,0 +1,40 @@
+// Cross-entropy with optional label smoothing, fused (kernels/losses.wgsl CE) or composed.
+
+import { Tensor, scope } from '../tensor/tensor.js';
+import { needsGrad, noGrad } from '../autograd/tape.js';
+import * as ops from '../ops/index.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, validateLabels } from './common.js';
+import { LossImpl, LOSS_IMPLS } from './focus.js';
+
+export interface CrossEntropyOptions {
+  /** target (1 - eps) y + eps / N */
+  labelSmoothing?: number;
+  impl?: LossImpl;
+}
+
+/** mean over the batch of -sum_n s_n log softmax(logits)_n, s the (smoothed) one-hot label. */
+export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  const [b, n] = checkLogits(logits, op, 'logits');
+  checkLabelTensor(labels, op, b);
+  const eps = checkNumber(opts.labelSmoothing ?? 0, op, 'labelSmoothing', (e) => e >= 0 && e < 1, 'in [0, 1)');
+  const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
+  if (impl === 'composed') {
+    validateLabels(labels, n, op);
+    return scope(() => {
+      const logp = ops.logSoftmax(logits);
+      if (eps === 0) return asLoss(ops.mean(ops.neg(ops.gather(logp, labels))));
+      const target = noGrad(() => ops.affine(ops.oneHot(labels, n), 1 - eps, eps / n));
+      return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
+    });
+  }
+  const grad = needsGrad(logits);
+  const dz = grad ? out([b, n]) : null;
+  const rowLoss = out([b]);
+  launch1d(b, {
+    module: `losses:ce:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
+    bindings: [logits.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
+    u: [b, n, 0, 0], f: [0, 0, eps, 1 / b],
+  }, 64);
+  return finishFused(op, logits, rowLoss, dz, labels, n);
+}

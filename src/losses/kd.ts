@@ -1,0 +1,44 @@
+// Hinton's knowledge-distillation term: T^2 KL(softmax(zb/T) || softmax(z/T)), batch mean.
+
+import { Tensor, scope } from '../tensor/tensor.js';
+import { needsGrad, noGrad } from '../autograd/tape.js';
+import * as ops from '../ops/index.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth } from './common.js';
+import { LossImpl, LOSS_IMPLS } from './focus.js';
+
+export interface DistillationOptions {
+  temperature?: number;
+  impl?: LossImpl;
+}
+
+/**
+ * The KD term with teacher logits zb: T^2 * KL(softmax(zb/T) || softmax(z/T)), batch mean.
+ * `labels` is accepted for signature compatibility with the other losses (checked, unused);
+ * combine with crossEntropy for the usual KD objective.
+ */
+export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts: DistillationOptions = {}): Tensor {
+  const op = 'distillation';
+  const [b, n] = checkLogits(z, op, 'z');
+  checkSame(z, zb, op, 'z', 'zb');
+  if (labels !== null && labels !== undefined) checkLabelTensor(labels, op, b);
+  const t = checkNumber(opts.temperature ?? 4, op, 'temperature', (x) => x > 0, 'a positive number');
+  const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
+  if (impl === 'composed') {
+    return scope(() => {
+      const logpt = noGrad(() => ops.logSoftmax(ops.mul(zb, 1 / t)));
+      const pt = noGrad(() => ops.exp(logpt));
+      const logps = ops.logSoftmax(ops.mul(z, 1 / t));
+      const kl = ops.sum(ops.mul(pt, ops.sub(logpt, logps)), 1);
+      return asLoss(ops.mul(ops.mean(kl), t * t));
+    });
+  }
+  const grad = needsGrad(z);
+  const dz = grad ? out([b, n]) : null;
+  const rowLoss = out([b]);
+  launch1d(b, {
+    module: `losses:kd:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
+    bindings: [z.slice(op), zb.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
+    u: [b, n, 0, 0], f: [0, t, 0, 1 / b],
+  }, 64);
+  return finishFused(op, z, rowLoss, dz, null, n);
+}
