@@ -2,8 +2,9 @@
 // Instantiated per width (V1: f32 units; V4: vec4<f32> units, when H*W % 4 == 0) and per
 // activation (ACT/GZ substitutions: none, relu, relu6). Sizes in P are in units.
 //
-// Statistics are taken relative to a per-channel shift K = x[n=0, c, 0] (x - K is exact for
-// values near K, which keeps a channel of mean 1000 and std 0.01 accurate in f32). Lanes reduce
+// Statistics are taken relative to a per-channel shift K, the median of three of the channel's
+// values (x - K is exact for values near K, which keeps a channel of mean 1000 and std 0.01
+// accurate in f32). Lanes reduce
 // register blocks of 4 units exactly (two-pass on registers) and fold them into a running
 // (count, mean, M2) with Chan's formula; the merge pass combines the lane partials with the same
 // formula. Nothing forms sum(x^2) - sum(x)^2/n, so there is no cancellation at any N*H*W.
@@ -90,6 +91,18 @@ fn walk_next(w: ptr<function, Walk>) {
 // Unit address of (n, c, h) in x viewed as [N, C, HW] units.
 fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.CHW + c * p.HW + h; }
 
+//#if SHIFT
+// The channel's shift K: the median of three of its values (first, middle, last), so a single
+// outlier cannot be the reference the others are measured from. Both statistics passes call it.
+fn shift_of(c: u32) -> f32 {
+  let n = p.M / p.HW;
+  let a = lead(x[addr(0u, c, 0u)]);
+  let b = lead(x[addr(n / 2u, c, p.HW / 2u)]);
+  let d = lead(x[addr(n - 1u, c, p.HW - 1u)]);
+  return max(min(a, b), min(max(a, b), d));
+}
+//#endif
+
 //#if STATS_PARTIAL
 @group(0) @binding(1) var<storage, read> x: array<VT>;
 @group(0) @binding(2) var<storage, read_write> part: array<vec4<f32>>;
@@ -104,7 +117,7 @@ fn take(w: ptr<function, Walk>, c: u32, K: VT, ok: bool) -> VT {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   let c = wid.y;
-  let K = VT(lead(x[c * p.HW]));
+  let K = VT(shift_of(c));
   let lr = lane_range(r, lid);
   var w = walk_start(lr.x);
   var na = 0.0;
@@ -146,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
   if (c >= p.C) { return; }
-  let K = lead(x[c * p.HW]);
+  let K = shift_of(c);
   var na = 0.0;
   var ma = 0.0;
   var m2 = 0.0;

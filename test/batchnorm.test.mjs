@@ -94,6 +94,19 @@ test('two million values per channel [2, 2, 1024, 1024], mean 1000 and std 0.01'
   for (const t of [tx, rm, rv, y]) t.dispose();
 });
 
+test('outliers at the first position of each channel', async () => {
+  const shape = [2, 2, 40, 40];
+  const r = rng(13);
+  const x = f32(Array.from(r.randn(size(shape), 0.001), (v) => v + 5));
+  x[0] = 1000; // first value of channel 0
+  x[1600] = -3000; // first value of channel 1
+  const tx = tensor(Float32Array.from(x), shape);
+  const y = ops.batchNorm2d(tx, null, null, null, null, { training: true });
+  const s = bnStats(x, shape);
+  assertClose(await y.read(), bnApply(x, shape, s.mean, s.varBiased, null, null), { rtol: 1e-4, atol: 2e-3, what: 'normalized output' });
+  tx.dispose(); y.dispose();
+});
+
 test('fused relu and relu6 outputs', async () => {
   await checkTrain([2, 3, 5, 6], { seed: 8, act: 'relu' });
   await checkTrain([2, 3, 4, 4], { seed: 9, act: 'relu6' });

@@ -1,7 +1,7 @@
 // Batch normalization (2-D, NCHW), training and eval, with the activation fused into the
 // normalize pass. Kernels: kernels/batchnorm.wgsl (its header has the geometry).
 //
-// Training: chunked per-channel statistics (values shifted by one of the channel's own, exact
+// Training: chunked per-channel statistics (values shifted by a median of three of the channel's, exact
 // two-pass register blocks merged with Chan's formula, then the lane partials merged again), running statistics updated in place (momentum, unbiased variance), then one
 // normalize + affine (+ ReLU/ReLU6) pass. Backward recomputes x-hat from x and the saved
 // per-channel statistics; with a fused activation it masks the gradient by the saved output.
@@ -31,8 +31,8 @@ const ACTS: Record<BatchNormActivation, { fwd: string; gz: string }> = {
 };
 for (const w of ['V1', 'V4']) {
   const v = w.toLowerCase();
-  registerKernel(`bn:stats_partial:${v}`, instantiate(src, [w, 'STATS_PARTIAL']), FILE);
-  registerKernel(`bn:stats_merge:${v}`, instantiate(src, [w, 'STATS_MERGE']), FILE);
+  registerKernel(`bn:stats_partial:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_PARTIAL']), FILE);
+  registerKernel(`bn:stats_merge:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_MERGE']), FILE);
   for (const [name, a] of Object.entries(ACTS)) {
     const yb = name === 'none' ? [] : ['SAVED_Y'];
     registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'NORMALIZE'], { ACT: a.fwd }), FILE);
