@@ -74,7 +74,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 //#endif
 
 //#if VEC4
-override K: u32 = 2u;
+override K: u32 = 4u;
 fn first(wid: vec3<u32>, nw: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nw.x) * 256u * K + lid; }
 //#endif
 

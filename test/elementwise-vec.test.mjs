@@ -76,6 +76,10 @@ test('affine, fill, accumulate: vec4 sizes, scalar sizes, tails for K = 1, 2, 4'
         ops.fillInPlace(ta, -0.375);
         const got = await ta.read();
         assert.ok(got.every((v) => v === -0.375), `fill ${what}`);
+        ops.fillInPlace(ta, 0);
+        assert.ok((await ta.read()).every((v) => Object.is(v, 0)), `zero fill ${what}`);
+        ops.fillInPlace(ta, -0);
+        assert.ok((await ta.read()).every((v) => Object.is(v, -0)), `negative-zero fill ${what}`);
         const fl = ops.fill([n], 2.5);
         assert.ok((await fl.read()).every((v) => v === 2.5), `fill new ${what}`);
         for (const t of [ta, tb, y, fl]) t.dispose();
@@ -164,6 +168,11 @@ test('vec4 kernels on slices at nonzero offsets (SGD arena views)', async () => 
   ops.accumulate(p20.grad, ops.fill([20], 1.5));
   assertClose(await p20.grad.read(), new Float64Array(20).fill(1.5), { what: 'accumulate into a gradient view' });
   assertClose(await m.read(), v8.map((v) => v * v), { what: 'square of an arena view' });
+  // a zero fill (clearBuffer) of one slot leaves its neighbours alone
+  ops.fillInPlace(p8, 0);
+  assertClose(await p8.read(), new Float64Array(8), { what: 'zero fill of an arena view' });
+  assertClose(await p20.read(), v20, { what: 'slot before the cleared one' });
+  assertClose(await p32.read(), v32, { what: 'slot after the cleared one' });
   opt.dispose();
 });
 

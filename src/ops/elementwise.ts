@@ -93,8 +93,11 @@ registerKernel('util:reduce_to', instantiate(utilSrc, 'REDUCE_TO'), UFILE);
 
 // ---- vec4 dispatch ------------------------------------------------------------------------------
 
-/** @internal tuning knobs for benchmarks and tests: vec4 kernels on/off, vec4s per invocation. */
-export const elementwiseTuning = { vec4: true, k: 2 };
+/**
+ * @internal tuning knobs for benchmarks and tests: vec4 kernels on/off, vec4s per
+ * invocation, zero fills by clearBuffer (else the fill kernel).
+ */
+export const elementwiseTuning = { vec4: true, k: 4, clear: true };
 
 const ZERO24 = [...vec8([]), ...vec8([]), ...vec8([])];
 
@@ -386,6 +389,12 @@ export function fillInPlace(t: Tensor, value: number): void {
 }
 
 function fillSlice(t: Tensor, value: number): void {
+  if (t.size > 0 && Object.is(value, 0) && elementwiseTuning.clear) {
+    // +0.0 is all-zero bits: clearBuffer (a memset on lavapipe) beats any kernel
+    const sl = t.slice('fill');
+    gpu().encoderForCopy().clearBuffer(sl.buffer, sl.offset, t.size * 4);
+    return;
+  }
   if (t.size > 0) {
     launchEw(t.size, true, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...ZERO24, ...vec8([])], f: [value] });
   }
