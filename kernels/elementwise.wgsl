@@ -17,7 +17,8 @@
 // binary4 with one broadcast operand (bc4_a: a broadcast, bc4_b: b broadcast): the full
 //   operand is array<vec4<f32>>, the broadcast one array<f32> read at
 //   s = ((4 i) / inner) % count (P.shape[0].x = inner, .y = count) and lanes s + k * step
-//   (P.shape[0].z = step): row broadcast [.., N] (+) [N] is inner 1, count N, step 1 (N % 4 == 0);
+//   (P.shape[0].z = step; .w = 1024 % inner and P.shape[1].x = (1024 / inner) % count let each
+//   lane step s from one of its vec4s to the next without dividing): row broadcast [.., N] (+) [N] is inner 1, count N, step 1 (N % 4 == 0);
 //   channel broadcast [B, C, H, W] (+) [1, C, 1, 1] is inner H*W (% 4 == 0), count C, step 0.
 
 struct P {
@@ -176,10 +177,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   let inner = p.shape[0].x;
   let count = p.shape[0].y;
   let st = p.shape[0].z;
+  let dr = p.shape[0].w;   // 1024 % inner: how far the next vec4 of this lane moves in `inner`
+  let dq = p.shape[1].x;   // (1024 / inner) % count: and in `count`
+  // divide once per invocation, then step (integer division is slow on CPUs)
+  var r = (4u * i0) % inner;
+  var k = ((4u * i0) / inner) % count;
   for (var j = 0u; j < K; j = j + 1u) {
     let i = i0 + j * 256u;
     if (i >= p.n) { return; }
-    let k = ((4u * i) / inner) % count;
+    if (j > 0u) {
+      r = r + dr;
+      var carry = 0u;
+      if (r >= inner) { r = r - inner; carry = 1u; }
+      k = k + dq + carry;
+      if (k >= count) { k = k - count; }
+    }
     let fv = f[i];
     let sv = vec4<f32>(s[k], s[k + st], s[k + 2u * st], s[k + 3u * st]);
     let x = XV;

@@ -90,6 +90,10 @@ test('affine, fill, accumulate: vec4 sizes, scalar sizes, tails for K = 1, 2, 4'
 
 // [a shape, b shape, path the vec4 dispatch should take]
 const BCAST = [
+  // more than 256 vec4s: each lane steps its broadcast index from one vec4 to the next
+  [[4, 6, 20, 12], [1, 6, 1, 1], 'channel b, inner 240, stepping'],
+  [[12], [3, 50, 12], 'row a of 12, stepping'],
+  [[3, 7, 9, 12], [1, 7, 1, 1], 'channel b, inner 108 (1024 % inner != 0)'],
   [[5, 8], [8], 'row b'],
   [[8], [3, 8], 'row a'],
   [[2, 3, 4, 4], [1, 3, 1, 1], 'channel b'],
@@ -111,7 +115,7 @@ for (const [name, f] of Object.entries(BINARY)) {
     const r = rng(name.length * 41 + 7);
     for (const k of [1, 4]) {
       await withK(k, async () => {
-        for (const [as, bs, path] of k === 1 ? BCAST.slice(0, 4) : BCAST) {
+        for (const [as, bs, path] of k === 1 ? BCAST.slice(0, 7) : BCAST) {
           const a = f32(r.uniform(size(as), -2, 2));
           const b = f32(name === 'div' ? r.uniform(size(bs), 0.5, 2).map((v, i) => (i % 2 ? -v : v)) : r.uniform(size(bs), -2, 2));
           const ta = tensor(Float32Array.from(a), as);

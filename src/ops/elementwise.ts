@@ -205,7 +205,9 @@ function binaryRaw(name: string, a: Tensor, b: Tensor, shape?: number[]): Tensor
   if (n % 4 === 0 && elementwiseTuning.vec4 && (aFull || bFull)) {
     const pat = aFull ? bcastPattern(b.shape, outShape) : bcastPattern(a.shape, outShape);
     if (pat) {
-      launchEw(n, true, { module: `ew:${name}:${aFull ? 'bcb' : 'bca'}`, bindings, f: [0, 0] }, 1, pat);
+      const [inner, count] = pat;
+      const ext = [...pat, 1024 % inner, Math.floor(1024 / inner) % count];
+      launchEw(n, true, { module: `ew:${name}:${aFull ? 'bcb' : 'bca'}`, bindings, f: [0, 0] }, 1, ext);
       return y;
     }
   }
