@@ -64,6 +64,7 @@ function row(loss, B, N, r, bytes, bw) {
     'fused ms': r.fused.ms.toFixed(3), 'composed ms': r.composed.ms.toFixed(3), speedup: (r.composed.ms / r.fused.ms).toFixed(1),
     'kernel ms': r.kernel.ms.toFixed(3), 'GB/s': (bytes / (r.kernel.ms * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3),
     'kernel/copy': (r.kernel.ms / copyMs).toFixed(2),
+    'same-bytes copy min': r.copyKernel ? r.copyKernel.min.toFixed(3) : '', 'kernel/same-bytes copy (min)': r.copyKernel ? (r.kernel.min / r.copyKernel.min).toFixed(2) : '',
     'fused min': r.fused.min.toFixed(3), 'composed min': r.composed.min.toFixed(3), 'min speedup': (r.composed.min / r.fused.min).toFixed(1),
     'kernel min': r.kernel.min.toFixed(3), 'min GB/s': (bytes / (r.kernel.min * 1e6)).toFixed(2), 'min kernel/copy': (r.kernel.min / copyMs).toFixed(2),
     'fused cpu': r.fused.cpu.toFixed(2), 'composed cpu': r.composed.cpu.toFixed(2), 'cpu speedup': (r.composed.cpu / r.fused.cpu).toFixed(1),
@@ -83,13 +84,18 @@ export async function run(args) {
   for (const [B, N] of shapes) {
     const t = setup(B, N);
     const fused = (impl) => fwdBwd(() => losses.focusPicking(t.z, t.zb, t.labels, { impl }), t.z);
+    // a buffer copy (ops.copy: copyBufferToBuffer) moving the kernel's bytes (half read, half
+    // written), timed in the same round-robin: the copy time under the same load
+    const half = lib.keep(tensor(rand(Math.ceil((3 * B * N + B) / 2), 3), [Math.ceil((3 * B * N + B) / 2)]));
     const r = await race({
+      copyKernel: () => { lib.ops.copy(half); },
       fused: fused('fused'),
       composed: fused('composed'),
       // the fused kernel alone (z requires grad, so it writes dL/dz), with its reduction
-      kernel: () => losses.focusPicking(t.z, t.zb, t.labels, { impl: 'fused' }),
+      kernel: () => { losses.focusPicking(t.z, t.zb, t.labels, { impl: 'fused' }); },
     }, B * N >= 4e6 ? 7 : B * N >= 1e6 ? 11 : 21);
     rows.push(row('focusPicking', B, N, r, (3 * B * N + B) * 4, bw));
+    half.dispose();
     t.dispose();
   }
   {
@@ -98,7 +104,7 @@ export async function run(args) {
     const ce = (impl) => () => losses.crossEntropy(t.z, t.labels, { impl, labelSmoothing: 0.1 });
     const kd = (impl) => () => losses.distillation(t.z, t.zb, t.labels, { impl });
     for (const [name, fn, bytes] of [['crossEntropy', ce, (2 * B * N + B) * 4], ['distillation', kd, 3 * B * N * 4]]) {
-      const r = await race({ fused: fwdBwd(fn('fused'), t.z), composed: fwdBwd(fn('composed'), t.z), kernel: fn('fused') }, 11);
+      const r = await race({ fused: fwdBwd(fn('fused'), t.z), composed: fwdBwd(fn('composed'), t.z), kernel: () => { fn('fused')(); } }, 11);
       rows.push(row(name, B, N, r, bytes, bw));
     }
     t.dispose();
@@ -107,8 +113,9 @@ export async function run(args) {
   printTable(rows, ['loss', 'B', 'N', 'fused ms', 'composed ms', 'speedup', 'kernel ms', 'GB/s', 'copy ms', 'kernel/copy']);
   console.log('medians of wall time. fused/composed: forward + backward; kernel: the fused forward (writes dL/dz) + mean;');
   console.log('copy ms: the kernel\'s bytes (read logits, zb, labels; write dL/dz) at the measured copy bandwidth\n');
-  printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
-  console.log('min: fastest repetition (wall); cpu: median process CPU ms per step, all threads');
+  printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'same-bytes copy min', 'kernel/same-bytes copy (min)', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
+  console.log('min: fastest repetition (wall); same-bytes copy: copyBufferToBuffer of the kernel\'s bytes, timed alongside;');
+  console.log('cpu: median process CPU ms per step, all threads');
   console.log(`load average (1 min): ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1.5 ? ' (other processes compete for the cores: medians are inflated, min and cpu less so)' : ''}`);
   if (json) writeJson('loss', { copyBandwidthGBs: bw, loadAverage: load, rows });
 }

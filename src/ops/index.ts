@@ -5,8 +5,11 @@ export {
 } from './elementwise.js';
 export { sum, mean, max, argmax } from './reduce.js';
 export type { ReduceOptions } from './reduce.js';
-export { matmul, matmulRaw, linear, setMatmulVariant, matmulVariant, MATMUL_VARIANTS } from './matmul.js';
-export type { MatmulVariant } from './matmul.js';
+export {
+  matmul, matmulRaw, linear, setMatmulVariant, matmulVariant, defaultMatmulVariant, MATMUL_VARIANTS, availableMatmulVariants,
+  subgroupMatmulSupported, autotuneMatmul, matmulTuning, clearMatmulTuning, matmulBucket,
+} from './matmul.js';
+export type { MatmulVariant, MatmulRawOptions, MatmulBucket, MatmulTuneEntry, MatmulTuneResult, AutotuneOptions } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { gather, oneHot, reshape, flatten } from './indexing.js';
 export * from './conv.js';
