@@ -1,9 +1,9 @@
 // The vec4 elementwise paths (K vec4s per invocation) against float64 references:
 // sizes that are and are not multiples of 4 (the latter run the scalar kernels), tails
-// that end mid-workgroup for K = 1, 2, 4, slices at nonzero offsets (views of an SGD
-// arena), the row and channel broadcast kernels (and shapes that must fall back), fill,
-// accumulate, and gradients through the broadcast paths; then the scalar and vec4
-// kernels must agree exactly.
+// that end mid-workgroup for K = 4 (default) and, on a few ops, K = 1, 2; slices at
+// nonzero offsets (views of an SGD arena); the row and channel broadcast kernels (and
+// shapes that must fall back); fill (clearBuffer for zeros), accumulate; gradients through
+// the broadcast paths; and exact agreement of the scalar and vec4 kernels.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, ops, optim } from './helpers/lib.mjs';
@@ -37,10 +37,13 @@ function withK(k, fn) {
 
 test('unary forward and backward (g * dy/dx) on vec4 and scalar sizes, K = 1, 2, 4', async () => {
   const r = rng(401);
-  for (const k of [1, 2, 4]) {
+  // every op with the default K = 4; K = 1, 2 (the same loop code) on two ops, to keep
+  // pipeline compiles (one per op and K) within the test budget
+  for (const k of [4, 1, 2]) {
     await withK(k, async () => {
       for (const [name, [f, df, [lo, hi]]] of Object.entries(UNARY)) {
-        for (const n of k === 2 ? [12, 2052, 7] : [4 * 1031]) {
+        if (k !== 4 && !['relu', 'sigmoid'].includes(name)) continue;
+        for (const n of k === 4 ? [12, 2052, 4 * 1031, 7] : [4 * 1031]) {
           let x = r.uniform(n, lo, hi);
           if (['relu', 'relu6', 'abs'].includes(name)) x = x.map((v) => (Math.abs(v) < 1e-3 || Math.abs(v - 6) < 1e-3 ? v + 0.01 : v));
           const xs = f32(x);
@@ -61,9 +64,9 @@ test('unary forward and backward (g * dy/dx) on vec4 and scalar sizes, K = 1, 2,
 
 test('affine, fill, accumulate: vec4 sizes, scalar sizes, tails for K = 1, 2, 4', async () => {
   const r = rng(402);
-  for (const k of [1, 2, 4]) {
+  for (const k of [4, 1, 2]) {
     await withK(k, async () => {
-      for (const n of SIZES) {
+      for (const n of k === 4 ? SIZES : [2052]) {
         const a = f32(r.uniform(n, -3, 3));
         const b = f32(r.uniform(n, -3, 3));
         const ta = tensor(Float32Array.from(a), [n]);
@@ -113,7 +116,7 @@ const BCAST = [
 for (const [name, f] of Object.entries(BINARY)) {
   test(`${name}: row / channel broadcast vec4 paths and fallbacks`, async () => {
     const r = rng(name.length * 41 + 7);
-    for (const k of [1, 4]) {
+    for (const k of name === 'add' ? [4, 1] : [4]) {
       await withK(k, async () => {
         for (const [as, bs, path] of k === 1 ? BCAST.slice(0, 7) : BCAST) {
           const a = f32(r.uniform(size(as), -2, 2));
@@ -189,7 +192,7 @@ test('scalar and vec4 kernels agree exactly (K = 1, 2, 4)', async () => {
     const ta = tensor(a, [100, 28]);
     const tb = tensor(b, [100, 28]);
     const tr = tensor(row, [28]);
-    const outs = [ops.sigmoid(ta), ops.div(ta, tb), ops.sub(tr, ta), ops.tanh(tb), ops.relu6(ops.affine(ta, 3, 1))];
+    const outs = [ops.sigmoid(ta), ops.div(ta, tb), ops.sub(tr, ta)];
     const res = [];
     for (const o of outs) res.push(await o.read());
     for (const t of [ta, tb, tr, ...outs]) t.dispose();
