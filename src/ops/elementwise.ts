@@ -101,15 +101,17 @@ export const elementwiseTuning = { vec4: true, k: 4, clear: true };
 
 const ZERO24 = [...vec8([]), ...vec8([]), ...vec8([])];
 
-/** Launch over n elements: the vec4 module `module + ':v4'` when `vec` holds, else the scalar one. */
+/**
+ * Launch over n elements: the vec4 module `module + ':v4'` when n % 4 == 0 (and vec4 is on),
+ * else the scalar one. `rank`/`shape` fill P.rank/P.shape for the vec4 broadcast kernels.
+ */
 function launchEw(
   n: number,
-  vec: boolean,
   d: { module: string; label?: string; bindings: BufferSlice[]; u?: number[]; f: number[] },
   rank = 0,
   shape: number[] = [],
 ): void {
-  if (vec && elementwiseTuning.vec4 && n % 4 === 0) {
+  if (elementwiseTuning.vec4 && n % 4 === 0) {
     const n4 = n / 4;
     const k = elementwiseTuning.k;
     const u = (d.u ?? [n, 0, 0, 0, ...ZERO24]).slice();
@@ -162,7 +164,7 @@ function bcastPattern(shape: Shape, outShape: Shape): [number, number, number] |
 function unaryRaw(name: string, x: Tensor, alpha = 0, beta = 0): Tensor {
   const y = out(x.shape);
   if (x.size > 0) {
-    launchEw(x.size, true, { module: `ew:${name}`, bindings: [x.slice(name), y.slice(name)], f: [alpha, beta] });
+    launchEw(x.size, { module: `ew:${name}`, bindings: [x.slice(name), y.slice(name)], f: [alpha, beta] });
   }
   return y;
 }
@@ -171,7 +173,7 @@ function unaryRaw(name: string, x: Tensor, alpha = 0, beta = 0): Tensor {
 export function unaryBwdRaw(name: keyof typeof UNARY, g: Tensor, saved: Tensor, alpha = 0, beta = 0): Tensor {
   const dx = out(g.shape);
   if (g.size > 0) {
-    launchEw(g.size, true, {
+    launchEw(g.size, {
       module: `ew:${name}:bwd`,
       label: `${name}_backward`,
       bindings: [g.slice(name), saved.slice(name), dx.slice(name)],
@@ -199,7 +201,7 @@ function binaryRaw(name: string, a: Tensor, b: Tensor, shape?: number[]): Tensor
   const same = aFull && bFull;
   const bindings = [a.slice(name), b.slice(name), y.slice(name)];
   if (same) {
-    launchEw(n, true, { module: `ew:${name}`, bindings, f: [0, 0] });
+    launchEw(n, { module: `ew:${name}`, bindings, f: [0, 0] });
     return y;
   }
   if (n % 4 === 0 && elementwiseTuning.vec4 && (aFull || bFull)) {
@@ -207,7 +209,7 @@ function binaryRaw(name: string, a: Tensor, b: Tensor, shape?: number[]): Tensor
     if (pat) {
       const [inner, count] = pat;
       const ext = [...pat, 1024 % inner, Math.floor(1024 / inner) % count];
-      launchEw(n, true, { module: `ew:${name}:${aFull ? 'bcb' : 'bca'}`, bindings, f: [0, 0] }, 1, ext);
+      launchEw(n, { module: `ew:${name}:${aFull ? 'bcb' : 'bca'}`, bindings, f: [0, 0] }, 1, ext);
       return y;
     }
   }
@@ -398,7 +400,7 @@ function fillSlice(t: Tensor, value: number): void {
     return;
   }
   if (t.size > 0) {
-    launchEw(t.size, true, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...ZERO24, ...vec8([])], f: [value] });
+    launchEw(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...ZERO24, ...vec8([])], f: [value] });
   }
 }
 
@@ -406,7 +408,7 @@ function fillSlice(t: Tensor, value: number): void {
 export function accumulate(dst: Tensor, src: Tensor): void {
   if (dst.size !== src.size) throw new OpError('accumulate', `sizes differ: ${shapeStr(dst.shape)} vs ${shapeStr(src.shape)}`);
   if (dst.size === 0) return;
-  launchEw(dst.size, true, {
+  launchEw(dst.size, {
     module: 'util:accumulate',
     bindings: [src.slice('accumulate'), dst.slice('accumulate')],
     u: [dst.size, 0, 0, 0, ...ZERO24, ...vec8([])],
