@@ -1,60 +1,92 @@
-// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32.
+// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32; and the transpose
+// that feeds the SG variant.
 //   op(A) is [M, K]: A stored [M, K], or [K, M] when TA = 1.
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
 //   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
-// Bindings: 0 P, 1 A, 2 B, 3 C[, 4 bias when BIAS = 1].
-// Overridable constants: TA, TB, BIAS, RELU (0/1).
+// Bindings (blocks RB, RB4, SG, TILED): 0 P, 1 A, 2 B, 3 C, 4 bias (always bound: a
+// 16-byte dummy when P.flags bit 2 is clear). Epilogue: + bias[n] when P.flags bit 2 is
+// set, then ReLU when P.relu = 1 (uniform flags: one pipeline serves every epilogue).
+// Overridable constants: TA, TB (0/1).
+// RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
+// transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
+// lavapipe where compiling a barrier kernel costs seconds; RB4 and SG use TA/TB.
 //
-// Variant RB (register-blocked, no barriers; what lavapipe runs fast):
-//   workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
+// Variant RB (register-blocked, no barriers, portable): kernel RB4 where the vectorised
+//   dimensions are multiples of 4 (vec4 loads, K in steps of 4), else RB (scalar loads).
+//   Workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
 //   Dispatch: (ceil(N/32), ceil(M/32), batch).
+// Variant SG (register-blocked, no barriers, subgroup broadcast; what lavapipe runs fastest):
+//   workgroup = one subgroup of 8 lanes; tile 24 rows × 16 columns; lane l owns columns
+//   n0 + l and n0 + 8 + l (24 accumulators each). Per k, lane l loads A[k, m0 + l],
+//   A[k, m0 + 8 + l], A[k, m0 + 16 + l], B[k, n0 + l], B[k, n0 + 8 + l] and the 24 row
+//   values are spread to all lanes with subgroupBroadcast. On lavapipe every per-lane load
+//   is a scalar bounds-checked load per lane (~7 instructions) while a broadcast is two
+//   vector instructions, so this needs 5 per-lane loads per 48 multiply-adds (a 4×4 block
+//   per lane needs 8 per 16). K is unrolled by 4.
+//   Reads A as [K, M] and B as [K, N] only (TA = 1, TB = 0): matmulRaw transposes other
+//   layouts first with the TRANSPOSE kernel. Requires `enable subgroups` and a subgroup
+//   size >= 8. Dispatch: (ceil(N/16), ceil(M/24), batch).
 // Variant TILED (workgroup memory, what hardware GPUs run fast):
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
+// TRANSPOSE: Y[b] = X[b]ᵀ, X [rows = P.m, cols = P.n] per batch, P.sa = rows·cols.
+//   Bindings: 0 P, 1 X, 2 Y. Workgroup 8×8, a 4×4 block per invocation.
+//   Dispatch: (ceil(cols/32), ceil(rows/32), batch).
+//#if SG
+enable subgroups;
+//#endif
 
 struct P {
-  m: u32, n: u32, k: u32, pad0: u32,
-  sa: u32, sb: u32, sc: u32, pad1: u32,
+  m: u32, n: u32, k: u32, relu: u32,
+  sa: u32, sb: u32, sc: u32, flags: u32,
 };
 
 override TA: u32 = 0u;
 override TB: u32 = 0u;
-override BIAS: u32 = 0u;
-override RELU: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: P;
+
+//#if MM
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
+//#endif
+//#if V4
+@group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
+//#endif
+//#if MM_OR_V4
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
+//#endif
 
-//#if BIAS_BINDING
+//#if MM_OR_V4
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-fn biasAt(n: u32) -> f32 { return bias[n]; }
-//#endif
-//#if NO_BIAS_BINDING
-fn biasAt(n: u32) -> f32 { return 0.0; }
 //#endif
 
+//#if MM_OR_V4
+fn store(base: u32, m: u32, n: u32, v: f32) {
+  if (m < p.m && n < p.n) {
+    var r = v;
+    if ((p.flags & 4u) != 0u) { r = r + bias[n]; }
+    if (p.relu == 1u) { r = max(r, 0.0); }
+    C[base + m * p.n + n] = r;
+  }
+}
+//#endif
+
+//#if MM
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.m || k >= p.k) { return 0.0; }
-  if (TA == 1u) { return A[base + k * p.m + m]; }
+  if ((p.flags & 1u) != 0u) { return A[base + k * p.m + m]; }
   return A[base + m * p.k + k];
 }
 
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
   if (k >= p.k || n >= p.n) { return 0.0; }
-  if (TB == 1u) { return B[base + n * p.k + k]; }
+  if ((p.flags & 2u) != 0u) { return B[base + n * p.k + k]; }
   return B[base + k * p.n + n];
 }
 
-fn store(base: u32, m: u32, n: u32, v: f32) {
-  if (m < p.m && n < p.n) {
-    var r = v;
-    if (BIAS == 1u) { r = r + biasAt(n); }
-    if (RELU == 1u) { r = max(r, 0.0); }
-    C[base + m * p.n + n] = r;
-  }
-}
+//#endif
 
 //#if RB
 @compute @workgroup_size(8, 8)
@@ -79,6 +111,157 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       store(baseC, m0 + i, n0 + j, acc[i][j]);
     }
   }
+}
+//#endif
+
+//#if RB4
+// 4×4 block per invocation from vec4 loads, K in steps of 4. Needs K % 4 == 0, and
+// M % 4 == 0 when TA = 1, N % 4 == 0 when TB = 0 (matmulRaw checks; else RB runs).
+// Offsets below are in vec4 units within one batch (base* are in floats, multiples of 4).
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let baseA = b * p.sa / 4u;
+  let baseB = b * p.sb / 4u;
+  let baseC = b * p.sc;
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 4u;
+  if (m0 >= p.m || n0 >= p.n) { return; }
+  let k4 = p.k / 4u;
+  let lastM = p.m - 1u;
+  let lastN = p.n - 1u;
+  var acc0 = vec4<f32>(); var acc1 = vec4<f32>(); var acc2 = vec4<f32>(); var acc3 = vec4<f32>();
+  for (var kq = 0u; kq < k4; kq = kq + 1u) {
+    // a_r: row m0 + r of op(A) over k = 4kq .. 4kq + 3
+    var a0: vec4<f32>; var a1: vec4<f32>; var a2: vec4<f32>; var a3: vec4<f32>;
+    if (TA == 0u) {
+      a0 = A4[baseA + min(m0, lastM) * k4 + kq];
+      a1 = A4[baseA + min(m0 + 1u, lastM) * k4 + kq];
+      a2 = A4[baseA + min(m0 + 2u, lastM) * k4 + kq];
+      a3 = A4[baseA + min(m0 + 3u, lastM) * k4 + kq];
+    } else {
+      // A stored [K, M]: t_j is row k = 4kq + j, columns m0 .. m0 + 3
+      let m4 = p.m / 4u;
+      let t0 = A4[baseA + (4u * kq) * m4 + m0 / 4u];
+      let t1 = A4[baseA + (4u * kq + 1u) * m4 + m0 / 4u];
+      let t2 = A4[baseA + (4u * kq + 2u) * m4 + m0 / 4u];
+      let t3 = A4[baseA + (4u * kq + 3u) * m4 + m0 / 4u];
+      a0 = vec4<f32>(t0.x, t1.x, t2.x, t3.x);
+      a1 = vec4<f32>(t0.y, t1.y, t2.y, t3.y);
+      a2 = vec4<f32>(t0.z, t1.z, t2.z, t3.z);
+      a3 = vec4<f32>(t0.w, t1.w, t2.w, t3.w);
+    }
+    // b_j: row k = 4kq + j of op(B), columns n0 .. n0 + 3
+    var b0: vec4<f32>; var b1: vec4<f32>; var b2: vec4<f32>; var b3: vec4<f32>;
+    if (TB == 0u) {
+      let n4 = p.n / 4u;
+      b0 = B4[baseB + (4u * kq) * n4 + n0 / 4u];
+      b1 = B4[baseB + (4u * kq + 1u) * n4 + n0 / 4u];
+      b2 = B4[baseB + (4u * kq + 2u) * n4 + n0 / 4u];
+      b3 = B4[baseB + (4u * kq + 3u) * n4 + n0 / 4u];
+    } else {
+      // B stored [N, K]: u_c is column n0 + c over k = 4kq .. 4kq + 3
+      let u0 = B4[baseB + min(n0, lastN) * k4 + kq];
+      let u1 = B4[baseB + min(n0 + 1u, lastN) * k4 + kq];
+      let u2 = B4[baseB + min(n0 + 2u, lastN) * k4 + kq];
+      let u3 = B4[baseB + min(n0 + 3u, lastN) * k4 + kq];
+      b0 = vec4<f32>(u0.x, u1.x, u2.x, u3.x);
+      b1 = vec4<f32>(u0.y, u1.y, u2.y, u3.y);
+      b2 = vec4<f32>(u0.z, u1.z, u2.z, u3.z);
+      b3 = vec4<f32>(u0.w, u1.w, u2.w, u3.w);
+    }
+    acc0 = fma(vec4<f32>(a0.x), b0, fma(vec4<f32>(a0.y), b1, fma(vec4<f32>(a0.z), b2, fma(vec4<f32>(a0.w), b3, acc0))));
+    acc1 = fma(vec4<f32>(a1.x), b0, fma(vec4<f32>(a1.y), b1, fma(vec4<f32>(a1.z), b2, fma(vec4<f32>(a1.w), b3, acc1))));
+    acc2 = fma(vec4<f32>(a2.x), b0, fma(vec4<f32>(a2.y), b1, fma(vec4<f32>(a2.z), b2, fma(vec4<f32>(a2.w), b3, acc2))));
+    acc3 = fma(vec4<f32>(a3.x), b0, fma(vec4<f32>(a3.y), b1, fma(vec4<f32>(a3.z), b2, fma(vec4<f32>(a3.w), b3, acc3))));
+  }
+  for (var j = 0u; j < 4u; j = j + 1u) {
+    store(baseC, m0, n0 + j, acc0[j]);
+    store(baseC, m0 + 1u, n0 + j, acc1[j]);
+    store(baseC, m0 + 2u, n0 + j, acc2[j]);
+    store(baseC, m0 + 3u, n0 + j, acc3[j]);
+  }
+}
+//#endif
+
+//#if SG
+// Accumulators: column n0 + l in c0_q, column n0 + 8 + l in c1_q; component i of c*_q is
+// row m0 + 4q + i.
+var<private> c0_0: vec4<f32>; var<private> c0_1: vec4<f32>; var<private> c0_2: vec4<f32>;
+var<private> c0_3: vec4<f32>; var<private> c0_4: vec4<f32>; var<private> c0_5: vec4<f32>;
+var<private> c1_0: vec4<f32>; var<private> c1_1: vec4<f32>; var<private> c1_2: vec4<f32>;
+var<private> c1_3: vec4<f32>; var<private> c1_4: vec4<f32>; var<private> c1_5: vec4<f32>;
+
+// The 8 lanes' values of x as two vec4s (lanes 0..3, 4..7).
+fn lo4(x: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(x, 0u), subgroupBroadcast(x, 1u), subgroupBroadcast(x, 2u), subgroupBroadcast(x, 3u));
+}
+fn hi4(x: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(x, 4u), subgroupBroadcast(x, 5u), subgroupBroadcast(x, 6u), subgroupBroadcast(x, 7u));
+}
+
+// One k step: x0/x1/x2 are this lane's A values for rows m0 + l, m0 + 8 + l, m0 + 16 + l;
+// b0/b1 its B values for columns n0 + l and n0 + 8 + l.
+fn sgStep(x0: f32, x1: f32, x2: f32, b0: f32, b1: f32) {
+  let r0 = lo4(x0);
+  let r1 = hi4(x0);
+  let r2 = lo4(x1);
+  let r3 = hi4(x1);
+  let r4 = lo4(x2);
+  let r5 = hi4(x2);
+  let v0 = vec4<f32>(b0);
+  let v1 = vec4<f32>(b1);
+  c0_0 = fma(r0, v0, c0_0); c0_1 = fma(r1, v0, c0_1); c0_2 = fma(r2, v0, c0_2);
+  c0_3 = fma(r3, v0, c0_3); c0_4 = fma(r4, v0, c0_4); c0_5 = fma(r5, v0, c0_5);
+  c1_0 = fma(r0, v1, c1_0); c1_1 = fma(r1, v1, c1_1); c1_2 = fma(r2, v1, c1_2);
+  c1_3 = fma(r3, v1, c1_3); c1_4 = fma(r4, v1, c1_4); c1_5 = fma(r5, v1, c1_5);
+}
+
+// Loads for step k; rows/columns past the edge were clamped to the last one (results
+// for them are computed and dropped at the store), so the loop has no branches.
+fn sgAt(k: u32, rows: vec3<u32>, na: u32, nb: u32) {
+  let ka = k * p.m;
+  let kb = k * p.n;
+  sgStep(A[ka + rows.x], A[ka + rows.y], A[ka + rows.z], B[kb + na], B[kb + nb]);
+}
+
+fn sgStore4(base: u32, m: u32, n: u32, v: vec4<f32>) {
+  store(base, m, n, v.x);
+  store(base, m + 1u, n, v.y);
+  store(base, m + 2u, n, v.z);
+  store(base, m + 3u, n, v.w);
+}
+
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) l: u32) {
+  let b = wid.z;
+  let baseA = b * p.sa;
+  let baseB = b * p.sb;
+  let baseC = b * p.sc;
+  let m0 = wid.y * 24u;
+  let n0 = wid.x * 16u;
+  let last = p.m - 1u;
+  let rows = vec3<u32>(baseA) + min(vec3<u32>(m0 + l, m0 + 8u + l, m0 + 16u + l), vec3<u32>(last));
+  let na = baseB + min(n0 + l, p.n - 1u);
+  let nb = baseB + min(n0 + 8u + l, p.n - 1u);
+  let kmain = p.k & ~3u;
+  var k = 0u;
+  for (; k < kmain; k = k + 4u) {
+    sgAt(k, rows, na, nb);
+    sgAt(k + 1u, rows, na, nb);
+    sgAt(k + 2u, rows, na, nb);
+    sgAt(k + 3u, rows, na, nb);
+  }
+  for (; k < p.k; k = k + 1u) {
+    sgAt(k, rows, na, nb);
+  }
+  let n1 = n0 + 8u + l;
+  sgStore4(baseC, m0, n0 + l, c0_0); sgStore4(baseC, m0 + 4u, n0 + l, c0_1);
+  sgStore4(baseC, m0 + 8u, n0 + l, c0_2); sgStore4(baseC, m0 + 12u, n0 + l, c0_3);
+  sgStore4(baseC, m0 + 16u, n0 + l, c0_4); sgStore4(baseC, m0 + 20u, n0 + l, c0_5);
+  sgStore4(baseC, m0, n1, c1_0); sgStore4(baseC, m0 + 4u, n1, c1_1);
+  sgStore4(baseC, m0 + 8u, n1, c1_2); sgStore4(baseC, m0 + 12u, n1, c1_3);
+  sgStore4(baseC, m0 + 16u, n1, c1_4); sgStore4(baseC, m0 + 20u, n1, c1_5);
 }
 //#endif
 
@@ -118,6 +301,28 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   for (var i = 0u; i < 4u; i = i + 1u) {
     for (var j = 0u; j < 4u; j = j + 1u) {
       store(baseC, tm + lid.y * 4u + i, tn + lid.x * 4u + j, acc[i][j]);
+    }
+  }
+}
+//#endif
+
+//#if TRANSPOSE
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c0 = gid.x * 4u;
+  let r0 = gid.y * 4u;
+  let base = gid.z * p.sa;
+  if (r0 >= p.m || c0 >= p.n) { return; }
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let r = r0 + i;
+    if (r < p.m) {
+      for (var j = 0u; j < 4u; j = j + 1u) {
+        let c = c0 + j;
+        if (c < p.n) { Y[base + c * p.m + r] = X[base + r * p.n + c]; }
+      }
     }
   }
 }
