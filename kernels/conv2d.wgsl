@@ -7,9 +7,9 @@
 // tap. The weight loads are uniform across a workgroup (its channel block comes from
 // workgroup_id.z), which lavapipe turns into scalar loads; only the input loads gather.
 // BM and BP are substituted per instantiation (see src/ops/conv.ts).
-// Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias when BIAS_BINDING].
-// P.relu = 1 applies ReLU in the epilogue (a uniform, not a pipeline constant: one
-// pipeline per block shape and bias binding).
+// Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0).
+// P.relu = 1 applies ReLU, P.has_bias = 1 adds the bias, in the epilogue: uniforms, not
+// pipeline constants, so one pipeline serves every epilogue.
 // Dispatch: workgroup 64; x,y: ceil(npix / 64) workgroups folded by grid() (npix =
 //   N·OH·ceil(OW/BP) pixel blocks); z: groups · cob (cob = ceil(coutG / BM) channel blocks).
 
@@ -19,6 +19,7 @@ struct P {
   kh: u32, kw: u32, sh: u32, sw: u32,
   ph: u32, pw: u32, cing: u32, coutg: u32,
   owb: u32, npix: u32, cob: u32, relu: u32,
+  has_bias: u32, pad0: u32, pad1: u32, pad2: u32,
 };
 
 const BM: u32 = BM_VALUE;
@@ -32,13 +33,7 @@ const SEG: u32 = (BP - 1u) * SW + KW;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
-//#if BIAS_BINDING
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-fn biasAt(c: u32) -> f32 { return bias[c]; }
-//#endif
-//#if NO_BIAS_BINDING
-fn biasAt(c: u32) -> f32 { return 0.0; }
-//#endif
+@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the weights when has_bias = 0 (unread)
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
@@ -92,7 +87,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let co = co0 + i;
     if (co >= p.coutg) { break; }
     let c = g * p.coutg + co;
-    let b = biasAt(c);
+    var b = 0.0;
+    if (p.has_bias == 1u) { b = bias[c]; }
     let yrow = ((n * p.cout + c) * p.oh + oy) * p.ow;
     for (var j = 0u; j < BP; j = j + 1u) {
       let ox = ox0 + j;

@@ -5,11 +5,12 @@
 //
 // FWD: Y[n, c, oy, ox] = act( bias[c] + Σ_{ky, kx} W[c, 0, ky, kx] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx] )
 //   Each invocation computes BP consecutive outputs of one row; per ky it loads the
-//   (BP − 1)·ST + KS input values the BP outputs share once. Weights are uniform over a
-//   workgroup (one channel plane per workgroup row).
-//   Bindings: 0 P, 1 X, 2 W, 3 Y[, 4 bias]. P.relu = 1 applies ReLU.
-//   Dispatch: workgroup 64; x: ceil(OH·owb / 64) (owb = ceil(OW / BP)); planes N·C folded
-//   over (y, z): plane = wid.y + wid.z · nw.y.
+//   (BP − 1)·ST + KS input values the BP outputs share once, and its channel's KS² weights
+//   once. Invocations run over (n, c, oy, column block) flattened: one workgroup per
+//   plane would mean thousands of tiny workgroups, whose fixed cost dominates on lavapipe.
+//   Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0). P.relu,
+//   P.has_bias (0/1) select the epilogue.
+//   Dispatch: workgroup 64, grid(N·C·OH·owb, 64) (owb = ceil(OW / BP)).
 //
 // WGRAD: dW[c, 0, ky, kx] = Σ_{n, oy, ox} dY[n, c, oy, ox] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx]
 //   One workgroup per (split s, channel c); its 64 invocations stride over the split's
@@ -23,7 +24,7 @@
 struct P {
   n: u32, c: u32, h: u32, w: u32,
   oh: u32, ow: u32, ph: u32, pw: u32,
-  owb: u32, splits: u32, relu: u32, pad1: u32,
+  owb: u32, splits: u32, relu: u32, has_bias: u32,
 };
 
 const KS: u32 = KS_VALUE;
@@ -38,25 +39,19 @@ const TAPS: u32 = KS * KS;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-//#endif
-//#if BIAS_BINDING
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-fn biasAt(c: u32) -> f32 { return bias[c]; }
-//#endif
-//#if NO_BIAS_BINDING
-fn biasAt(c: u32) -> f32 { return 0.0; }
+@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the weights when has_bias = 0 (unread)
 //#endif
 
 //#if FWD
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nw: vec3<u32>) {
-  let plane = wid.y + wid.z * nw.y;
-  let item = gid.x;
-  if (plane >= p.n * p.c || item >= p.oh * p.owb) { return; }
-  let c = plane % p.c;
-  let oy = item / p.owb;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let item = gid.x + gid.y * nw.x * 64u;
+  if (item >= p.n * p.c * p.oh * p.owb) { return; }
   let ox0 = (item % p.owb) * BP;
+  let t = item / p.owb;
+  let oy = t % p.oh;
+  let plane = t / p.oh;
+  let c = plane % p.c;
   var wv: array<f32, TAPS>;
   for (var t = 0u; t < TAPS; t = t + 1u) { wv[t] = Wt[c * TAPS + t]; }
   let hi = i32(p.h);
@@ -82,7 +77,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       }
     }
   }
-  let b = biasAt(c);
+  var b = 0.0;
+  if (p.has_bias == 1u) { b = bias[c]; }
   let yrow = (plane * p.oh + oy) * p.ow;
   for (var j = 0u; j < BP; j = j + 1u) {
     if (ox0 + j < p.ow) {

@@ -3,13 +3,15 @@
 // WGRAD: implicit GEMM reducing over N·OH·OW, register-blocked, no barriers.
 //   dW[g·coutG + co, ci, ky, kx] = Σ_{n, oy, ox} dY[n, g·coutG + co, oy, ox] ·
 //                                   X[n, g·cinG + ci, oy·sh − ph + ky, ox·sw − pw + kx]
-//   GEMM columns col = ci·KH·KW + ky·KW + kx (cinG·KH·KW per group). Each invocation
-//   computes BM output channels × BP consecutive columns; the dY loads are uniform across
-//   the workgroup (channel block from workgroup_id.z), the X loads gather.
+//   Each invocation owns one weight row (ci, ky) of a group, all KW taps, for BM output
+//   channels: BM·KW accumulators. It walks the output rows of its split in steps of BQ
+//   columns: one input segment of (BQ − 1)·SW + KW values (gathered) serves all KW taps,
+//   and the BM·BQ output-gradient loads are uniform across the workgroup (channel block
+//   from workgroup_id.z). KW, SW (and BM, BQ) are compiled in.
 //   The reduction over rows (n, oy) is split in S parts (workgroup_id.y) when there are
-//   too few columns to fill the machine; part s writes O[s·cout·cinG·KH·KW + ...], summed
-//   by REDUCE (S = 1 writes dW directly).
-//   Bindings: 0 P, 1 dY, 2 X, 3 O. Dispatch: (ceil(ceil(cinG·KH·KW / BP) / 64), S, groups·cob).
+//   too few weight rows to fill the machine; part s writes O[s·cout·cinG·KH·KW + ...],
+//   summed by REDUCE (S = 1 writes dW directly).
+//   Bindings: 0 P, 1 dY, 2 X, 3 O. Dispatch: (ceil(cinG·KH / 64), S, groups·cob).
 //
 // REDUCE: O[i] = Σ_{s < S} part[s·len + i]. Bindings: 0 R, 1 part, 2 O.
 //   Dispatch: workgroup 64, grid(len, 64).
@@ -24,11 +26,14 @@ struct P {
   cout: u32, oh: u32, ow: u32, groups: u32,
   kh: u32, kw: u32, sh: u32, sw: u32,
   ph: u32, pw: u32, cing: u32, coutg: u32,
-  ncol: u32, splits: u32, cob: u32, pad0: u32,
+  nrow: u32, splits: u32, cob: u32, pad0: u32,
 };
 
-const BM: u32 = BM_VALUE;
-const BP: u32 = BP_VALUE;
+const BM: u32 = BM_VALUE;          // output channels per invocation
+const BQ: u32 = BP_VALUE;          // output columns per step of the reduction
+const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled in
+const SW: u32 = SW_VALUE;
+const SEG: u32 = (BQ - 1u) * SW + KW;
 
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
@@ -37,24 +42,15 @@ const BP: u32 = BP_VALUE;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let col0 = gid.x * BP;
-  if (col0 >= p.ncol) { return; }
+  // this invocation's weight row: (ci, ky) of group g, all KW taps kx
+  let kr = gid.x;
+  if (kr >= p.nrow) { return; }
   let s = wid.y;
   let g = wid.z / p.cob;
   let co0 = (wid.z % p.cob) * BM;
-  let ksz = p.kh * p.kw;
-  // per column: input plane offset (channel within the batch item), ky, kx
-  var xoff: array<u32, BP>;
-  var dyk: array<i32, BP>;
-  var dxk: array<i32, BP>;
-  for (var j = 0u; j < BP; j = j + 1u) {
-    let col = min(col0 + j, p.ncol - 1u);
-    let ci = col / ksz;
-    let k = col % ksz;
-    xoff[j] = (g * p.cing + ci) * p.h * p.w;
-    dyk[j] = i32(k / p.kw) - i32(p.ph);
-    dxk[j] = i32(k % p.kw) - i32(p.pw);
-  }
+  let ci = kr / p.kh;
+  let ky = kr % p.kh;
+  let xoff = (g * p.cing + ci) * p.h * p.w;
   var yoff: array<u32, BM>;
   for (var i = 0u; i < BM; i = i + 1u) {
     yoff[i] = (g * p.coutg + min(co0 + i, p.coutg - 1u)) * p.oh * p.ow;
@@ -65,43 +61,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let hi = i32(p.h);
   let wi = i32(p.w);
   let ohw = p.oh * p.ow;
-  var acc: array<f32, BM * BP>;
+  var acc: array<f32, BM * KW>;
   for (var row = r0; row < r1; row = row + 1u) {
     let n = row / p.oh;
     let oy = row % p.oh;
-    let xn = n * p.cin * p.h * p.w;
-    let yn = n * p.cout * ohw + oy * p.ow;
-    var xrow: array<u32, BP>;
-    var rowok: array<bool, BP>;
-    for (var j = 0u; j < BP; j = j + 1u) {
-      let iy = i32(oy * p.sh) + dyk[j];
-      rowok[j] = iy >= 0 && iy < hi;
-      xrow[j] = xn + xoff[j] + u32(clamp(iy, 0, hi - 1)) * p.w;
-    }
-    for (var ox = 0u; ox < p.ow; ox = ox + 1u) {
-      var xv: array<f32, BP>;
-      let ixb = i32(ox * p.sw);
-      for (var j = 0u; j < BP; j = j + 1u) {
-        let ix = ixb + dxk[j];
-        let v = X[xrow[j] + u32(clamp(ix, 0, wi - 1))];
-        xv[j] = select(0.0, v, rowok[j] && ix >= 0 && ix < wi);
+    let iy = i32(oy * p.sh + ky) - i32(p.ph);
+    if (iy < 0 || iy >= hi) { continue; }
+    let xrow = n * p.cin * p.h * p.w + xoff + u32(iy) * p.w;
+    let yrow = n * p.cout * ohw + oy * p.ow;
+    for (var ox0 = 0u; ox0 < p.ow; ox0 = ox0 + BQ) {
+      // the input segment BQ output columns' KW taps read
+      let ixb = i32(ox0 * SW) - i32(p.pw);
+      var seg: array<f32, SEG>;
+      for (var e = 0u; e < SEG; e = e + 1u) {
+        let ix = ixb + i32(e);
+        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+        seg[e] = select(0.0, v, ix >= 0 && ix < wi);
       }
       for (var i = 0u; i < BM; i = i + 1u) {
-        let gv = dY[yn + yoff[i] + ox];
-        for (var j = 0u; j < BP; j = j + 1u) {
-          acc[i * BP + j] = acc[i * BP + j] + gv * xv[j];
+        for (var q = 0u; q < BQ; q = q + 1u) {
+          let ox = ox0 + q;
+          let gv = select(0.0, dY[yrow + yoff[i] + min(ox, p.ow - 1u)], ox < p.ow);
+          for (var kx = 0u; kx < KW; kx = kx + 1u) {
+            acc[i * KW + kx] = acc[i * KW + kx] + gv * seg[q * SW + kx];
+          }
         }
       }
     }
   }
-  let len = p.cout * p.ncol;
+  let ncol = p.cing * p.kh * KW;
+  let len = p.cout * ncol;
   for (var i = 0u; i < BM; i = i + 1u) {
     let co = co0 + i;
     if (co >= p.coutg) { break; }
-    let base = s * len + (g * p.coutg + co) * p.ncol;
-    for (var j = 0u; j < BP; j = j + 1u) {
-      if (col0 + j < p.ncol) { O[base + col0 + j] = acc[i * BP + j]; }
-    }
+    let base = s * len + (g * p.coutg + co) * ncol + kr * KW;
+    for (var kx = 0u; kx < KW; kx = kx + 1u) { O[base + kx] = acc[i * KW + kx]; }
   }
 }
 //#endif

@@ -2,6 +2,8 @@
 // gradient of broadcasting). 1-D dispatch, workgroup 256, grid folded into (x, y).
 //
 // fill:        out[i] = value                                   bindings: 0 P, 1 out
+// fill4 / accumulate4: the same on array<vec4<f32>> (P.n = vec4 count, multiple-of-4 sizes),
+//   each invocation handling K vec4s (override), lanes interleaved; dispatch grid(ceil(n4/K), 256).
 // accumulate:  dst[i] += src[i]                                 bindings: 0 P, 1 src, 2 dst
 // reduce_to:   out[o] = sum over the broadcast dims of g, for output index o.
 //   P.shape = output shape padded to rank (1 on reduced dims), P.astr = g strides of
@@ -68,5 +70,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     acc = acc + g[off];
   }
   out[o] = acc;
+}
+//#endif
+
+//#if VEC4
+override K: u32 = 4u;
+fn first(wid: vec3<u32>, nw: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nw.x) * 256u * K + lid; }
+//#endif
+
+//#if FILL4
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i0 = first(wid, nw, lid);
+  let v = vec4<f32>(p.value);
+  for (var j = 0u; j < K; j = j + 1u) {
+    let i = i0 + j * 256u;
+    if (i >= p.n) { return; }
+    out[i] = v;
+  }
+}
+//#endif
+
+//#if ACCUMULATE4
+@group(0) @binding(1) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i0 = first(wid, nw, lid);
+  for (var j = 0u; j < K; j = j + 1u) {
+    let i = i0 + j * 256u;
+    if (i >= p.n) { return; }
+    dst[i] = dst[i] + src[i];
+  }
 }
 //#endif

@@ -36,7 +36,7 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
     APT_UPDATED=1
   fi
-  for p in ${FOCUSNET_APT_EXTRA:-dataset-fashion-mnist}; do
+  for p in ${FOCUSNET_APT_EXTRA:-dataset-fashion-mnist chromium}; do
     if ! have_pkg "$p"; then need_pkgs="$need_pkgs $p"; fi
   done
   if [ -n "$need_pkgs" ]; then

@@ -2,7 +2,7 @@
 // seeded initialisation, Linear/Sequential forward and fusion, dispose.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import lib, { tensor, scope, gpu } from './helpers/lib.mjs';
+import lib, { tensor, scope, gpu, noGrad } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
 
 const { nn, models, ops } = lib;
@@ -143,6 +143,50 @@ test('constructor arguments are checked', () => {
   assert.throws(() => new nn.Linear(0, 3), /inFeatures must be a positive integer/);
   assert.throws(() => new nn.Dropout(1), /p must be in/);
   assert.throws(() => models.resnet18({ numClasses: 0 }), /numClasses/);
+});
+
+test('Conv → BN → ReLU6 in a Sequential runs no separate activation kernel (fused into batchnorm)', () => {
+  const seq = new nn.Sequential(new nn.Conv2d(4, 8, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(8), new nn.ReLU6());
+  const x = tensor(Float32Array.from(rng(2).randn(2 * 4 * 5 * 5)), [2, 4, 5, 5]);
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    for (const mode of ['eval', 'train']) {
+      seq[mode]();
+      labels.length = 0;
+      const shape = noGrad(() => scope(() => [...seq.forward(x).shape]));
+      assert.equal(shape, [2, 8, 5, 5]);
+      assert.ok(labels.some((l) => l.includes('conv2d')) && labels.some((l) => l.includes('batchnorm')), labels.join());
+      assert.not.ok(labels.some((l) => /relu/i.test(l)), `${mode}: ${labels.join(', ')}`);
+    }
+  } finally {
+    gpu().onDispatch = prev;
+  }
+  x.dispose();
+  seq.dispose();
+});
+
+test('loadStateDict into parameters an optimizer has packed; the optimizer keeps updating them', async () => {
+  const m = new nn.Sequential(new nn.Linear(3, 2, { rng: new nn.Rng(1) }));
+  const opt = new lib.optim.SGD(m.parameters(), { lr: 0.5 });
+  const src = new nn.Sequential(new nn.Linear(3, 2, { rng: new nn.Rng(2) }));
+  m.loadStateDict(src.stateDict());
+  const w0 = await src.at(0).weight.read();
+  assertClose(await m.at(0).weight.read(), w0, { rtol: 0, atol: 0, what: 'loaded weight' });
+  const x = tensor([1, 2, 3], [1, 3]);
+  scope(() => {
+    opt.zeroGrad();
+    ops.sum(m.forward(x)).backward();
+    opt.step();
+  });
+  // d(sum(xWᵀ + b))/dW = x for every row: W ← W − 0.5·x
+  const w1 = await m.at(0).weight.read();
+  assertClose(w1, Array.from(w0, (v, i) => v - 0.5 * [1, 2, 3][i % 3]), { rtol: 1e-6, atol: 1e-6, what: 'updated weight' });
+  opt.dispose();
+  m.dispose();
+  src.dispose();
+  x.dispose();
 });
 
 test.run();

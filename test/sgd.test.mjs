@@ -102,6 +102,51 @@ test('SGD: momentum state survives stateDict/loadStateDict', async () => {
   o2.dispose();
 });
 
+test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates, unused params get zero', async () => {
+  const r = rng(91);
+  const shapes = [[5, 4], [3], [6]];
+  const init = shapes.map((s) => Float64Array.from(Float32Array.from(r.uniform(size(s), -2, 2))));
+  const ps = init.map((v, i) => tensor(Float32Array.from(v), shapes[i], { requiresGrad: true }));
+  const [used, unused, late] = ps;
+  const cfg = { lr: 0.1, momentum: 0.9, weightDecay: 0.05 };
+  const opt = new optim.SGD(ps, cfg);
+  const ref = init.map((a) => Float64Array.from(a));
+  const states = init.map(() => ({}));
+  const cs = [0, 1, 2].map((k) => Float64Array.from(Float32Array.from(r.uniform(20, -2, 2))));
+  const cts = cs.map((c) => tensor(Float32Array.from(c), [5, 4]));
+  // step 1: every parameter gets a gradient, leaving stale nonzero data in the arena
+  opt.zeroGrad();
+  ops.sum(ops.add(ops.add(ops.sum(ops.mul(used, cts[0])), ops.sum(ops.square(unused))), ops.sum(ops.mul(late, 3)))).backward();
+  opt.step();
+  refStep(ref[0], cs[0], states[0], cfg);
+  refStep(ref[1], ref[1].map((v) => 2 * v), states[1], cfg);
+  refStep(ref[2], new Float64Array(6).fill(3), states[2], cfg);
+  // step 2: two backward calls after zeroGrad accumulate into `used`; `unused` gets none
+  opt.zeroGrad();
+  ops.sum(ops.mul(used, cts[1])).backward();
+  ops.sum(ops.mul(used, cts[2])).backward();
+  assertClose(await used.grad.read(), cs[1].map((v, i) => v + cs[2][i]), { what: 'two backward calls after zeroGrad accumulate' });
+  opt.step(); // `unused` and `late` still pending: filled with zeros, weight decay still applies
+  refStep(ref[0], cs[1].map((v, i) => v + cs[2][i]), states[0], cfg);
+  refStep(ref[1], new Float64Array(3), states[1], cfg);
+  refStep(ref[2], new Float64Array(6), states[2], cfg);
+  for (let i = 0; i < 3; i++) assertClose(await ps[i].read(), ref[i], { rtol: 1e-5, atol: 1e-6, what: `param ${i} after step 2` });
+  assertClose(await unused.grad.read(), [0, 0, 0], { what: 'a parameter unused in the step has a zero gradient' });
+  // step 3: reading .grad while pending shows zeros; a backward after that accumulates on them
+  opt.zeroGrad();
+  assertClose(await late.grad.read(), new Float64Array(6), { what: '.grad reads zeros while pending' });
+  ops.sum(ops.mul(late, 2)).backward();
+  assertClose(await late.grad.read(), new Float64Array(6).fill(2), { what: 'backward after a pending read' });
+  // step 4: no backward at all: step sees zero gradients everywhere (the whole-arena fill)
+  opt.zeroGrad();
+  opt.step();
+  for (let i = 0; i < 3; i++) refStep(ref[i], new Float64Array(ref[i].length), states[i], cfg);
+  // (step 3 never called step(); its gradients were dropped by the zeroGrad of step 4)
+  for (let i = 0; i < 3; i++) assertClose(await ps[i].read(), ref[i], { rtol: 1e-5, atol: 1e-6, what: `param ${i} after a step without backward` });
+  for (const t of cts) t.dispose();
+  opt.dispose();
+});
+
 test('SGD: bad options throw', () => {
   const p = tensor([1], [1], { requiresGrad: true });
   assert.throws(() => new optim.SGD([p], { lr: -1 }), /SGD: lr must be a number >= 0, got -1/);

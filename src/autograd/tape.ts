@@ -133,13 +133,16 @@ let addFn: ((a: Tensor, b: Tensor) => Tensor) | null = null;
 let accumulateFn: ((dst: Tensor, src: Tensor) => void) | null = null;
 let onesLikeFn: ((t: Tensor) => Tensor) | null = null;
 let copyFn: ((t: Tensor) => Tensor) | null = null;
+let assignFn: ((dst: Tensor, src: Tensor) => void) | null = null;
 /** @internal */
 export function setGradHelpers(h: {
   add: (a: Tensor, b: Tensor) => Tensor;
   accumulate: (dst: Tensor, src: Tensor) => void;
   onesLike: (t: Tensor) => Tensor;
   copy: (t: Tensor) => Tensor;
+  assign: (dst: Tensor, src: Tensor) => void;
 }): void {
+  assignFn = h.assign;
   addFn = h.add;
   accumulateFn = h.accumulate;
   onesLikeFn = h.onesLike;
@@ -173,9 +176,16 @@ function backward(root: Tensor, seed?: Tensor): void {
       grads.delete(t);
       const node = t.node;
       if (!node) {
-        // a leaf: accumulate into .grad
-        if (t.grad && !t.grad.disposed) {
-          accumulateFn!(t.grad, g);
+        // a leaf: accumulate into .grad (gradSlot: reading .grad would materialize a
+        // pending zero). A gradient an optimizer marked zero-pending is overwritten by a
+        // buffer copy instead: 0 + g == g, and a copy is cheaper than a read-add-write.
+        const slot = t.gradSlot;
+        if (slot && !slot.disposed) {
+          if (slot.zeroPending) {
+            if (slot.size !== g.size) throw new OpError('backward', `gradient of ${shapeStr(g.shape)} does not fit .grad ${shapeStr(slot.shape)}`);
+            if (g.size > 0) assignFn!(slot, g);
+            slot.zeroPending = false;
+          } else accumulateFn!(slot, g);
           g.dispose();
         } else {
           const own = g.storage!.refs > 1 ? copyFn!(g) : g;

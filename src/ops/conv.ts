@@ -89,41 +89,45 @@ function kernel(name: string, src: string, file: string, blocks: string[], subst
   return name;
 }
 
-const fwdKernel = (bm: number, bp: number, kw: number, sw: number, bias: boolean) =>
-  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}${bias ? ':bias' : ''}`, fwdSrc, 'kernels/conv2d.wgsl', [bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'],
-    { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
+const fwdKernel = (bm: number, bp: number, kw: number, sw: number) =>
+  kernel(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}`, fwdSrc, 'kernels/conv2d.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
 const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
   kernel(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, 'kernels/conv2d_dgrad.wgsl', [], { BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
-const wgradKernel = (bm: number, bp: number) =>
-  kernel(`conv2d:wgrad:${bm}x${bp}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bp });
+const wgradKernel = (bm: number, bq: number, kw: number, sw: number) =>
+  kernel(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bq, KW_VALUE: kw, SW_VALUE: sw });
 const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
 const bgradKernel = () => kernel('conv2d:bgrad', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['BGRAD'], {});
-const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number, bias = false) =>
-  kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}${bias ? ':bias' : ''}`, dwSrc, 'kernels/conv2d_dw.wgsl',
-    block === 'FWD' ? ['FWD', bias ? 'BIAS_BINDING' : 'NO_BIAS_BINDING'] : ['WGRAD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
+const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number) =>
+  kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}`, dwSrc, 'kernels/conv2d_dw.wgsl', [block], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
 
 // ---- tuning knobs (docs/conv.md) ----------------------------------------------------------
 
 /** Register-block shapes: channels per invocation (BM) × columns per invocation (BP). */
 export const convTuning = {
-  fwd: { bm: 8, bp: 4 },
-  dgrad: { bm: 8, bp: 4 },
-  wgrad: { bm: 8, bp: 4 },
-  dwBp: 4,
+  fwd: { bm: 8, bp: 8 },
+  dgrad: { bm: 8, bp: 8 },
+  /** for the weight gradient, bp is the output columns per reduction step */
+  wgrad: { bm: 8, bp: 2 },
+  dwBp: 8,
+  /** use the dedicated depthwise kernels (false: the grouped implicit-GEMM kernels, BM = 1) */
+  depthwiseKernels: true,
   /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
   matmul1x1: true,
   /** workgroups the weight-gradient dispatch should reach before it stops splitting N·OH·OW */
   minWorkgroups: 32,
 };
 
-/** Channels per invocation: the block size from `max` down that wastes least on `c` channels. */
+/**
+ * Channels per invocation for `c` channels: `max`, 4 or 1, whichever wastes least (padded
+ * channels are wasted work; smaller blocks reload inputs more often). Few candidates keep
+ * the number of compiled pipelines down.
+ */
 function blockFor(c: number, max: number): number {
   let best = 1;
   let bestCost = Infinity;
-  for (let b = max; b >= 1; b >>= 1) {
-    const padded = Math.ceil(c / b) * b;
-    // padded channels are wasted work; smaller blocks reload inputs more often
-    const cost = padded * (1 + 1 / b);
+  for (const b of [max, 4, 1]) {
+    if (b > max) continue;
+    const cost = Math.ceil(c / b) * b * (1 + 1 / b);
     if (cost < bestCost - 1e-9) {
       bestCost = cost;
       best = b;
@@ -137,7 +141,7 @@ function uGeom(g: ConvGeom): number[] {
 }
 
 function isDepthwise(g: ConvGeom): boolean {
-  return g.groups === g.cin && g.cing === 1 && g.coutg === 1 && g.kh === g.kw && (g.kh === 3 || g.kh === 5) && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
+  return convTuning.depthwiseKernels && g.groups === g.cin && g.cing === 1 && g.coutg === 1 && g.kh === g.kw && (g.kh === 3 || g.kh === 5) && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
 }
 
 function isPointwise(g: ConvGeom): boolean {
@@ -157,17 +161,16 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
     return y;
   }
   const y = out([g.n, g.cout, g.oh, g.ow]);
-  const bindings = [x.slice(OP), w.slice(OP), y.slice(OP)];
-  if (b) bindings.push(b.slice(OP));
+  // without a bias the weights stand in for the bias binding (P.has_bias = 0: never read)
+  const bindings = [x.slice(OP), w.slice(OP), y.slice(OP), (b ?? w).slice(OP)];
   if (isDepthwise(g)) {
     const bp = convTuning.dwBp;
     const owb = Math.ceil(g.ow / bp);
-    const planes = g.n * g.cin;
-    const [py, pz] = grid(planes, 1);
+    const [wx, wy] = grid(g.n * g.cin * g.oh * owb, 64);
     gpu().dispatch({
-      module: dwKernel('FWD', g.kh, g.sh, bp, !!b), label: 'conv2d_dw_forward', bindings,
-      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, 0],
-      workgroups: [Math.ceil((g.oh * owb) / 64), py, pz],
+      module: dwKernel('FWD', g.kh, g.sh, bp), label: 'conv2d_dw_forward', bindings,
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.ph, g.pw, owb, 1, relu ? 1 : 0, b ? 1 : 0],
+      workgroups: [wx, wy],
     });
     return y;
   }
@@ -178,8 +181,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: fwdKernel(bm, bp, g.kw, g.sw, !!b), label: `conv2d_forward(${bm}x${bp})`, bindings,
-    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0],
+    module: fwdKernel(bm, bp, g.kw, g.sw), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0, b ? 1 : 0, 0, 0, 0],
     workgroups: [wx, wy, g.groups * cob],
   });
   return y;
@@ -249,18 +252,18 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
     return reduceSplits(parts, splits, wshape);
   }
   const bm = blockFor(g.coutg, convTuning.wgrad.bm);
-  const bp = convTuning.wgrad.bp;
-  const ncol = g.cing * g.kh * g.kw;
+  const bq = convTuning.wgrad.bp;
+  const nrow = g.cing * g.kh;
   const cob = Math.ceil(g.coutg / bm);
-  const wx = Math.ceil(Math.ceil(ncol / bp) / 64);
+  const wx = Math.ceil(nrow / 64);
   const base = wx * g.groups * cob;
   const rows = g.n * g.oh;
   const splits = Math.max(1, Math.min(Math.ceil(target / base), rows, 65535));
-  const parts = out([splits, g.cout * ncol]);
+  const parts = out([splits, g.cout * g.cing * g.kh * g.kw]);
   gpu().dispatch({
-    module: wgradKernel(bm, bp), label: `conv2d_weight_grad(${bm}x${bp})`,
+    module: wgradKernel(bm, bq, g.kw, g.sw), label: `conv2d_weight_grad(${bm}x${bq})`,
     bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
-    u: [...uGeom(g), ncol, splits, cob, 0],
+    u: [...uGeom(g), nrow, splits, cob, 0],
     workgroups: [wx, splits, g.groups * cob],
   });
   return reduceSplits(parts, splits, wshape);

@@ -1,12 +1,24 @@
 // Elementwise ops as a declarative table: one entry per op, the forward WGSL
 // expression and the backward rule side by side. Kernels are instantiated from
-// kernels/elementwise.wgsl (one module per op) and compiled at init.
+// kernels/elementwise.wgsl (one module per op and variant) and compiled at init.
+//
+// Every table expression is instantiated twice: a scalar kernel (one element per
+// invocation, any size, any broadcast) and a vec4 kernel (K vec4s per invocation) with
+// its float literals wrapped as T(..), T = vec4<f32>, so `max(x, 0.0)` becomes
+// `max(x, T(0.0))`. Expressions must therefore be valid on both f32 and vec4<f32>: use
+// `&`/`|` (not `&&`/`||`) on comparisons, builtins that work componentwise, and scalars
+// only as whole operands of + - * / (alpha, beta). The vec4 path runs when the element
+// count is a multiple of 4 (slices start at 256-byte aligned offsets, so vec4 indexing is
+// aligned), for same-shape operands and for one operand broadcast along rows ([.., N] and
+// [N], N % 4 == 0) or channels ([B, C, H, W] and [1, C, 1, 1], H*W % 4 == 0); everything
+// else runs the scalar kernel.
 
 import src from '../../kernels/elementwise.wgsl';
 import utilSrc from '../../kernels/util.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
+import { gpu, grid, BufferSlice } from '../gpu/device.js';
 import { instantiate } from '../gpu/template.js';
-import { Tensor, Shape, numel, keep } from '../tensor/tensor.js';
+import { Tensor, Shape, numel, keep, setZeroFillImpl } from '../tensor/tensor.js';
 import { record, setGradHelpers } from '../autograd/tape.js';
 import {
   checkF32, checkF32Pair, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
@@ -27,7 +39,7 @@ const UNARY: Record<string, UnaryDef> = {
   exp: { fwd: 'exp(x)', bwd: 'g * y', saves: 'y' },
   log: { fwd: 'log(x)', bwd: 'g / x', saves: 'x' },
   relu: { fwd: 'max(x, 0.0)', bwd: 'select(0.0, g, y > 0.0)', saves: 'y' },
-  relu6: { fwd: 'clamp(x, 0.0, 6.0)', bwd: 'select(0.0, g, y > 0.0 && y < 6.0)', saves: 'y' },
+  relu6: { fwd: 'clamp(x, 0.0, 6.0)', bwd: 'select(0.0, g, (y > 0.0) & (y < 6.0))', saves: 'y' },
   sigmoid: { fwd: '1.0 / (1.0 + exp(-x))', bwd: 'g * y * (1.0 - y)', saves: 'y' },
   tanh: { fwd: 'tanh(x)', bwd: 'g * (1.0 - y * y)', saves: 'y' },
   sqrt: { fwd: 'sqrt(x)', bwd: 'g * 0.5 / y', saves: 'y' },
@@ -47,44 +59,127 @@ const BINARY: Record<BinaryName, string> = {
   minimum: 'min(x, y)',
 };
 
+// masks used by backward rules of maximum/minimum: 1 where x wins (ties go to x)
+const MASKS: Record<string, string> = {
+  ge_mask: 'select(0.0, 1.0, x >= y)',
+  le_mask: 'select(0.0, 1.0, x <= y)',
+};
+
+/** The vec4 form of a table expression: float literals become T(literal). */
+export function vec4Expr(expr: string): string {
+  return expr.replace(/(?<![\w.])(\d+\.\d*(?:e[+-]?\d+)?)(?![\w.])/g, 'T($1)');
+}
+
 const FILE = 'kernels/elementwise.wgsl';
 for (const [name, d] of Object.entries(UNARY)) {
   registerKernel(`ew:${name}`, instantiate(src, 'UNARY', { EXPR: d.fwd }), FILE);
   registerKernel(`ew:${name}:bwd`, instantiate(src, 'UNARY_BWD', { EXPR: d.bwd }), FILE);
+  registerKernel(`ew:${name}:v4`, instantiate(src, ['VEC4', 'UNARY4'], { EXPR: vec4Expr(d.fwd) }), FILE);
+  registerKernel(`ew:${name}:bwd:v4`, instantiate(src, ['VEC4', 'UNARY_BWD4'], { EXPR: vec4Expr(d.bwd) }), FILE);
 }
-for (const [name, e] of Object.entries(BINARY)) registerKernel(`ew:${name}`, instantiate(src, 'BINARY', { EXPR: e }), FILE);
-// masks used by backward rules of maximum/minimum: 1 where x wins (ties go to x)
-registerKernel('ew:ge_mask', instantiate(src, 'BINARY', { EXPR: 'select(0.0, 1.0, x >= y)' }), FILE);
-registerKernel('ew:le_mask', instantiate(src, 'BINARY', { EXPR: 'select(0.0, 1.0, x <= y)' }), FILE);
+for (const [name, e] of Object.entries({ ...BINARY, ...MASKS })) {
+  registerKernel(`ew:${name}`, instantiate(src, 'BINARY', { EXPR: e }), FILE);
+  const e4 = vec4Expr(e);
+  registerKernel(`ew:${name}:v4`, instantiate(src, ['VEC4', 'BINARY4'], { EXPR: e4 }), FILE);
+  registerKernel(`ew:${name}:bca:v4`, instantiate(src, ['VEC4', 'BC4_A', 'BC4'], { EXPR: e4, XV: 'sv', YV: 'fv' }), FILE);
+  registerKernel(`ew:${name}:bcb:v4`, instantiate(src, ['VEC4', 'BC4_B', 'BC4'], { EXPR: e4, XV: 'fv', YV: 'sv' }), FILE);
+}
 const UFILE = 'kernels/util.wgsl';
 registerKernel('util:fill', instantiate(utilSrc, 'FILL'), UFILE);
 registerKernel('util:accumulate', instantiate(utilSrc, 'ACCUMULATE'), UFILE);
+registerKernel('util:fill:v4', instantiate(utilSrc, ['VEC4', 'FILL4']), UFILE);
+registerKernel('util:accumulate:v4', instantiate(utilSrc, ['VEC4', 'ACCUMULATE4']), UFILE);
 registerKernel('util:reduce_to', instantiate(utilSrc, 'REDUCE_TO'), UFILE);
+
+// ---- vec4 dispatch ------------------------------------------------------------------------------
+
+/**
+ * @internal tuning knobs for benchmarks and tests: vec4 kernels on/off, vec4s per
+ * invocation, zero fills by clearBuffer (else the fill kernel).
+ */
+export const elementwiseTuning = { vec4: true, k: 4, clear: true };
+
+const ZERO24 = [...vec8([]), ...vec8([]), ...vec8([])];
+
+/**
+ * Launch over n elements: the vec4 module `module + ':v4'` when n % 4 == 0 (and vec4 is on),
+ * else the scalar one. `rank`/`shape` fill P.rank/P.shape for the vec4 broadcast kernels.
+ */
+function launchEw(
+  n: number,
+  d: { module: string; label?: string; bindings: BufferSlice[]; u?: number[]; f: number[] },
+  rank = 0,
+  shape: number[] = [],
+): void {
+  if (elementwiseTuning.vec4 && n % 4 === 0) {
+    const n4 = n / 4;
+    const k = elementwiseTuning.k;
+    const u = (d.u ?? [n, 0, 0, 0, ...ZERO24]).slice();
+    u[0] = n4;
+    u[1] = rank;
+    shape.forEach((v, i) => (u[4 + i] = v));
+    gpu().dispatch({
+      module: `${d.module}:v4`,
+      label: d.label,
+      constants: { K: k },
+      bindings: d.bindings,
+      u,
+      f: d.f,
+      workgroups: grid(Math.ceil(n4 / k), 256),
+    });
+  } else {
+    launch1d(n, { module: d.module, label: d.label, bindings: d.bindings, u: d.u ?? [n, 0, 0, 0, ...ZERO24], f: d.f });
+  }
+}
+
+/**
+ * How `shape` reads when broadcast to `outShape`, for the vec4 broadcast kernels:
+ * s = ((4 i) / inner) % count, lanes s + k * step. Null when it does not fit (the
+ * non-1 dims must be one contiguous run matching outShape, with inner % 4 == 0, or
+ * inner == 1 and count % 4 == 0).
+ */
+function bcastPattern(shape: Shape, outShape: Shape): [number, number, number] | null {
+  const r = outShape.length;
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < r; i++) {
+    const d = shape[shape.length - r + i] ?? 1;
+    if (d === 1) continue;
+    if (d !== outShape[i]) return null;
+    if (lo < 0) lo = i;
+    else if (hi !== i) return null; // a gap: not one contiguous run
+    hi = i + 1;
+  }
+  const n = numel(outShape);
+  if (lo < 0) return [n, 1, 0]; // a single element broadcast everywhere
+  const inner = numel(outShape.slice(hi));
+  const count = numel(outShape.slice(lo, hi));
+  if (inner % 4 === 0) return [inner, count, 0];
+  if (inner === 1 && count % 4 === 0) return [1, count, 1];
+  return null;
+}
 
 // ---- launches ---------------------------------------------------------------------------------
 
 function unaryRaw(name: string, x: Tensor, alpha = 0, beta = 0): Tensor {
   const y = out(x.shape);
   if (x.size > 0) {
-    launch1d(x.size, {
-      module: `ew:${name}`,
-      bindings: [x.slice(name), y.slice(name)],
-      u: [x.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])],
-      f: [alpha, beta],
-    });
+    launchEw(x.size, { module: `ew:${name}`, bindings: [x.slice(name), y.slice(name)], f: [alpha, beta] });
   }
   return y;
 }
 
-function unaryBwdRaw(name: string, g: Tensor, saved: Tensor, alpha: number, beta: number): Tensor {
+/** @internal dx of a table op from the upstream gradient and the saved x or y (see UNARY). */
+export function unaryBwdRaw(name: keyof typeof UNARY, g: Tensor, saved: Tensor, alpha = 0, beta = 0): Tensor {
   const dx = out(g.shape);
-  launch1d(g.size, {
-    module: `ew:${name}:bwd`,
-    label: `${name}_backward`,
-    bindings: [g.slice(name), saved.slice(name), dx.slice(name)],
-    u: [g.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])],
-    f: [alpha, beta],
-  });
+  if (g.size > 0) {
+    launchEw(g.size, {
+      module: `ew:${name}:bwd`,
+      label: `${name}_backward`,
+      bindings: [g.slice(name), saved.slice(name), dx.slice(name)],
+      f: [alpha, beta],
+    });
+  }
   return dx;
 }
 
@@ -101,18 +196,29 @@ function binaryRaw(name: string, a: Tensor, b: Tensor, shape?: number[]): Tensor
   const y = out(outShape);
   const n = numel(outShape);
   if (n === 0) return y;
-  const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
-  if (!same && outShape.length > 8) throw new OpError(name, `broadcasting supports rank <= 8, got ${shapeStr(outShape)}`);
-  const rank = same ? 0 : outShape.length;
+  const aFull = a.size === n;
+  const bFull = b.size === n;
+  const same = aFull && bFull;
+  const bindings = [a.slice(name), b.slice(name), y.slice(name)];
+  if (same) {
+    launchEw(n, { module: `ew:${name}`, bindings, f: [0, 0] });
+    return y;
+  }
+  if (n % 4 === 0 && elementwiseTuning.vec4 && (aFull || bFull)) {
+    const pat = aFull ? bcastPattern(b.shape, outShape) : bcastPattern(a.shape, outShape);
+    if (pat) {
+      const [inner, count] = pat;
+      const ext = [...pat, 1024 % inner, Math.floor(1024 / inner) % count];
+      launchEw(n, { module: `ew:${name}:${aFull ? 'bcb' : 'bca'}`, bindings, f: [0, 0] }, 1, ext);
+      return y;
+    }
+  }
+  if (outShape.length > 8) throw new OpError(name, `broadcasting supports rank <= 8, got ${shapeStr(outShape)}`);
+  const rank = outShape.length;
   launch1d(n, {
     module: `ew:${name}`,
-    bindings: [a.slice(name), b.slice(name), y.slice(name)],
-    u: [
-      n, rank, 0, 0,
-      ...vec8(same ? [] : outShape),
-      ...vec8(same ? [] : broadcastStrides(a.shape, outShape)),
-      ...vec8(same ? [] : broadcastStrides(b.shape, outShape)),
-    ],
+    bindings,
+    u: [n, rank, 0, 0, ...vec8(outShape), ...vec8(broadcastStrides(a.shape, outShape)), ...vec8(broadcastStrides(b.shape, outShape))],
     f: [0, 0],
   });
   return y;
@@ -251,9 +357,7 @@ function scalarOp(name: BinaryName, a: Operand, b: Operand): Tensor {
 }
 
 function scalarTensor(v: number): Tensor {
-  const t = out([1]);
-  launch1d(1, { module: 'util:fill', bindings: [t.slice('fill')], u: [1, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [v] });
-  return t;
+  return fill([1], v);
 }
 
 export const add = (a: Operand, b: Operand): Tensor => scalarOp('add', a, b);
@@ -278,24 +382,38 @@ export const affine = (x: Tensor, alpha: number, beta = 0): Tensor => unary('aff
 /** A tensor of `shape` filled with `value` (no gradient). */
 export function fill(shape: Shape, value: number): Tensor {
   const t = out(shape);
-  if (t.size > 0) {
-    launch1d(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [value] });
-  }
+  fillSlice(t, value);
   return t;
 }
 
 /** Overwrite `t` with `value`, in place. */
 export function fillInPlace(t: Tensor, value: number): void {
   check(t, 'fill_', 't');
+  fillSlice(t, value);
+}
+
+function fillSlice(t: Tensor, value: number): void {
+  if (t.size > 0 && Object.is(value, 0) && elementwiseTuning.clear) {
+    // +0.0 is all-zero bits: clearBuffer (a memset on lavapipe) beats any kernel
+    const sl = t.slice('fill');
+    gpu().encoderForCopy().clearBuffer(sl.buffer, sl.offset, t.size * 4);
+    return;
+  }
   if (t.size > 0) {
-    launch1d(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [value] });
+    launchEw(t.size, { module: 'util:fill', bindings: [t.slice('fill')], u: [t.size, 0, 0, 0, ...ZERO24, ...vec8([])], f: [value] });
   }
 }
 
 /** dst += src, in place (same size). */
 export function accumulate(dst: Tensor, src: Tensor): void {
   if (dst.size !== src.size) throw new OpError('accumulate', `sizes differ: ${shapeStr(dst.shape)} vs ${shapeStr(src.shape)}`);
-  launch1d(dst.size, { module: 'util:accumulate', bindings: [src.slice('accumulate'), dst.slice('accumulate')], u: [dst.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([]), ...vec8([])], f: [0] });
+  if (dst.size === 0) return;
+  launchEw(dst.size, {
+    module: 'util:accumulate',
+    bindings: [src.slice('accumulate'), dst.slice('accumulate')],
+    u: [dst.size, 0, 0, 0, ...ZERO24, ...vec8([])],
+    f: [0],
+  });
 }
 
 /** A copy with its own storage (no gradient). */
@@ -305,7 +423,6 @@ export function copy(t: Tensor): Tensor {
   return y;
 }
 
-import { gpu } from '../gpu/device.js';
 function gpuCopy(src: Tensor, dst: Tensor): void {
   gpu().copy(src.slice('copy'), dst.slice('copy'), src.size * 4);
 }
@@ -321,6 +438,8 @@ setGradHelpers({
   accumulate,
   onesLike: (t) => fill(t.shape, 1),
   copy,
+  assign,
 });
+setZeroFillImpl((t) => fillSlice(t, 0));
 
 export { keep };

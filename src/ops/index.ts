@@ -1,7 +1,7 @@
 // The `ops` namespace: every differentiable op, PyTorch semantics.
 export {
   add, sub, mul, div, maximum, minimum, neg, exp, log, relu, relu6, sigmoid, tanh, sqrt, square, abs, affine,
-  fill, fillInPlace, accumulate, copy, assign, sumTo,
+  fill, fillInPlace, accumulate, copy, assign, sumTo, elementwiseTuning, unaryBwdRaw as unaryBackward,
 } from './elementwise.js';
 export { sum, mean, max, argmax } from './reduce.js';
 export type { ReduceOptions } from './reduce.js';

@@ -4,13 +4,21 @@
 // every parameter (each at a 256-byte aligned offset), one holding their
 // gradients, one their momentum. Each parameter tensor becomes a view of its
 // slot and its `.grad` a view of the gradient slot, so backward accumulates in
-// place, `zeroGrad()` is one fill per arena and `step()` one dispatch per arena
-// (arenas are split at 64 MiB to stay within binding limits).
+// place and `step()` is one dispatch per arena (arenas are split at 64 MiB to stay
+// within binding limits).
+//
+// zeroGrad() fills nothing: it marks every gradient view zero-pending (Tensor.zeroPending).
+// The first backward that reaches a parameter then copies its gradient into the slot
+// (copyBufferToBuffer) instead of accumulating into a zero-filled one; later backward
+// calls accumulate as usual. Gradients still pending at step() (parameters that got no
+// gradient this step) are filled with zeros right before the update (one fill for the
+// whole arena when none was written), so weight decay and momentum see a zero gradient
+// as in PyTorch; reading `.grad` while pending fills it too, so users always see zeros.
 
 import src from '../../kernels/sgd.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { gpu, grid } from '../gpu/device.js';
-import { Tensor, Storage, keep, shapeStr } from '../tensor/tensor.js';
+import { Tensor, Storage, keep, shapeStr, materializeZero } from '../tensor/tensor.js';
 import { fillInPlace } from '../ops/elementwise.js';
 import { OpError } from '../gpu/errors.js';
 
@@ -29,7 +37,8 @@ interface Arena {
   params: GPUBuffer;
   grads: GPUBuffer;
   moms: GPUBuffer | null;
-  grad: Tensor; // a flat f32 view of the whole gradient arena, for zeroGrad
+  grad: Tensor; // a flat f32 view of the whole gradient arena
+  views: Tensor[]; // each parameter's gradient view (its .grad)
 }
 
 const ALIGN = 256;
@@ -99,6 +108,7 @@ export class SGD {
       fillInPlace(pflat, 0);
       pflat.dispose();
       let off = 0;
+      const views: Tensor[] = [];
       for (const p of ps) {
         const bytesP = p.size * 4;
         if (bytesP > 0) g.copy(p.slice('SGD'), { buffer: params, offset: off, size: bytesP }, bytesP);
@@ -109,21 +119,41 @@ export class SGD {
           p.grad.dispose();
         }
         p.grad = keep(new Tensor(Storage.view(grads, off, bytesP), p.shape, 'f32'));
+        views.push(p.gradSlot!);
         off += Math.ceil(bytesP / ALIGN) * ALIGN;
       }
-      this.arenas.push({ bytes: total, params, grads, moms, grad: flat });
+      this.arenas.push({ bytes: total, params, grads, moms, grad: flat, views });
     }
   }
 
-  /** Set every gradient to zero (one fill per arena). */
+  /**
+   * Set every gradient to zero. Lazily: each gradient is marked zero-pending, the next
+   * backward overwrites it instead of accumulating, and step() (or reading `.grad`) fills
+   * the ones no backward reached.
+   */
   zeroGrad(): void {
-    for (const a of this.arenas) fillInPlace(a.grad, 0);
+    for (const a of this.arenas) for (const v of a.views) v.zeroPending = true;
+  }
+
+  /** Fill the gradients still pending zero (one fill per arena when none was written). */
+  private materializePending(): void {
+    for (const a of this.arenas) {
+      const pending = a.views.filter((v) => v.zeroPending);
+      if (!pending.length) continue;
+      if (pending.length === a.views.length) {
+        fillInPlace(a.grad, 0);
+        for (const v of pending) v.zeroPending = false;
+      } else {
+        for (const v of pending) materializeZero(v);
+      }
+    }
   }
 
   /** Apply one update to every parameter (one dispatch per arena). */
   step(): void {
     const g = gpu();
     const first = this.steps === 0 ? 1 : 0;
+    this.materializePending();
     for (const a of this.arenas) {
       const n4 = a.bytes / 16;
       g.dispatch({

@@ -77,7 +77,14 @@ export class Tensor {
   readonly size: number;
   /** @internal */ storage: Storage | null;
   requiresGrad = false;
-  grad: Tensor | null = null;
+  /** @internal the gradient tensor as stored (see `grad`) */
+  gradSlot: Tensor | null = null;
+  /**
+   * @internal set by an optimizer's zeroGrad() on its gradient views instead of filling
+   * them: the data is stale and stands for zeros. Backward overwrites (copies into) such a
+   * gradient instead of accumulating; reading it through `.grad` fills it first.
+   */
+  zeroPending = false;
   /** @internal */ node: GradNode | null = null;
   /** @internal number of unreleased autograd nodes that take this tensor as an input */
   graphRefs = 0;
@@ -94,6 +101,17 @@ export class Tensor {
 
   get rank(): number {
     return this.shape.length;
+  }
+
+  /** The accumulated gradient (after backward), or null. */
+  get grad(): Tensor | null {
+    const g = this.gradSlot;
+    if (g && g.zeroPending) materializeZero(g);
+    return g;
+  }
+
+  set grad(g: Tensor | null) {
+    this.gradSlot = g;
   }
 
   get disposed(): boolean {
@@ -132,9 +150,9 @@ export class Tensor {
       this.storage = null;
     }
     if (this.node && !this.node.released && this.graphRefs === 0) this.node.release();
-    if (this.grad) {
-      this.grad.dispose();
-      this.grad = null;
+    if (this.gradSlot) {
+      this.gradSlot.dispose();
+      this.gradSlot = null;
     }
   }
 
@@ -154,6 +172,18 @@ export class Tensor {
   toString(): string {
     return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
+}
+
+let zeroFillImpl: ((t: Tensor) => void) | null = null;
+/** @internal ops register the in-place zero fill used to materialize a pending-zero gradient */
+export function setZeroFillImpl(fn: (t: Tensor) => void): void {
+  zeroFillImpl = fn;
+}
+
+/** @internal fill a pending-zero gradient with zeros now and clear its flag */
+export function materializeZero(g: Tensor): void {
+  g.zeroPending = false;
+  if (!g.disposed) zeroFillImpl!(g);
 }
 
 let backwardImpl: ((t: Tensor, g?: Tensor) => void) | null = null;

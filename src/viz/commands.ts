@@ -1,9 +1,172 @@
-// `focusnet cam` and `focusnet report` (filled in by the visualization work stream).
-export async function runCam(_args: string[]): Promise<number> {
-  console.error('focusnet cam: not implemented yet');
-  return 2;
+// `focusnet cam` and `focusnet report`: each returns the exit status (0 ok, 2 bad
+// arguments or input, with a message naming the flag or file).
+
+import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { init } from '../gpu/device.js';
+import { tensor } from '../tensor/tensor.js';
+import { classActivationMaps, softmaxCpu } from './cam.js';
+import { camFigure, CamColumn } from './figure.js';
+import { openDataSet, normalize } from './testset.js';
+import { checkArch, checkpointInfo, loadModel, splitModel, verifySplit, Arch } from './split.js';
+import { buildReport, readMetrics } from './report.js';
+import { predictionsFromCheckpoints, stage2Name } from './predict.js';
+import { VizInputError } from './errors.js';
+
+export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
+                    --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
+                    [--image-size N]
+  ARCH: lenet5, resnet18, resnet34, mobilenetv2 (default: the arch recorded in the checkpoint).
+  Class activation maps of test image I for its true class and the classes the baseline
+  finds confusing (positive baseline logit), baseline and FocusNet side by side.
+  --max-classes K   rows in the figure (true class + K-1 confusing classes) [5]
+  --image-size N    image-folder data: side after resize + center crop [from the checkpoint, else 32]`;
+
+export const REPORT_USAGE = `usage: focusnet report --run DIR [--data DIR [--arch ARCH] [--baseline-arch ARCH]]
+  Confusion matrices, most changed class pairs, per-class accuracy and training curves of
+  a training run, written as PNGs and index.html into DIR. --data/--arch compute the
+  test predictions from the run's checkpoints when DIR has no predictions.json.`;
+
+/** --flag value pairs; a flag given twice or without a value, or an unknown flag, is an error. */
+export function parseFlags(args: string[], known: string[], usage: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') throw new HelpRequested(usage);
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : null;
+    if (!name) throw new VizInputError(`unexpected argument '${a}'\n${usage}`);
+    if (!known.includes(name)) throw new VizInputError(`unknown flag --${name}\n${usage}`);
+    let v: string | undefined;
+    if (eq > 0) v = a.slice(eq + 1);
+    else {
+      v = args[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new VizInputError(`--${name} needs a value`);
+      i++;
+    }
+    if (name in out) throw new VizInputError(`--${name} given twice`);
+    out[name] = v;
+  }
+  return out;
 }
-export async function runReport(_args: string[]): Promise<number> {
-  console.error('focusnet report: not implemented yet');
-  return 2;
+
+class HelpRequested extends Error {}
+
+async function guarded(fn: () => Promise<void>, what: string): Promise<number> {
+  try {
+    await fn();
+    return 0;
+  } catch (e) {
+    if (e instanceof HelpRequested) {
+      console.log(e.message);
+      return 0;
+    }
+    if (e instanceof VizInputError) {
+      console.error(`focusnet ${what}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function intFlag(v: string | undefined, flag: string, min = 0): number {
+  if (v === undefined) throw new VizInputError(`${flag} is required`);
+  if (!/^-?\d+$/.test(v)) throw new VizInputError(`${flag} ${v}: expected an integer`);
+  const n = Number(v);
+  if (n < min) throw new VizInputError(`${flag} ${v}: must be at least ${min}`);
+  return n;
+}
+
+export async function runCam(args: string[]): Promise<number> {
+  return guarded(async () => {
+    const f = parseFlags(args, ['arch', 'checkpoint', 'baseline', 'baseline-arch', 'data', 'index', 'out', 'method', 'max-classes', 'image-size'], CAM_USAGE);
+    if (!f.checkpoint) throw new VizInputError(`--checkpoint is required\n${CAM_USAGE}`);
+    if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
+    if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
+    // --arch defaults to what the trainer recorded in the model file's metadata.
+    const info = checkpointInfo(f.checkpoint);
+    const baseInfo = f.baseline ? checkpointInfo(f.baseline) : {};
+    const arch = checkArch(f.arch ?? info.arch);
+    const baseArch: Arch = f['baseline-arch'] || baseInfo.arch ? checkArch(f['baseline-arch'] ?? baseInfo.arch, '--baseline-arch') : arch;
+    if (!f.data) throw new VizInputError('--data is required');
+    const index = intFlag(f.index, '--index');
+    const maxClasses = f['max-classes'] ? intFlag(f['max-classes'], '--max-classes', 1) : 5;
+    const method = f.method as 'cam' | 'gradcam' | undefined;
+    if (method && method !== 'cam' && method !== 'gradcam') throw new VizInputError(`--method ${method}: expected cam or gradcam`);
+    const ds = openDataSet(f.data, { imageSize: f['image-size'] ? intFlag(f['image-size'], '--image-size', 8) : info.imageSize });
+    if (index >= ds.testCount) throw new VizInputError(`--index ${index} is beyond the test split of ${f.data} (${ds.testCount} images: 0..${ds.testCount - 1})`);
+    const img = ds.image(index);
+    if (img.label >= ds.classes.length) throw new VizInputError(`--data: label ${img.label} of test image ${index} is beyond the ${ds.classes.length} classes`);
+    const out = resolve(f.out ?? `cam_${index}.png`);
+    if (!/\.png$/i.test(out)) throw new VizInputError(`--out ${f.out}: the figure is a PNG; give a name ending in .png`);
+    if (!existsSync(dirname(out))) mkdirSync(dirname(out), { recursive: true });
+
+    await init();
+    // The trainer's normalisation (recorded in the model file), else the training split's statistics.
+    const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
+    const x = tensor(normalize(img, norm.mean, norm.std), [1, img.channels, img.height, img.width]);
+    const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
+    const focus = await loadModel(arch, f.checkpoint, shape);
+    const focusSplit = splitModel(arch, focus);
+    if (method === 'cam' && !focusSplit.fcWeight) {
+      throw new VizInputError(`--method cam: ${arch} does not end in global average pooling + linear; use --method gradcam (the default for it)`);
+    }
+    const zf = await verifySplit(focus, focusSplit, x, `${arch} (${f.checkpoint})`);
+    let classIds: number[];
+    const columns: CamColumn[] = [];
+    const scale = Math.max(1, Math.floor(160 / img.width));
+    const size: [number, number] = [img.height * scale, img.width * scale];
+    const pick = (z: Float32Array) => {
+      // The multi-warm label's classes: positive logit, plus the true class (first).
+      const conf = [...z.keys()].filter((k) => z[k] > 0 && k !== img.label).sort((a, b) => z[b] - z[a]);
+      return [img.label, ...conf].slice(0, maxClasses);
+    };
+    if (f.baseline) {
+      const base = await loadModel(baseArch, f.baseline, { ...shape, flag: '--baseline' });
+      const baseSplit = splitModel(baseArch, base);
+      if (method === 'cam' && !baseSplit.fcWeight) {
+        throw new VizInputError(`--method cam: the baseline's ${baseArch} does not end in global average pooling + linear; use --method gradcam`);
+      }
+      const zb = await verifySplit(base, baseSplit, x, `${baseArch} (${f.baseline})`);
+      classIds = pick(zb);
+      const rb = await classActivationMaps(baseSplit, x, classIds, { method, size });
+      columns.push({ title: `baseline (${rb.method === 'cam' ? 'CAM' : 'Grad-CAM'})`, maps: rb.maps, probs: softmaxCpu(zb) });
+    } else classIds = pick(zf);
+    const rf = await classActivationMaps(focusSplit, x, classIds, { method, size });
+    columns.push({ title: `FocusNet (${rf.method === 'cam' ? 'CAM' : 'Grad-CAM'})`, maps: rf.maps, probs: softmaxCpu(zf) });
+    x.dispose();
+    const fig = camFigure({
+      image: img.pixels, channels: img.channels, height: img.height, width: img.width, scale,
+      classIds, classNames: ds.classes, label: img.label,
+      heading: `test image ${index}: ${ds.classes[img.label] ?? img.label}`,
+      columns,
+    });
+    fig.writePng(out);
+    console.log(`focusnet cam: wrote ${out} (classes: ${classIds.map((k) => ds.classes[k] ?? k).join(', ')})`);
+  }, 'cam');
+}
+
+/** Write the report of a training run folder (PNG charts and index.html beside them). */
+export async function writeReport(runDir: string, opts: { data?: string; arch?: string; baselineArch?: string } = {}): Promise<void> {
+  readMetrics(runDir); // a folder without metrics fails before any slow work
+  let predictions;
+  if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
+    // --arch defaults to what the trainer recorded in the model files.
+    const fi = checkpointInfo(resolve(runDir, `${stage2Name(runDir)}.safetensors`));
+    const bi = checkpointInfo(resolve(runDir, 'baseline.safetensors'));
+    const arch = checkArch(opts.arch ?? fi.arch);
+    const baseArch = opts.baselineArch || bi.arch ? checkArch(opts.baselineArch ?? bi.arch, '--baseline-arch') : arch;
+    await init();
+    predictions = await predictionsFromCheckpoints(runDir, opts.data, arch, baseArch);
+  }
+  await buildReport(runDir, { predictions });
+}
+
+export async function runReport(args: string[]): Promise<number> {
+  return guarded(async () => {
+    const f = parseFlags(args, ['run', 'data', 'arch', 'baseline-arch'], REPORT_USAGE);
+    if (!f.run) throw new VizInputError(`--run is required\n${REPORT_USAGE}`);
+    await writeReport(f.run, { data: f.data, arch: f.arch, baselineArch: f['baseline-arch'] });
+    console.log(`focusnet report: wrote ${resolve(f.run, 'index.html')}`);
+  }, 'report');
 }

@@ -1,0 +1,10 @@
+// Bad input to the visualization commands (a flag, a file, an index): the commands
+// print the message and exit with status 2.
+import { FocusnetError } from '../gpu/errors.js';
+
+export class VizInputError extends FocusnetError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VizInputError';
+  }
+}
