@@ -11,7 +11,7 @@ import { LOSSES, LossName } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readSafetensorsFile } from './train/safetensors.js';
 import { loadInto } from './train/trainer.js';
-import { runCam, runReport } from './viz/commands.js';
+import { runCam, runReport, writeReport } from './viz/commands.js';
 
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
 export const DEFAULT_EPOCHS = 3;
@@ -59,6 +59,7 @@ train options (defaults in brackets):
   --schedule S            multistep|cosine|constant [multistep]
   --milestones A,B        epochs where the lr drops ×gamma [50% and 75% of the epochs]
   --gamma G               [0.1]
+  --warmup-steps N        linear lr warm-up over the first N steps of each stage [300]
   --seed S                [1]
   --loss L                focus (FocusNet), ce (cross-entropy), ls (label smoothing),
                           kd (knowledge distillation from the baseline) [focus]
@@ -92,7 +93,7 @@ const TRAIN_FLAGS: FlagSpec = {
   data: 'string', arch: [...ARCHS], 'baseline-arch': [...ARCHS], baseline: 'string',
   epochs: 'posint', 'baseline-epochs': 'posint', 'batch-size': 'posint', 'eval-batch-size': 'posint',
   lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
-  milestones: 'list', gamma: 'number', seed: 'int', loss: [...LOSSES], 'loss-impl': ['fused', 'composed'],
+  milestones: 'list', gamma: 'number', 'warmup-steps': 'int', seed: 'int', loss: [...LOSSES], 'loss-impl': ['fused', 'composed'],
   alpha: 'number', beta: 'number', rule: ['positive-logit', 'softmax'], 'label-smoothing': 'number',
   temperature: 'number', 'kd-weight': 'number', out: 'string', resume: 'bool', 'cache-baseline': 'bool',
   augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
@@ -203,6 +204,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     schedule: ((f.schedule as string) ?? 'multistep') as 'multistep' | 'cosine' | 'constant',
     milestones,
     gamma: f.gamma as number | undefined,
+    warmupSteps: (f['warmup-steps'] as number | undefined) ?? 300,
     seed: (f.seed as number) ?? 1,
     loss: ((f.loss as string) ?? 'focus') as LossName,
     objective: {
@@ -231,6 +233,14 @@ async function cmdTrain(args: string[]): Promise<number> {
   const prepared = prepareData(opts); // bad data fails here, before the GPU starts
   await init();
   await train(opts, prepared);
+  // The run report (confusion matrices, changed class pairs, curves): a failure here
+  // does not fail the training run, whose files are already written.
+  try {
+    await writeReport(opts.out, { data: opts.data });
+    console.log(`report: ${opts.out}/index.html`);
+  } catch (e) {
+    console.error(`note: no report written (${e instanceof Error ? e.message : e}); run \`focusnet report --run ${opts.out} --data ${opts.data}\``);
+  }
   return 0;
 }
 

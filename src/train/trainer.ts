@@ -43,6 +43,8 @@ export interface TrainOptions extends LoadOptions {
   schedule: 'multistep' | 'cosine' | 'constant';
   milestones?: number[];
   gamma?: number;
+  /** linear learning-rate warm-up over the first N steps of each stage (0: none) */
+  warmupSteps?: number;
   seed: number;
   loss: LossName;
   objective: ObjectiveOptions;
@@ -296,10 +298,15 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     const label = `${s.name} ${epoch + 1}/${s.epochs}`;
     ctx.progress.start(label, trainLoader.batchCount);
     let timing: LoopTiming;
+    const warmup = o.warmupSteps ?? 0;
+    let stepInEpoch = 0;
     try {
       timing = await runBatches(
         trainLoader,
         (b) => {
+          // linear warm-up: step t of the stage (counted from epoch 0, so resume is exact) uses lr·(t+1)/warmup
+          const t = epoch * trainLoader.batchCount + stepInEpoch++;
+          opt.lr = t < warmup ? (lr * (t + 1)) / warmup : lr;
           scope(() => {
             const zb = s.teacher ? (b.zb ?? noGrad(() => s.teacher!.forward(b.x))) : null;
             const z = s.model.forward(b.x);
