@@ -3,6 +3,8 @@
 // Then batchnorm GB/s from bench/batchnorm.mjs when that file exists.
 //   npm run bench -- conv [--variants] [--reps N]
 //   --variants also sweeps the register-block shapes (docs/conv.md's tables).
+//   --paths times the direct kernels against the im2col + matmul lowering per direction
+//   (interleaved rounds, best of each), the measurement behind convTuning.im2col's rule.
 import { existsSync } from 'node:fs';
 import { lib, g, printTable, writeJson, adapterLine } from './common.mjs';
 
@@ -13,6 +15,7 @@ const CASES = [
   { name: '3x3 s2 [32,128,16,16]->256 p1', xs: [32, 128, 16, 16], ws: [256, 128, 3, 3], opts: { stride: 2, padding: 1 } },
   { name: 'dw3x3 [32,96,32,32] p1', xs: [32, 96, 32, 32], ws: [96, 1, 3, 3], opts: { padding: 1, groups: 96 } },
   { name: 'LeNet 5x5 [256,1,28,28]->6', xs: [256, 1, 28, 28], ws: [6, 1, 5, 5], opts: {} },
+  { name: 'LeNet 5x5 [256,6,14,14]->16', xs: [256, 6, 14, 14], ws: [16, 6, 5, 5], opts: {} },
 ];
 
 function rand(shape, scale = 1) {
@@ -97,11 +100,14 @@ export async function run(args = []) {
     `forward ${(100 * ratio(main.fwd)).toFixed(0)}%, input grad ${(100 * ratio(main.dgrad)).toFixed(0)}%, weight grad ${(100 * ratio(main.wgrad)).toFixed(0)}% (target >= 70%)`);
   let variants = null;
   if (args.includes('--variants')) variants = await sweep(reps);
+  let paths = null;
+  if (args.includes('--paths')) paths = await pathsAB(reps, mmBest);
   writeJson('conv', {
     matmul: { tall: Math.max(mmTall, mmTall2), wide: Math.max(mmWide, mmWide2), m1024: mm1024 },
     cases: results.map((r) => ({ name: r.name, macs: r.macs, fwdMs: r.fwd, dgradMs: r.dgrad, wgradMs: r.wgrad, bgradMs: r.bgrad,
       fwd: gflops(r.macs, r.fwd), dgrad: gflops(r.macs, r.dgrad), wgrad: gflops(r.macs, r.wgrad) })),
     variants,
+    paths,
   });
   // batchnorm lives in another stream's file: report it here when it exists
   if (existsSync(new URL('./batchnorm.mjs', import.meta.url))) {
@@ -115,6 +121,47 @@ export async function run(args = []) {
   } else {
     console.log('\n(bench/batchnorm.mjs not present: batchnorm GB/s not measured)');
   }
+}
+
+/** Direct kernels vs im2col + matmulRaw, per case and direction, interleaved rounds. */
+async function pathsAB(reps, mmBest) {
+  const saved = { ...ops.convTuning.im2col };
+  const out = [];
+  const rows = [];
+  for (const c of CASES) {
+    if (c.opts.groups) continue;
+    const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
+    const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
+    const dirs = {
+      fwd: () => ops.conv2dForward(x, w, b, G, true),
+      dgrad: () => ops.conv2dInputGrad(gy, w, G),
+      wgrad: () => ops.conv2dWeightGrad(gy, x, G),
+    };
+    const best = {};
+    for (let r = 0; r < Math.max(2, Math.ceil(reps / 2)); r++) {
+      for (const [dir, fn] of Object.entries(dirs)) {
+        for (const path of [false, true]) {
+          ops.convTuning.im2col = { fwd: path, dgrad: path, wgrad: path };
+          const ms = await timeMs(fn, { reps: 2, warmup: r === 0 ? 1 : 0 });
+          const key = `${dir}:${path}`;
+          best[key] = Math.min(best[key] ?? Infinity, ms);
+        }
+      }
+    }
+    const row = { case: c.name };
+    for (const dir of Object.keys(dirs)) {
+      const d = gflops(macs, best[`${dir}:false`]), m = gflops(macs, best[`${dir}:true`]);
+      row[dir] = `${d.toFixed(2)} / ${m.toFixed(2)}`;
+      out.push({ case: c.name, dir, direct: d, im2col: m, directMs: best[`${dir}:false`], im2colMs: best[`${dir}:true`] });
+    }
+    rows.push(row);
+    for (const t of [x, w, b, gy]) t.dispose();
+  }
+  ops.convTuning.im2col = saved;
+  console.log(`\ndirect kernels / im2col + matmulRaw, GFLOP/s (interleaved, best of each; matmul reference ${mmBest.toFixed(2)})`);
+  printTable(rows, ['case', 'fwd', 'dgrad', 'wgrad']);
+  return out;
 }
 
 /** Register-block sweep on the 3×3 case (and the strided one) for docs/conv.md. */
