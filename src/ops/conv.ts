@@ -22,7 +22,7 @@ import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, out, OpError, shapeStr, gpu, grid } from './common.js';
-import { matmulRaw, subgroupMatmulSupported } from './matmul.js';
+import { matmulRaw, subgroupMatmulSupported, transposeRaw } from './matmul.js';
 import { reluBackward } from './activation.js';
 
 export interface Conv2dOptions {
@@ -127,6 +127,8 @@ export const convTuning = {
    * true / false to force (true still needs groups = 1 and the buffer to fit).
    */
   im2col: { fwd: 'auto', dgrad: 'auto', wgrad: 'auto' } as Record<'fwd' | 'dgrad' | 'wgrad', boolean | 'auto'>,
+  /** batches the lowered weight gradient's N·P reduction is split into (then summed) */
+  im2colWgradSplits: 4,
   /** largest im2col buffer, bytes (also capped by the device's storage binding size) */
   im2colMaxBytes: 256 * 1024 * 1024,
 };
@@ -148,6 +150,13 @@ function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
   const lim = gpu().limits;
   if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
   return mode === true || im2colAuto(g, dir);
+}
+
+/** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
+function flatT(t: Tensor): Tensor {
+  const v = t.view([t.shape[0] * t.shape[1], t.shape[2]]);
+  t.dispose();
+  return v;
 }
 
 /** im2col of x for geometry g: layout 0 = [N, K, P], 1 = [N·P, K]. */
@@ -355,10 +364,17 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
     // dW [Cout, K] = Σ_{n, p} dY[n, :, p] ⊗ col[n, :, p]: one product reducing over N·P, both
     // operands with the reduction dimension outermost (what 'sg' reads without transposes)
     const colT = im2col(x, g, 1);
-    // dY [N, Cout, P] → [N·P, Cout]: the same kernel as a 1×1 im2col of dY
-    const gyT = im2col(gy, { ...g, cin: g.cout, h: g.oh, w: g.ow, sh: 1, sw: 1, ph: 0, pw: 0 }, 1, 1, 1);
-    const dw = matmulRaw(gyT, colT, { transA: true });
-    colT.dispose(); gyT.dispose();
+    // dY [N, Cout, P] → [N·P, Cout] (matmul's transpose kernel); the N·P reduction is split
+    // into S batches summed afterwards (shorter serial loops: ~12% faster at S = 4, 16)
+    const gyT = flatT(transposeRaw(gy, g.n, g.cout, g.oh * g.ow));
+    const rows = g.n * g.oh * g.ow;
+    let S = convTuning.im2colWgradSplits;
+    while (S > 1 && rows % S !== 0) S--;
+    const a = gyT.view([S, rows / S, g.cout]);
+    const bv = colT.view([S, rows / S, g.cin * g.kh * g.kw]);
+    const parts = matmulRaw(a, bv, { transA: true });
+    a.dispose(); bv.dispose(); colT.dispose(); gyT.dispose();
+    const dw = reduceSplits(parts, S, [g.cout, g.cin * g.kh * g.kw]);
     const v = dw.view(wshape);
     dw.dispose();
     return v;
