@@ -20,6 +20,7 @@
 // FLIPW: Wfᵀ[(co, ky, kx), ci] = W[co, ci, KH−1−ky, KW−1−kx] (W [Cout, Cin, KH, KW]): the
 //   flipped, channel-swapped kernel that turns a stride-1 input gradient into a forward
 //   convolution of dY (padding KH−1−ph), already in the [K, M] layout the 'sg' matmul reads.
+//   P.mode = 1 writes it as OIHW instead, Wf[ci, co, ky, kx], for the direct forward kernel.
 //   Bindings: 0 P, 1 W, 2 Wf. Dispatch: workgroup 64, grid(P.total = Cout·Cin·KH·KW, 64).
 //
 // BIASACT: Y[n, c, p] = act(Y[n, c, p] + b[c]) in place (the conv bias runs along rows of
@@ -148,7 +149,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   r = r / p.kw;
   let ky = r % p.kh;
   let co = r / p.kh;
-  Wf[i] = W[((co * p.cin + ci) * p.kh + (p.kh - 1u - ky)) * p.kw + (p.kw - 1u - kx)];
+  let v = W[((co * p.cin + ci) * p.kh + (p.kh - 1u - ky)) * p.kw + (p.kw - 1u - kx)];
+  if (p.mode == 0u) { Wf[i] = v; } else { Wf[((ci * p.cout + co) * p.kh + ky) * p.kw + kx] = v; }
 }
 //#endif
 

@@ -153,6 +153,19 @@ test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding
   }
 });
 
+test('stride-1 input gradient on the dgrad kernel (dgradAsForward off) and forced on', async () => {
+  for (const mode of [false, true]) {
+    ops.convTuning.dgradAsForward = mode;
+    try {
+      await compare(`dgradAsForward=${mode} 3x3 pad1`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 41 });
+      await compare(`dgradAsForward=${mode} 5x5 LeNet-like`, [3, 6, 9, 8], [7, 6, 5, 5], { seed: 42 });
+      await compare(`dgradAsForward=${mode} 3x2 p[2,1] batch 1`, [1, 3, 6, 5], [4, 3, 3, 2], { padding: [2, 1], seed: 43 });
+    } finally {
+      ops.convTuning.dgradAsForward = 'auto';
+    }
+  }
+});
+
 test('bad input: ranks, channel and group mismatches, kernel larger than padded input', () => {
   const x = tensor(new Float32Array(2 * 4 * 5 * 5).fill(0.5), [2, 4, 5, 5]);
   const x3 = tensor(new Float32Array(4 * 5 * 5).fill(0.5), [4, 5, 5]);

@@ -129,6 +129,12 @@ export const convTuning = {
   im2col: { fwd: 'auto', dgrad: 'auto', wgrad: 'auto' } as Record<'fwd' | 'dgrad' | 'wgrad', boolean | 'auto'>,
   /** batches the lowered weight gradient's N·P reduction is split into (then summed) */
   im2colWgradSplits: 4,
+  /**
+   * Run a stride-1 dense input gradient (when not lowered) as the direct forward kernel on dY
+   * with flipped weights: 'auto' for kernels of 9+ taps (LeNet's 5×5 conv2: 73 → 47 ms;
+   * 3×3: ~6% faster), true / false to force.
+   */
+  dgradAsForward: 'auto' as boolean | 'auto',
   /** largest im2col buffer, bytes (also capped by the device's storage binding size) */
   im2colMaxBytes: 256 * 1024 * 1024,
 };
@@ -150,6 +156,25 @@ function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
   const lim = gpu().limits;
   if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
   return mode === true || im2colAuto(g, dir);
+}
+
+/** Flipped, channel-swapped weights: layout 0 = [Cout·KH·KW, Cin] (sg's A), 1 = OIHW [Cin, Cout, KH, KW]. */
+function flipWeight(w: Tensor, g: ConvGeom, layout: 0 | 1): Tensor {
+  const wf = out(layout === 0 ? [g.cout * g.kh * g.kw, g.cin] : [g.cin, g.cout, g.kh, g.kw]);
+  gpu().dispatch({
+    module: im2colKernel('FLIPW'), label: 'conv2d_flip_weight',
+    bindings: [w.slice(OP), wf.slice(OP)],
+    u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, layout, wf.size, g.cout, 0],
+    workgroups: grid(wf.size, 64),
+  });
+  return wf;
+}
+
+/** Stride-1 dense input gradient as a forward convolution of dY (convTuning.dgradAsForward). */
+function useFlippedForward(g: ConvGeom): boolean {
+  const mode = convTuning.dgradAsForward;
+  if (mode === false || g.groups !== 1 || g.sh !== 1 || g.sw !== 1 || g.ph >= g.kh || g.pw >= g.kw || isPointwise(g)) return false;
+  return mode === true || g.kh * g.kw >= 9;
 }
 
 /** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
@@ -278,17 +303,19 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
     // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p), a lowered forward without col2im
     const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
     const col = im2col(gy, gg, 0);
-    const wf = out([g.cout * g.kh * g.kw, g.cin]);
-    gpu().dispatch({
-      module: im2colKernel('FLIPW'), label: 'conv2d_flip_weight',
-      bindings: [w.slice(OP), wf.slice(OP)],
-      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0, wf.size, g.cout, 0],
-      workgroups: grid(wf.size, 64),
-    });
+    const wf = flipWeight(w, g, 0);
     const gx3 = matmulRaw(wf, col, { transA: true });
     col.dispose(); wf.dispose();
     const gx = gx3.view([g.n, g.cin, g.h, g.w]);
     gx3.dispose();
+    return gx;
+  }
+  if (useFlippedForward(g)) {
+    // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p) on the direct forward kernel
+    const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, cing: g.cout, coutg: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
+    const wf = flipWeight(w, g, 1);
+    const gx = conv2dForward(gy, wf, null, gg, false);
+    wf.dispose();
     return gx;
   }
   if (useIm2col(g, 'dgrad')) {
