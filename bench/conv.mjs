@@ -123,9 +123,20 @@ export async function run(args = []) {
   }
 }
 
-/** Direct kernels vs im2col + matmulRaw, per case and direction, interleaved rounds. */
+/**
+ * Paths per case and direction, interleaved rounds (best of each): 'before' = the kernels as
+ * they were before the im2col lowering (every later knob off), 'direct' = no lowering,
+ * 'im2col' = lowering forced, 'auto' = the defaults.
+ */
 async function pathsAB(reps, mmBest) {
-  const saved = { ...ops.convTuning.im2col };
+  const T = ops.convTuning;
+  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
+  const configs = {
+    before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
+    direct: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+    im2col: () => Object.assign(T, { im2col: { fwd: true, dgrad: true, wgrad: true }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+    auto: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+  };
   const out = [];
   const rows = [];
   for (const c of CASES) {
@@ -141,26 +152,34 @@ async function pathsAB(reps, mmBest) {
     const best = {};
     for (let r = 0; r < Math.max(2, Math.ceil(reps / 2)); r++) {
       for (const [dir, fn] of Object.entries(dirs)) {
-        for (const path of [false, true]) {
-          ops.convTuning.im2col = { fwd: path, dgrad: path, wgrad: path };
+        for (const [path, set] of Object.entries(configs)) {
+          set();
           const ms = await timeMs(fn, { reps: 2, warmup: r === 0 ? 1 : 0 });
           const key = `${dir}:${path}`;
           best[key] = Math.min(best[key] ?? Infinity, ms);
         }
       }
     }
-    const row = { case: c.name };
     for (const dir of Object.keys(dirs)) {
-      const d = gflops(macs, best[`${dir}:false`]), m = gflops(macs, best[`${dir}:true`]);
-      row[dir] = `${d.toFixed(2)} / ${m.toFixed(2)}`;
-      out.push({ case: c.name, dir, direct: d, im2col: m, directMs: best[`${dir}:false`], im2colMs: best[`${dir}:true`] });
+      const row = { case: c.name, dir };
+      const rec = { case: c.name, dir };
+      for (const path of Object.keys(configs)) {
+        const ms = best[`${dir}:${path}`];
+        row[path] = `${gflops(macs, ms).toFixed(2)} (${ms.toFixed(1)})`;
+        rec[path] = gflops(macs, ms);
+        rec[`${path}Ms`] = ms;
+      }
+      row['auto/before'] = (best[`${dir}:before`] / best[`${dir}:auto`]).toFixed(2);
+      row['auto % of matmul'] = `${(100 * rec.auto / mmBest).toFixed(0)}%`;
+      rows.push(row);
+      out.push(rec);
     }
-    rows.push(row);
     for (const t of [x, w, b, gy]) t.dispose();
   }
-  ops.convTuning.im2col = saved;
-  console.log(`\ndirect kernels / im2col + matmulRaw, GFLOP/s (interleaved, best of each; matmul reference ${mmBest.toFixed(2)})`);
-  printTable(rows, ['case', 'fwd', 'dgrad', 'wgrad']);
+  configs.auto();
+  console.log(`\nconv2d paths, GFLOP/s (ms), interleaved rounds, best of each; matmul reference ${mmBest.toFixed(2)} GFLOP/s`);
+  console.log('before: kernels before the im2col lowering; direct: no lowering; im2col: lowering forced; auto: defaults');
+  printTable(rows, ['case', 'dir', 'before', 'direct', 'im2col', 'auto', 'auto/before', 'auto % of matmul']);
   return out;
 }
 
