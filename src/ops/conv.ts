@@ -22,7 +22,7 @@ import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, out, OpError, shapeStr, gpu, grid } from './common.js';
-import { matmulRaw, subgroupMatmulSupported, transposeRaw } from './matmul.js';
+import { matmulRaw, matmulVariant, subgroupMatmulSupported, transposeRaw } from './matmul.js';
 import { reluBackward } from './activation.js';
 
 export interface Conv2dOptions {
@@ -141,13 +141,16 @@ export const convTuning = {
   im2colMaxBytes: 256 * 1024 * 1024,
 };
 
-/** The 'auto' rule of convTuning.im2col (docs/conv.md: measured on lavapipe). */
-function im2colAuto(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
+/**
+ * The 'auto' rule of convTuning.im2col (docs/conv.md: measured on lavapipe): lower when the
+ * per-image product [Cout, K]·[K, P] would run on the subgroup matmul ('sg'). That excludes
+ * adapters without subgroups, hardware adapters (matmul picks 'tiled' there: unmeasured) and
+ * products in matmul's 'small' bucket (< 2²¹ MACs, where it runs 'rb'): LeNet's 6→16 5×5
+ * layer (16·100·150 MACs per image) runs 2–4× slower lowered.
+ */
+function im2colAuto(g: ConvGeom): boolean {
   if (!subgroupMatmulSupported()) return false;
-  void dir;
-  // the per-image product must leave matmul's 'small' bucket (where it runs 'rb', no subgroups):
-  // LeNet's 6→16 5×5 layer (16·100·150 MACs per image) runs 2–4× slower lowered
-  return g.cout * g.oh * g.ow * g.cin * g.kh * g.kw >= 1 << 21;
+  return matmulVariant(g.cout, g.oh * g.ow, g.cin * g.kh * g.kw) === 'sg';
 }
 
 function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
@@ -157,7 +160,7 @@ function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
   const bytes = 4 * g.n * g.kh * g.kw * Math.max(g.cin * g.oh * g.ow, dir === 'dgrad' ? g.cout * g.h * g.w : 0);
   const lim = gpu().limits;
   if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
-  return mode === true || im2colAuto(g, dir);
+  return mode === true || im2colAuto(g);
 }
 
 /** Flipped, channel-swapped weights: layout 0 = [Cout·KH·KW, Cin] (sg's A), 1 = OIHW [Cin, Cout, KH, KW]. */
