@@ -5,6 +5,8 @@
 //   --variants also sweeps the register-block shapes (docs/conv.md's tables).
 //   --paths times the direct kernels against the im2col + matmul lowering per direction
 //   (interleaved rounds, best of each), the measurement behind convTuning.im2col's rule.
+//   --lenet-step times a LeNet-5 training step (batch 256) with the conv knobs off
+//   ("before") and at their defaults, interleaved, best of 8 steps each.
 import { existsSync } from 'node:fs';
 import { lib, g, printTable, writeJson, adapterLine } from './common.mjs';
 
@@ -102,12 +104,15 @@ export async function run(args = []) {
   if (args.includes('--variants')) variants = await sweep(reps);
   let paths = null;
   if (args.includes('--paths')) paths = await pathsAB(reps, mmBest);
+  let lenetStep = null;
+  if (args.includes('--lenet-step')) lenetStep = await lenetStepAB();
   writeJson('conv', {
     matmul: { tall: Math.max(mmTall, mmTall2), wide: Math.max(mmWide, mmWide2), m1024: mm1024 },
     cases: results.map((r) => ({ name: r.name, macs: r.macs, fwdMs: r.fwd, dgradMs: r.dgrad, wgradMs: r.wgrad, bgradMs: r.bgrad,
       fwd: gflops(r.macs, r.fwd), dgrad: gflops(r.macs, r.dgrad), wgrad: gflops(r.macs, r.wgrad) })),
     variants,
     paths,
+    lenetStep,
   });
   // batchnorm lives in another stream's file: report it here when it exists
   if (existsSync(new URL('./batchnorm.mjs', import.meta.url))) {
@@ -181,6 +186,43 @@ async function pathsAB(reps, mmBest) {
   console.log('before: kernels before the im2col lowering; direct: no lowering; im2col: lowering forced; auto: defaults');
   printTable(rows, ['case', 'dir', 'before', 'direct', 'im2col', 'auto', 'auto/before', 'auto % of matmul']);
   return out;
+}
+
+/** LeNet-5 training step at batch 256: conv knobs off ('before') vs defaults, interleaved. */
+async function lenetStepAB() {
+  const { models, optim, losses, tensor, scope } = lib;
+  const T = ops.convTuning;
+  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
+  const configs = {
+    before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
+    after: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: [...saved.fwdBpExtra] }),
+  };
+  const batch = 256;
+  let s = 7;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const x = tensor(Float32Array.from({ length: batch * 784 }, () => next() * 2 - 1), [batch, 1, 28, 28]);
+  const y = tensor(Int32Array.from({ length: batch }, () => Math.floor(next() * 10)), [batch], { dtype: 'i32' });
+  const model = models.lenet5({ numClasses: 10 }).train();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const step = () => { opt.zeroGrad(); losses.crossEntropy(model.forward(x), y).backward(); opt.step(); };
+  for (const set of Object.values(configs)) { set(); scope(step); await g.sync(); }
+  const best = {};
+  for (let r = 0; r < 4; r++) {
+    for (const [name, set] of Object.entries(configs)) {
+      set();
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        scope(step);
+        await g.sync();
+        best[name] = Math.min(best[name] ?? Infinity, performance.now() - t0);
+      }
+    }
+  }
+  configs.after();
+  opt.dispose(); model.dispose(); x.dispose(); y.dispose();
+  console.log(`\nLeNet-5 training step, batch 256 (best of 8, interleaved): before ${best.before.toFixed(1)} ms (${Math.round(batch * 1000 / best.before)} images/s), ` +
+    `after ${best.after.toFixed(1)} ms (${Math.round(batch * 1000 / best.after)} images/s), ${(best.before / best.after).toFixed(2)}×`);
+  return { beforeMs: best.before, afterMs: best.after };
 }
 
 /** Register-block sweep on the 3×3 case (and the strided one) for docs/conv.md. */
