@@ -38,36 +38,7 @@ struct P { b: u32, n: u32, rule: u32, pad0: u32, alpha: f32, beta: f32, invT: f3
 @group(0) @binding(4) var<storage, read_write> dz: array<V>;
 @group(0) @binding(5) var<storage, read_write> rowLoss: array<f32>;
 override GRAD: u32 = 1u;
-//#if W1
-alias V = f32;
-alias VU = u32;
-const W = 1u;
-fn first(v: V) -> f32 { return v; }
-fn hsum(v: V) -> f32 { return v; }
-fn hmax(v: V) -> f32 { return v; }
-fn idx(j: u32) -> VU { return j; }
-fn elem(v: V, k: u32) -> f32 { return v; }
-//#endif
-//#if W2
-alias V = vec2<f32>;
-alias VU = vec2<u32>;
-const W = 2u;
-fn first(v: V) -> f32 { return v.x; }
-fn hsum(v: V) -> f32 { return v.x + v.y; }
-fn hmax(v: V) -> f32 { return max(v.x, v.y); }
-fn idx(j: u32) -> VU { return vec2<u32>(2u * j) + vec2<u32>(0u, 1u); }
-fn elem(v: V, k: u32) -> f32 { return v[k]; }
-//#endif
-//#if W4
-alias V = vec4<f32>;
-alias VU = vec4<u32>;
-const W = 4u;
-fn first(v: V) -> f32 { return v.x; }
-fn hsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }
-fn hmax(v: V) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
-fn idx(j: u32) -> VU { return vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u); }
-fn elem(v: V, k: u32) -> f32 { return v[k]; }
-//#endif
+// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let r = gid.x + gid.y * nw.x * 64u;

@@ -37,36 +37,7 @@ struct P { b: u32, n: u32, flag: u32, nl: u32, a: f32, t: f32, eps: f32, scale: 
 fn rowId(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 64u; }
 
 // Vector width of the CE / KD row kernels (N % W == 0): one of these blocks goes with them.
-//#if W1
-alias V = f32;
-alias VU = u32;
-const W = 1u;
-fn first(v: V) -> f32 { return v; }
-fn hsum(v: V) -> f32 { return v; }
-fn hmax(v: V) -> f32 { return v; }
-fn idx(j: u32) -> VU { return j; }
-fn elem(v: V, k: u32) -> f32 { return v; }
-//#endif
-//#if W2
-alias V = vec2<f32>;
-alias VU = vec2<u32>;
-const W = 2u;
-fn first(v: V) -> f32 { return v.x; }
-fn hsum(v: V) -> f32 { return v.x + v.y; }
-fn hmax(v: V) -> f32 { return max(v.x, v.y); }
-fn idx(j: u32) -> VU { return vec2<u32>(2u * j) + vec2<u32>(0u, 1u); }
-fn elem(v: V, k: u32) -> f32 { return v[k]; }
-//#endif
-//#if W4
-alias V = vec4<f32>;
-alias VU = vec4<u32>;
-const W = 4u;
-fn first(v: V) -> f32 { return v.x; }
-fn hsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }
-fn hmax(v: V) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
-fn idx(j: u32) -> VU { return vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u); }
-fn elem(v: V, k: u32) -> f32 { return v[k]; }
-//#endif
+// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
 //#if CE
 @group(0) @binding(1) var<storage, read> z: array<V>;
 @group(0) @binding(2) var<storage, read> labels: array<i32>;

@@ -1,16 +1,317 @@
-// The `focusnet` command line.
-import { init } from './index.js';
+// The `focusnet` command line: train, eval, info (and cam/report from the viz stream).
+// Exit status: 0 success, 2 bad arguments or input (the message names the flag or
+// file), 1 anything else (a diverged run, a GPU failure).
+import { existsSync } from 'node:fs';
+import { init, shutdown } from './index.js';
+import { FocusnetError } from './gpu/errors.js';
+import { DataError } from './data/errors.js';
+import { train, evaluate, prepareData, DivergedError } from './train/trainer.js';
+import { ARCHS, ArchError, createModel } from './train/arch.js';
+import { LOSSES, LossName } from './train/objective.js';
+import { Loader, Normalization } from './data/loader.js';
+import { readSafetensorsFile } from './train/safetensors.js';
+import { loadInto } from './train/trainer.js';
+import { runCam, runReport } from './viz/commands.js';
 
-async function main(argv: string[]): Promise<number> {
-  const cmd = argv[0];
-  if (cmd === 'info') {
-    const g = await init();
-    const L = g.limits;
-    console.log(JSON.stringify({ ...g.info, limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
-    return 0;
+export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
+export const DEFAULT_EPOCHS = 3;
+
+class ArgError extends FocusnetError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArgError';
   }
-  console.error('usage: focusnet info');
-  return 2;
 }
 
-main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+const HELP = `focusnet: a WebGPU tensor engine and the FocusNet method (two-stage training)
+
+usage:
+  focusnet train [--data DIR] [--arch ARCH] [--baseline-arch ARCH] [--baseline CHECKPOINT]
+                 [--epochs E] [--baseline-epochs E0] [--batch-size B] [--lr LR]
+                 [--seed S] [--loss focus|ce|kd|ls] [--loss-impl fused|composed]
+                 [--out DIR] [--resume] [--cache-baseline] [more options below]
+  focusnet eval  --data DIR --arch ARCH --checkpoint FILE
+  focusnet info                      adapter in use, software or hardware, limits
+  focusnet cam ... | focusnet report ...   (see focusnet cam --help)
+  focusnet --help
+
+train runs stage 1 (the baseline, cross-entropy) and stage 2 (FocusNet trained from
+scratch next to the frozen baseline), evaluates top-1/top-5 after every epoch and writes
+into --out: baseline.safetensors, focusnet.safetensors, metrics.jsonl, summary.json and
+per-stage checkpoints (checkpoint-*.safetensors) that --resume continues from.
+
+data (--data DIR, detected from the folder's files):
+  IDX            train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...
+  CIFAR-10/100   data_batch_*.bin + test_batch.bin, or train.bin + test.bin
+  image folder   train/<class>/*.png|jpg and val/<class>/...
+  default: ${DEFAULT_DATA} (Debian package dataset-fashion-mnist)
+
+train options (defaults in brackets):
+  --data DIR              data folder [${DEFAULT_DATA}]
+  --arch ARCH             ${ARCHS.join(', ')} [lenet5]
+  --baseline-arch ARCH    architecture of the baseline [--arch]
+  --baseline FILE         baseline checkpoint (.safetensors): skips stage 1
+  --epochs E              stage-2 epochs [${DEFAULT_EPOCHS}]
+  --baseline-epochs E0    stage-1 epochs, may be 1 (an under-trained baseline) [--epochs]
+  --batch-size B          [128]
+  --eval-batch-size B     [max(B, 256)]
+  --lr LR                 [0.1]     --momentum M [0.9]     --weight-decay WD [1e-4]
+  --schedule S            multistep|cosine|constant [multistep]
+  --milestones A,B        epochs where the lr drops ×gamma [50% and 75% of the epochs]
+  --gamma G               [0.1]
+  --seed S                [1]
+  --loss L                focus (FocusNet), ce (cross-entropy), ls (label smoothing),
+                          kd (knowledge distillation from the baseline) [focus]
+  --loss-impl I           fused|composed focus-picking loss [fused]
+  --alpha A --beta B      focus-picking weights [1, 1]
+  --rule R                multi-warm label rule: positive-logit|softmax [positive-logit]
+  --label-smoothing E     for --loss ls [0.1]
+  --temperature T         for --loss kd [4]     --kd-weight W  weight of the KD term [0.5]
+  --out DIR               output folder [runs/focusnet]
+  --resume                continue from the last complete epoch in --out
+  --cache-baseline        compute the frozen baseline's logits once (un-augmented data only)
+  --augment | --no-augment  random crop + flip [on for CIFAR and folders, off for IDX]
+  --mean A,B,C --std A,B,C  normalisation [computed from the training split]
+  --train-limit N --test-limit N   use only the first N images
+  --num-classes N         classes of IDX data [10]
+  --image-size N          side of image-folder images after resize + center crop [32]
+  --cifar100-labels L     fine|coarse [fine]
+  --progress P            auto|bar|plain|none [auto: a bar on a terminal, lines otherwise]
+  --log-every N           steps between GPU readbacks (progress, NaN check) [50]
+
+eval options: --data DIR --arch ARCH --checkpoint FILE [--batch-size B] [--test-limit N]
+
+exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.`;
+
+type Kind = 'string' | 'int' | 'posint' | 'number' | 'bool' | 'list' | string[];
+interface FlagSpec {
+  [flag: string]: Kind;
+}
+
+const TRAIN_FLAGS: FlagSpec = {
+  data: 'string', arch: [...ARCHS], 'baseline-arch': [...ARCHS], baseline: 'string',
+  epochs: 'posint', 'baseline-epochs': 'posint', 'batch-size': 'posint', 'eval-batch-size': 'posint',
+  lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
+  milestones: 'list', gamma: 'number', seed: 'int', loss: [...LOSSES], 'loss-impl': ['fused', 'composed'],
+  alpha: 'number', beta: 'number', rule: ['positive-logit', 'softmax'], 'label-smoothing': 'number',
+  temperature: 'number', 'kd-weight': 'number', out: 'string', resume: 'bool', 'cache-baseline': 'bool',
+  augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
+  'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'],
+  progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
+};
+const EVAL_FLAGS: FlagSpec = {
+  data: 'string', arch: [...ARCHS], checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
+  'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'], mean: 'list', std: 'list',
+};
+
+type Parsed = Record<string, string | number | boolean | number[]>;
+
+export function parseFlags(cmd: string, args: string[], spec: FlagSpec): Parsed {
+  const out: Parsed = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new ArgError(`focusnet ${cmd}: unexpected argument '${a}' (flags start with --; see focusnet --help)`);
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    const kind = spec[name];
+    if (kind === undefined) throw new ArgError(`focusnet ${cmd}: unknown flag --${name} (see focusnet --help)`);
+    if (kind === 'bool') {
+      if (value !== undefined) throw new ArgError(`focusnet ${cmd}: --${name} takes no value`);
+      out[name] = true;
+      continue;
+    }
+    if (value === undefined) {
+      value = args[++i];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new ArgError(`focusnet ${cmd}: --${name} needs a value`);
+    }
+    out[name] = convert(cmd, name, kind, value);
+  }
+  return out;
+}
+
+function convert(cmd: string, name: string, kind: Kind, v: string): string | number | number[] {
+  const bad = (what: string) => new ArgError(`focusnet ${cmd}: --${name} ${JSON.stringify(v)}: ${what}`);
+  if (Array.isArray(kind)) {
+    const m = kind.find((k) => k.toLowerCase() === v.toLowerCase());
+    if (!m) throw bad(`expected one of ${kind.join(', ')}`);
+    return m;
+  }
+  if (kind === 'string') {
+    if (!v) throw bad('must not be empty');
+    return v;
+  }
+  if (kind === 'list') {
+    const xs = v.split(',').map((s) => Number(s.trim()));
+    if (!v.trim() || xs.some((x) => !Number.isFinite(x))) throw bad('expected comma-separated numbers');
+    return xs;
+  }
+  const x = Number(v);
+  if (!v.trim() || !Number.isFinite(x)) throw bad('expected a number');
+  if ((kind === 'int' || kind === 'posint') && !Number.isInteger(x)) throw bad('expected an integer');
+  if (kind === 'posint' && x < 1) throw bad('expected a positive integer');
+  if (kind === 'number' && x < 0) throw bad('expected a number >= 0');
+  return x;
+}
+
+function norm(cmd: string, f: Parsed): Normalization | undefined {
+  if (f.mean === undefined && f.std === undefined) return undefined;
+  if (!Array.isArray(f.mean) || !Array.isArray(f.std)) throw new ArgError(`focusnet ${cmd}: --mean and --std go together`);
+  if (f.mean.length !== f.std.length) throw new ArgError(`focusnet ${cmd}: --mean has ${f.mean.length} values, --std ${f.std.length}`);
+  if (f.std.some((s) => s <= 0)) throw new ArgError(`focusnet ${cmd}: --std values must be > 0`);
+  return { mean: f.mean, std: f.std };
+}
+
+function checkData(dir: string): void {
+  if (dir === DEFAULT_DATA && !existsSync(dir)) {
+    throw new DataError(
+      dir,
+      `Fashion-MNIST is not installed. Install it with\n    sudo apt-get install dataset-fashion-mnist\n  (or run scripts/setup.sh), or pass --data DIR with another data set.`,
+    );
+  }
+}
+
+async function cmdTrain(args: string[]): Promise<number> {
+  const f = parseFlags('train', args, TRAIN_FLAGS);
+  const data = (f.data as string) ?? DEFAULT_DATA;
+  checkData(data);
+  const epochs = (f.epochs as number) ?? DEFAULT_EPOCHS;
+  const milestones = f.milestones as number[] | undefined;
+  if (milestones && milestones.some((m) => !Number.isInteger(m) || m < 1)) throw new ArgError('focusnet train: --milestones must be positive integers (epochs)');
+  if (f.augment && f['no-augment']) throw new ArgError('focusnet train: --augment and --no-augment contradict each other');
+  const lr = (f.lr as number) ?? 0.1;
+  if (lr <= 0) throw new ArgError(`focusnet train: --lr ${lr}: expected a number > 0`);
+  const ls = (f['label-smoothing'] as number) ?? 0.1;
+  if (ls >= 1) throw new ArgError(`focusnet train: --label-smoothing ${ls}: expected a number in [0, 1)`);
+  if (f.baseline !== undefined && !existsSync(f.baseline as string)) throw new DataError(f.baseline as string, '--baseline checkpoint does not exist');
+  const opts = {
+    data,
+    arch: (f.arch as string) ?? 'lenet5',
+    baselineArch: f['baseline-arch'] as string | undefined,
+    baseline: f.baseline as string | undefined,
+    epochs,
+    baselineEpochs: f['baseline-epochs'] as number | undefined,
+    batchSize: (f['batch-size'] as number) ?? 128,
+    evalBatchSize: f['eval-batch-size'] as number | undefined,
+    lr,
+    momentum: (f.momentum as number) ?? 0.9,
+    weightDecay: (f['weight-decay'] as number) ?? 1e-4,
+    schedule: ((f.schedule as string) ?? 'multistep') as 'multistep' | 'cosine' | 'constant',
+    milestones,
+    gamma: f.gamma as number | undefined,
+    seed: (f.seed as number) ?? 1,
+    loss: ((f.loss as string) ?? 'focus') as LossName,
+    objective: {
+      impl: ((f['loss-impl'] as string) ?? 'fused') as 'fused' | 'composed',
+      labelSmoothing: ls,
+      temperature: (f.temperature as number) ?? 4,
+      kdWeight: (f['kd-weight'] as number) ?? 0.5,
+      alpha: (f.alpha as number) ?? 1,
+      beta: (f.beta as number) ?? 1,
+      rule: ((f.rule as string) ?? 'positive-logit') as 'positive-logit' | 'softmax',
+    },
+    out: (f.out as string) ?? 'runs/focusnet',
+    resume: !!f.resume,
+    cacheBaseline: !!f['cache-baseline'],
+    augment: f.augment ? true : f['no-augment'] ? false : undefined,
+    norm: norm('train', f),
+    trainLimit: f['train-limit'] as number | undefined,
+    testLimit: f['test-limit'] as number | undefined,
+    numClasses: f['num-classes'] as number | undefined,
+    imageSize: f['image-size'] as number | undefined,
+    cifar100Labels: f['cifar100-labels'] as 'fine' | 'coarse' | undefined,
+    progress: ((f.progress as string) ?? 'auto') as 'auto' | 'bar' | 'plain' | 'none',
+    logEvery: f['log-every'] as number | undefined,
+    stopAfterEpochs: f['stop-after-epochs'] as number | undefined,
+  };
+  const prepared = prepareData(opts); // bad data fails here, before the GPU starts
+  await init();
+  await train(opts, prepared);
+  return 0;
+}
+
+async function cmdEval(args: string[]): Promise<number> {
+  const f = parseFlags('eval', args, EVAL_FLAGS);
+  for (const k of ['data', 'arch', 'checkpoint']) if (f[k] === undefined) throw new ArgError(`focusnet eval: --${k} is required`);
+  const file = f.checkpoint as string;
+  if (!existsSync(file)) throw new DataError(file, 'checkpoint does not exist');
+  const ck = readSafetensorsFile(file);
+  const savedNorm = ck.metadata.norm ? (JSON.parse(ck.metadata.norm) as Normalization) : undefined;
+  const prepared = prepareData({
+    data: f.data as string,
+    testLimit: f['test-limit'] as number | undefined,
+    trainLimit: 1,
+    norm: norm('eval', f) ?? savedNorm,
+    numClasses: f['num-classes'] as number | undefined,
+    imageSize: (f['image-size'] as number | undefined) ?? (ck.metadata.image_size ? Number(ck.metadata.image_size) : undefined),
+    cifar100Labels: f['cifar100-labels'] as 'fine' | 'coarse' | undefined,
+  });
+  if (!savedNorm && !f.mean) prepared.norm = prepareData({ data: f.data as string }).norm;
+  await init();
+  const { ds, test } = prepared;
+  const model = createModel(f.arch as string, { numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h });
+  loadInto(model, ck.tensors, ck.metadata.format === 'focusnet-checkpoint' ? 'model.' : '', file);
+  const loader = new Loader(test, { batchSize: (f['batch-size'] as number) ?? 256, shuffle: false, norm: prepared.norm });
+  const r = await evaluate(model, loader);
+  console.log(JSON.stringify({ checkpoint: file, arch: f.arch, data: f.data, images: r.count, top1: r.top1, top5: r.top5, seconds: r.seconds }));
+  console.log(`top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  on ${r.count} test images`);
+  return 0;
+}
+
+async function cmdInfo(): Promise<number> {
+  const g = await init();
+  const L = g.limits;
+  console.log(JSON.stringify({ ...g.info, limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    if (cmd === 'cam') return runCam(rest);
+    if (cmd === 'report') return runReport(rest);
+    console.log(HELP);
+    return 0;
+  }
+  switch (cmd) {
+    case 'train':
+      return cmdTrain(rest);
+    case 'eval':
+      return cmdEval(rest);
+    case 'info':
+      return cmdInfo();
+    case 'cam':
+      return runCam(rest);
+    case 'report':
+      return runReport(rest);
+    default:
+      throw new ArgError(`focusnet: unknown command '${cmd}' (commands: train, eval, info, cam, report; see focusnet --help)`);
+  }
+}
+
+function exitCode(e: unknown): number {
+  if (e instanceof ArgError || e instanceof DataError || e instanceof ArchError) return 2;
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  async (c) => {
+    await shutdown().catch(() => {});
+    process.exit(c);
+  },
+  async (e) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    console.error(e instanceof DivergedError ? `focusnet: ${msg}` : msg.startsWith('focusnet') ? msg : `focusnet: ${msg}`);
+    if (!(e instanceof FocusnetError) && e instanceof Error && e.stack) console.error(e.stack);
+    await shutdown().catch(() => {});
+    process.exit(exitCode(e));
+  },
+);

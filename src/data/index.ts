@@ -1,2 +1,16 @@
-// data: see docs/ and ../shared/api.md. Filled in by its own work stream.
-export {};
+// The `data` namespace: readers (IDX, CIFAR binary, image folders), batching and augmentation.
+export { DataError } from './errors.js';
+export { Rng, deriveSeed, withSeededRandom } from './rng.js';
+export type { RngState } from './rng.js';
+export { MemorySplit, SubsetSplit } from './split.js';
+export type { Split } from './split.js';
+export { readIdx, parseIdx, readMaybeGzip } from './idx.js';
+export type { IdxArray } from './idx.js';
+export { readCifarFiles } from './cifar.js';
+export { decodeImage, resizeCenterCrop } from './images.js';
+export type { Rgb } from './images.js';
+export { FolderSplit } from './folder.js';
+export { loadDataset, detectFormat } from './dataset.js';
+export type { Dataset, DataFormat, LoadOptions } from './dataset.js';
+export { Loader, channelStats } from './loader.js';
+export type { LoaderOptions, HostBatch, Normalization } from './loader.js';

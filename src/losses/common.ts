@@ -10,6 +10,7 @@
 // `checkLabels()` (for trainers that accumulate losses on the GPU and read them later).
 
 import src from '../../kernels/losses.wgsl';
+import vecSrc from '../../kernels/vec_width.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, Storage, keep } from '../tensor/tensor.js';
@@ -19,7 +20,7 @@ import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../op
 export { OpError, shapeStr, launch1d, out };
 
 const FILE = 'kernels/losses.wgsl';
-for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, instantiate(src, [b, `W${w}`]), FILE);
+for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, b), w), FILE);
 for (const b of ['WARM', 'FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, b), FILE);
 registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
 registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
@@ -210,4 +211,9 @@ export function finishFused(op: LossOp, z: Tensor, rowLoss: Tensor, dz: Tensor |
     dz.dispose();
   }
   return y;
+}
+
+/** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */
+export function withVecWidth(code: string, w: 1 | 2 | 4 | number): string {
+  return `${code}\n${instantiate(vecSrc, `W${w}`)}`;
 }

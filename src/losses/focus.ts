@@ -8,11 +8,11 @@ import { Tensor, scope } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import {
-  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth,
+  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, withVecWidth,
 } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
-for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, instantiate(src, `W${w}`), 'kernels/focus_loss.wgsl');
+for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, withVecWidth(src, w), 'kernels/focus_loss.wgsl');
 
 
 export type LossImpl = 'fused' | 'composed';

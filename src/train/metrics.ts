@@ -1,0 +1,67 @@
+// Running sums of loss, top-1 and top-5 hits on the GPU (kernels/metrics.wgsl):
+// one tiny dispatch per batch, read back only every few steps or at epoch end.
+import src from '../../kernels/metrics.wgsl';
+import { registerKernel } from '../gpu/kernels.js';
+import { gpu } from '../gpu/device.js';
+import { Tensor, keep, tensor } from '../tensor/tensor.js';
+import { fillInPlace } from '../ops/elementwise.js';
+import { OpError } from '../gpu/errors.js';
+
+registerKernel('train:metrics', src, 'kernels/metrics.wgsl');
+
+export interface MetricSums {
+  /** mean loss over the counted rows (NaN when no loss was added) */
+  loss: number;
+  /** percent */
+  top1: number;
+  top5: number;
+  count: number;
+  /** raw loss sum (non-finite when a step diverged) */
+  lossSum: number;
+}
+
+export class MetricAccumulator {
+  private acc: Tensor;
+  private dummy: Tensor;
+  private withLoss = false;
+  constructor() {
+    this.acc = keep(tensor(new Float32Array(4), [4]));
+    this.dummy = keep(tensor(new Float32Array(1), [1]));
+  }
+
+  reset(): void {
+    fillInPlace(this.acc, 0);
+    this.withLoss = false;
+  }
+
+  /** Add one batch: logits [B, N] f32, labels [B] i32, optional scalar loss (the batch mean). */
+  add(logits: Tensor, labels: Tensor, loss?: Tensor | null): void {
+    if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
+      throw new OpError('metrics', `expects logits [B, N] and labels [B], got [${logits.shape}] and [${labels.shape}]`);
+    }
+    if (loss) this.withLoss = true;
+    gpu().dispatch({
+      module: 'train:metrics',
+      label: 'metrics',
+      bindings: [logits.slice('metrics'), labels.slice('metrics'), (loss ?? this.dummy).slice('metrics'), this.acc.slice('metrics')],
+      u: [logits.shape[0], logits.shape[1], loss ? 1 : 0, 0],
+      workgroups: [1],
+    });
+  }
+
+  async read(): Promise<MetricSums> {
+    const [l, c1, c5, n] = (await this.acc.read()) as Float32Array;
+    return {
+      loss: this.withLoss && n > 0 ? l / n : NaN,
+      lossSum: l,
+      top1: n > 0 ? (100 * c1) / n : 0,
+      top5: n > 0 ? (100 * c5) / n : 0,
+      count: n,
+    };
+  }
+
+  dispose(): void {
+    this.acc.dispose();
+    this.dummy.dispose();
+  }
+}

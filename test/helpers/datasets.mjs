@@ -1,0 +1,109 @@
+// Small data sets written in the exact on-disk formats the readers know (IDX raw
+// and gzip, CIFAR-10/100 binary, PNG/JPEG image folders), for the data, train and CLI tests.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { rng } from './ref.mjs';
+
+export function tmp(prefix = 'fn-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** IDX bytes: type 0x08 (ubyte), dims big-endian. */
+export function idxBytes(dims, data) {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = 0x08;
+  head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+/**
+ * An MNIST-style folder: n train and m test images of h×w, labels < classes.
+ * Pixels are learnable: each class is a bright band at a class-specific row, plus noise.
+ * Train files raw, test files gzip (both forms are exercised).
+ */
+export function writeIdxSet(dir, { n = 64, m = 32, h = 8, w = 8, classes = 10, seed = 1, gzipTrain = false, gzipTest = true } = {}) {
+  mkdirSync(dir, { recursive: true });
+  const r = rng(seed);
+  const make = (count) => {
+    const labels = Uint8Array.from({ length: count }, () => Math.floor(r.next() * classes));
+    const images = new Uint8Array(count * h * w);
+    for (let i = 0; i < count; i++) {
+      for (let p = 0; p < h * w; p++) images[i * h * w + p] = Math.floor(r.next() * 60);
+      const row = labels[i] % h;
+      const col0 = Math.floor(labels[i] / h) * 2;
+      for (let x = 0; x < w; x++) images[i * h * w + row * w + ((x + col0) % w)] = 200 + Math.floor(r.next() * 55);
+    }
+    return { labels, images };
+  };
+  const tr = make(n);
+  const te = make(m);
+  const put = (name, bytes, gz) => writeFileSync(join(dir, gz ? `${name}.gz` : name), gz ? gzipSync(bytes) : bytes);
+  put('train-images-idx3-ubyte', idxBytes([n, h, w], tr.images), gzipTrain);
+  put('train-labels-idx1-ubyte', idxBytes([n], tr.labels), gzipTrain);
+  put('t10k-images-idx3-ubyte', idxBytes([m, h, w], te.images), gzipTest);
+  put('t10k-labels-idx1-ubyte', idxBytes([m], te.labels), gzipTest);
+  return { train: tr, test: te, h, w };
+}
+
+/** CIFAR-10 binaries: records of [label, 3072 pixels]. */
+export function writeCifar10(dir, counts = [3, 2], testCount = 2, seed = 2) {
+  mkdirSync(dir, { recursive: true });
+  const r = rng(seed);
+  const recs = (k) => {
+    const labels = Array.from({ length: k }, () => Math.floor(r.next() * 10));
+    const pixels = Array.from({ length: k }, () => Uint8Array.from({ length: 3072 }, () => Math.floor(r.next() * 256)));
+    const buf = Buffer.concat(labels.map((l, i) => Buffer.concat([Buffer.from([l]), Buffer.from(pixels[i])])));
+    return { labels, pixels, buf };
+  };
+  const batches = counts.map((k, i) => {
+    const b = recs(k);
+    writeFileSync(join(dir, `data_batch_${i + 1}.bin`), b.buf);
+    return b;
+  });
+  const test = recs(testCount);
+  writeFileSync(join(dir, 'test_batch.bin'), test.buf);
+  return { batches, test };
+}
+
+/** CIFAR-100 binaries: records of [coarse, fine, 3072 pixels]. */
+export function writeCifar100(dir, n = 4, m = 3, seed = 3) {
+  mkdirSync(dir, { recursive: true });
+  const r = rng(seed);
+  const recs = (k) => {
+    const coarse = Array.from({ length: k }, () => Math.floor(r.next() * 20));
+    const fine = Array.from({ length: k }, () => Math.floor(r.next() * 100));
+    const pixels = Array.from({ length: k }, () => Uint8Array.from({ length: 3072 }, () => Math.floor(r.next() * 256)));
+    const buf = Buffer.concat(fine.map((f, i) => Buffer.concat([Buffer.from([coarse[i], f]), Buffer.from(pixels[i])])));
+    return { coarse, fine, pixels, buf };
+  };
+  const train = recs(n);
+  const test = recs(m);
+  writeFileSync(join(dir, 'train.bin'), train.buf);
+  writeFileSync(join(dir, 'test.bin'), test.buf);
+  return { train, test };
+}
+
+export function pngBytes(width, height, pixel) {
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const [r, g, b] = pixel(x, y);
+    const o = (y * width + x) * 4;
+    png.data[o] = r; png.data[o + 1] = g; png.data[o + 2] = b; png.data[o + 3] = 255;
+  }
+  return PNG.sync.write(png);
+}
+
+export function jpegBytes(width, height, pixel) {
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const [r, g, b] = pixel(x, y);
+    const o = (y * width + x) * 4;
+    data[o] = r; data[o + 1] = g; data[o + 2] = b; data[o + 3] = 255;
+  }
+  return jpeg.encode({ data, width, height }, 95).data;
+}
