@@ -3,6 +3,10 @@
 // Then batchnorm GB/s from bench/batchnorm.mjs when that file exists.
 //   npm run bench -- conv [--variants] [--reps N]
 //   --variants also sweeps the register-block shapes (docs/conv.md's tables).
+//   --paths times the direct kernels against the im2col + matmul lowering per direction
+//   (interleaved rounds, best of each), the measurement behind convTuning.im2col's rule.
+//   --lenet-step times a LeNet-5 training step (batch 256) with the conv knobs off
+//   ("before") and at their defaults, interleaved, best of 8 steps each.
 import { existsSync } from 'node:fs';
 import { lib, g, printTable, writeJson, adapterLine } from './common.mjs';
 
@@ -13,6 +17,7 @@ const CASES = [
   { name: '3x3 s2 [32,128,16,16]->256 p1', xs: [32, 128, 16, 16], ws: [256, 128, 3, 3], opts: { stride: 2, padding: 1 } },
   { name: 'dw3x3 [32,96,32,32] p1', xs: [32, 96, 32, 32], ws: [96, 1, 3, 3], opts: { padding: 1, groups: 96 } },
   { name: 'LeNet 5x5 [256,1,28,28]->6', xs: [256, 1, 28, 28], ws: [6, 1, 5, 5], opts: {} },
+  { name: 'LeNet 5x5 [256,6,14,14]->16', xs: [256, 6, 14, 14], ws: [16, 6, 5, 5], opts: {} },
 ];
 
 function rand(shape, scale = 1) {
@@ -97,11 +102,17 @@ export async function run(args = []) {
     `forward ${(100 * ratio(main.fwd)).toFixed(0)}%, input grad ${(100 * ratio(main.dgrad)).toFixed(0)}%, weight grad ${(100 * ratio(main.wgrad)).toFixed(0)}% (target >= 70%)`);
   let variants = null;
   if (args.includes('--variants')) variants = await sweep(reps);
+  let paths = null;
+  if (args.includes('--paths')) paths = await pathsAB(reps, mmBest);
+  let lenetStep = null;
+  if (args.includes('--lenet-step')) lenetStep = await lenetStepAB();
   writeJson('conv', {
     matmul: { tall: Math.max(mmTall, mmTall2), wide: Math.max(mmWide, mmWide2), m1024: mm1024 },
     cases: results.map((r) => ({ name: r.name, macs: r.macs, fwdMs: r.fwd, dgradMs: r.dgrad, wgradMs: r.wgrad, bgradMs: r.bgrad,
       fwd: gflops(r.macs, r.fwd), dgrad: gflops(r.macs, r.dgrad), wgrad: gflops(r.macs, r.wgrad) })),
     variants,
+    paths,
+    lenetStep,
   });
   // batchnorm lives in another stream's file: report it here when it exists
   if (existsSync(new URL('./batchnorm.mjs', import.meta.url))) {
@@ -115,6 +126,103 @@ export async function run(args = []) {
   } else {
     console.log('\n(bench/batchnorm.mjs not present: batchnorm GB/s not measured)');
   }
+}
+
+/**
+ * Paths per case and direction, interleaved rounds (best of each): 'before' = the kernels as
+ * they were before the im2col lowering (every later knob off), 'direct' = no lowering,
+ * 'im2col' = lowering forced, 'auto' = the defaults.
+ */
+async function pathsAB(reps, mmBest) {
+  const T = ops.convTuning;
+  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
+  const configs = {
+    before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
+    direct: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+    im2col: () => Object.assign(T, { im2col: { fwd: true, dgrad: true, wgrad: true }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+    auto: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+  };
+  const out = [];
+  const rows = [];
+  for (const c of CASES) {
+    if (c.opts.groups) continue;
+    const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
+    const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
+    const dirs = {
+      fwd: () => ops.conv2dForward(x, w, b, G, true),
+      dgrad: () => ops.conv2dInputGrad(gy, w, G),
+      wgrad: () => ops.conv2dWeightGrad(gy, x, G),
+    };
+    const best = {};
+    for (let r = 0; r < Math.max(2, Math.ceil(reps / 2)); r++) {
+      for (const [dir, fn] of Object.entries(dirs)) {
+        for (const [path, set] of Object.entries(configs)) {
+          set();
+          const ms = await timeMs(fn, { reps: 2, warmup: r === 0 ? 1 : 0 });
+          const key = `${dir}:${path}`;
+          best[key] = Math.min(best[key] ?? Infinity, ms);
+        }
+      }
+    }
+    for (const dir of Object.keys(dirs)) {
+      const row = { case: c.name, dir };
+      const rec = { case: c.name, dir };
+      for (const path of Object.keys(configs)) {
+        const ms = best[`${dir}:${path}`];
+        row[path] = `${gflops(macs, ms).toFixed(2)} (${ms.toFixed(1)})`;
+        rec[path] = gflops(macs, ms);
+        rec[`${path}Ms`] = ms;
+      }
+      row['auto/before'] = (best[`${dir}:before`] / best[`${dir}:auto`]).toFixed(2);
+      row['auto % of matmul'] = `${(100 * rec.auto / mmBest).toFixed(0)}%`;
+      rows.push(row);
+      out.push(rec);
+    }
+    for (const t of [x, w, b, gy]) t.dispose();
+  }
+  configs.auto();
+  console.log(`\nconv2d paths, GFLOP/s (ms), interleaved rounds, best of each; matmul reference ${mmBest.toFixed(2)} GFLOP/s`);
+  console.log('before: kernels before the im2col lowering; direct: no lowering; im2col: lowering forced; auto: defaults');
+  printTable(rows, ['case', 'dir', 'before', 'direct', 'im2col', 'auto', 'auto/before', 'auto % of matmul']);
+  return out;
+}
+
+/** LeNet-5 training step at batch 256: conv knobs off ('before') vs defaults, interleaved. */
+async function lenetStepAB() {
+  const { models, optim, losses, tensor, scope } = lib;
+  const T = ops.convTuning;
+  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
+  const configs = {
+    before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
+    after: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: [...saved.fwdBpExtra] }),
+  };
+  const batch = 256;
+  let s = 7;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const x = tensor(Float32Array.from({ length: batch * 784 }, () => next() * 2 - 1), [batch, 1, 28, 28]);
+  const y = tensor(Int32Array.from({ length: batch }, () => Math.floor(next() * 10)), [batch], { dtype: 'i32' });
+  const model = models.lenet5({ numClasses: 10 }).train();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const step = () => { opt.zeroGrad(); losses.crossEntropy(model.forward(x), y).backward(); opt.step(); };
+  for (const set of Object.values(configs)) { set(); scope(step); await g.sync(); }
+  const best = {};
+  for (let r = 0; r < 4; r++) {
+    for (const [name, set] of Object.entries(configs)) {
+      set();
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        scope(step);
+        await g.sync();
+        best[name] = Math.min(best[name] ?? Infinity, performance.now() - t0);
+      }
+    }
+  }
+  configs.after();
+  opt.dispose(); model.dispose(); x.dispose(); y.dispose();
+  console.log(`\nLeNet-5 training step, batch 256 (best of 8, interleaved): before ${best.before.toFixed(1)} ms (${Math.round(batch * 1000 / best.before)} images/s), ` +
+    `after ${best.after.toFixed(1)} ms (${Math.round(batch * 1000 / best.after)} images/s), ${(best.before / best.after).toFixed(2)}×`);
+  return { beforeMs: best.before, afterMs: best.after };
 }
 
 /** Register-block sweep on the 3×3 case (and the strided one) for docs/conv.md. */

@@ -134,6 +134,38 @@ test('finite differences through conv2d (3×3 s2 p1, grouped, relu)', async () =
   });
 });
 
+test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding, batch 1, awkward shapes', async () => {
+  const saved = { ...ops.convTuning.im2col };
+  ops.convTuning.im2col = { fwd: true, dgrad: true, wgrad: true };
+  const variants = ['rb', ...(ops.subgroupMatmulSupported() ? ['sg'] : [])];
+  try {
+    for (const v of variants) {
+      ops.setMatmulVariant(v);
+      await compare(`im2col ${v} 3x3 pad1 relu`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, relu: true, seed: 31 });
+      await compare(`im2col ${v} 3x3 s2 p1 batch 1`, [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
+      await compare(`im2col ${v} 5x5 no pad`, [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
+      await compare(`im2col ${v} 3x3 p[3,0] (stride 1, col2im)`, [2, 3, 5, 6], [4, 3, 3, 3], { padding: [3, 0], seed: 35 });
+      await compare(`im2col ${v} 3x2 s[2,1] p[0,2]`, [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
+    }
+  } finally {
+    ops.setMatmulVariant(null);
+    ops.convTuning.im2col = saved;
+  }
+});
+
+test('stride-1 input gradient on the dgrad kernel (dgradAsForward off) and forced on', async () => {
+  for (const mode of [false, true]) {
+    ops.convTuning.dgradAsForward = mode;
+    try {
+      await compare(`dgradAsForward=${mode} 3x3 pad1`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 41 });
+      await compare(`dgradAsForward=${mode} 5x5 LeNet-like`, [3, 6, 9, 8], [7, 6, 5, 5], { seed: 42 });
+      await compare(`dgradAsForward=${mode} 3x2 p[2,1] batch 1`, [1, 3, 6, 5], [4, 3, 3, 2], { padding: [2, 1], seed: 43 });
+    } finally {
+      ops.convTuning.dgradAsForward = 'auto';
+    }
+  }
+});
+
 test('bad input: ranks, channel and group mismatches, kernel larger than padded input', () => {
   const x = tensor(new Float32Array(2 * 4 * 5 * 5).fill(0.5), [2, 4, 5, 5]);
   const x3 = tensor(new Float32Array(4 * 5 * 5).fill(0.5), [4, 5, 5]);

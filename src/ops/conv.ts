@@ -6,6 +6,9 @@
 //   kernels/conv2d_wgrad.wgsl  weight gradient (implicit GEMM over N·OH·OW, split-K),
 //                              split reduction, bias gradient
 //   kernels/conv2d_dw.wgsl     depthwise 3×3 / 5×5 forward and weight gradient
+//   kernels/conv2d_im2col.wgsl explicit im2col / col2im / bias+ReLU around matmulRaw: dense
+//                              convolutions lowered to the subgroup ('sg') matmul where it
+//                              can run and measured faster (convTuning.im2col)
 // 1×1 stride-1 unpadded ungrouped convolutions without bias run as matmuls (matmulRaw).
 // Algorithm choices and measurements: docs/conv.md.
 
@@ -13,12 +16,13 @@ import fwdSrc from '../../kernels/conv2d.wgsl';
 import dgradSrc from '../../kernels/conv2d_dgrad.wgsl';
 import wgradSrc from '../../kernels/conv2d_wgrad.wgsl';
 import dwSrc from '../../kernels/conv2d_dw.wgsl';
+import colSrc from '../../kernels/conv2d_im2col.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, out, OpError, shapeStr, gpu, grid } from './common.js';
-import { matmulRaw } from './matmul.js';
+import { matmulRaw, matmulVariant, subgroupMatmulSupported, transposeRaw } from './matmul.js';
 import { reluBackward } from './activation.js';
 
 export interface Conv2dOptions {
@@ -97,6 +101,8 @@ const wgradKernel = (bm: number, bq: number, kw: number, sw: number) =>
   kernel(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['WGRAD'], { BM_VALUE: bm, BP_VALUE: bq, KW_VALUE: kw, SW_VALUE: sw });
 const reduceKernel = () => kernel('conv2d:reduce', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['REDUCE'], {});
 const bgradKernel = () => kernel('conv2d:bgrad', wgradSrc, 'kernels/conv2d_wgrad.wgsl', ['BGRAD'], {});
+const im2colKernel = (block: 'IM2COL' | 'COL2IM' | 'FLIPW' | 'BIASACT') =>
+  kernel(`conv2d:${block.toLowerCase()}`, colSrc, 'kernels/conv2d_im2col.wgsl', [block], {});
 const dwKernel = (block: 'FWD' | 'WGRAD', ks: number, st: number, bp: number) =>
   kernel(`conv2d:dw:${block}:${ks}s${st}x${bp}`, dwSrc, 'kernels/conv2d_dw.wgsl', [block], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp });
 
@@ -109,13 +115,95 @@ export const convTuning = {
   /** for the weight gradient, bp is the output columns per reduction step */
   wgrad: { bm: 8, bp: 2 },
   dwBp: 8,
+  /** other forward column blocks, taken where they pad the output row less than fwd.bp */
+  fwdBpExtra: [10, 14] as number[],
   /** use the dedicated depthwise kernels (false: the grouped implicit-GEMM kernels, BM = 1) */
   depthwiseKernels: true,
   /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
   matmul1x1: true,
   /** workgroups the weight-gradient dispatch should reach before it stops splitting N·OH·OW */
   minWorkgroups: 32,
+  /**
+   * Lower dense convolutions to matmulRaw through an explicit im2col buffer, per direction:
+   * 'auto' where the subgroup matmul can run and the shape is large enough (im2colAuto),
+   * true / false to force (true still needs groups = 1 and the buffer to fit).
+   */
+  im2col: { fwd: 'auto', dgrad: 'auto', wgrad: 'auto' } as Record<'fwd' | 'dgrad' | 'wgrad', boolean | 'auto'>,
+  /** batches the lowered weight gradient's N·P reduction is split into (then summed) */
+  im2colWgradSplits: 4,
+  /**
+   * Run a stride-1 dense input gradient (when not lowered) as the direct forward kernel on dY
+   * with flipped weights: 'auto' for kernels of 9+ taps (LeNet's 5×5 conv2: 73 → 47 ms;
+   * 3×3: ~6% faster), true / false to force.
+   */
+  dgradAsForward: 'auto' as boolean | 'auto',
+  /** largest im2col buffer, bytes (also capped by the device's storage binding size) */
+  im2colMaxBytes: 256 * 1024 * 1024,
 };
+
+/**
+ * The 'auto' rule of convTuning.im2col (docs/conv.md: measured on lavapipe): lower when the
+ * per-image product [Cout, K]·[K, P] would run on the subgroup matmul ('sg'). That excludes
+ * adapters without subgroups, hardware adapters (matmul picks 'tiled' there: unmeasured) and
+ * products in matmul's 'small' bucket (< 2²¹ MACs, where it runs 'rb'): LeNet's 6→16 5×5
+ * layer (16·100·150 MACs per image) runs 2–4× slower lowered.
+ */
+function im2colAuto(g: ConvGeom): boolean {
+  if (!subgroupMatmulSupported()) return false;
+  return matmulVariant(g.cout, g.oh * g.ow, g.cin * g.kh * g.kw) === 'sg';
+}
+
+function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
+  const mode = convTuning.im2col[dir];
+  if (mode === false || g.groups !== 1 || isPointwise(g) || isDepthwise(g)) return false;
+  // the input gradient's col buffer (of dY over the input's pixels) may be the larger one
+  const bytes = 4 * g.n * g.kh * g.kw * Math.max(g.cin * g.oh * g.ow, dir === 'dgrad' ? g.cout * g.h * g.w : 0);
+  const lim = gpu().limits;
+  if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
+  return mode === true || im2colAuto(g);
+}
+
+/** Flipped, channel-swapped weights: layout 0 = [Cout·KH·KW, Cin] (sg's A), 1 = OIHW [Cin, Cout, KH, KW]. */
+function flipWeight(w: Tensor, g: ConvGeom, layout: 0 | 1): Tensor {
+  const wf = out(layout === 0 ? [g.cout * g.kh * g.kw, g.cin] : [g.cin, g.cout, g.kh, g.kw]);
+  gpu().dispatch({
+    module: im2colKernel('FLIPW'), label: 'conv2d_flip_weight',
+    bindings: [w.slice(OP), wf.slice(OP)],
+    u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, layout, wf.size, g.cout, 0],
+    workgroups: grid(wf.size, 64),
+  });
+  return wf;
+}
+
+/** Stride-1 dense input gradient as a forward convolution of dY (convTuning.dgradAsForward). */
+function useFlippedForward(g: ConvGeom): boolean {
+  const mode = convTuning.dgradAsForward;
+  if (mode === false || g.groups !== 1 || g.sh !== 1 || g.sw !== 1 || g.ph >= g.kh || g.pw >= g.kw || isPointwise(g)) return false;
+  return mode === true || g.kh * g.kw >= 9;
+}
+
+/** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
+function flatT(t: Tensor): Tensor {
+  const v = t.view([t.shape[0] * t.shape[1], t.shape[2]]);
+  t.dispose();
+  return v;
+}
+
+/** im2col of x for geometry g: layout 0 = [N, K, P], 1 = [N·P, K]. */
+function im2col(x: Tensor, g: ConvGeom, layout: 0 | 1, kh = g.kh, kw = g.kw): Tensor {
+  const K = g.cin * kh * kw;
+  const P = g.oh * g.ow;
+  const col = out(layout === 0 ? [g.n, K, P] : [g.n * P, K]);
+  // runs of outputs per invocation: rows (n, k, oy) in layout 0, (n, p, ci) in layout 1
+  const total = layout === 0 ? g.n * K * g.oh : g.n * P * g.cin;
+  gpu().dispatch({
+    module: im2colKernel('IM2COL'), label: `conv2d_im2col(${layout ? 'rows' : 'cols'})`,
+    bindings: [x.slice(OP), col.slice(OP)],
+    u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, kh, kw, g.sh, g.sw, g.ph, g.pw, layout, total, g.cout, 0],
+    workgroups: grid(total, 64),
+  });
+  return col;
+}
 
 /**
  * Channels per invocation for `c` channels: `max`, 4 or 1, whichever wastes least (padded
@@ -136,6 +224,18 @@ function blockFor(c: number, max: number): number {
   return best;
 }
 
+/**
+ * Output columns per forward invocation: `dflt` or one of convTuning.fwdBpExtra, whichever
+ * pads the output row least (ties keep `dflt`). A short candidate list keeps the number of
+ * compiled pipelines down; LeNet's rows (OW 28, 14, 10) run 1.2–1.6× faster with 14 / 10
+ * columns than with 8 and a padded tail (docs/conv.md).
+ */
+function columnsFor(ow: number, dflt: number): number {
+  let best = dflt;
+  for (const bp of convTuning.fwdBpExtra) if (Math.ceil(ow / bp) * bp < Math.ceil(ow / best) * best) best = bp;
+  return best;
+}
+
 function uGeom(g: ConvGeom): number[] {
   return [g.n, g.cin, g.h, g.w, g.cout, g.oh, g.ow, g.groups, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.cing, g.coutg];
 }
@@ -151,13 +251,31 @@ function isPointwise(g: ConvGeom): boolean {
 // ---- launchers (no autograd) --------------------------------------------------------------
 
 /** Forward: y = act(conv(x, w) + b). */
-export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, relu: boolean): Tensor {
+export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, relu: boolean, label = 'conv2d_forward'): Tensor {
   if (convTuning.matmul1x1 && isPointwise(g) && !b) {
     const x3 = x.view([g.n, g.cin, g.h * g.w]);
     const w2 = w.view([g.cout, g.cin]);
     const y3 = matmulRaw(w2, x3, { relu });
     const y = y3.view([g.n, g.cout, g.oh, g.ow]);
     x3.dispose(); w2.dispose(); y3.dispose();
+    return y;
+  }
+  if (useIm2col(g, 'fwd')) {
+    const col = im2col(x, g, 0);
+    const w2 = w.view([g.cout, g.cin * g.kh * g.kw]);
+    const y3 = matmulRaw(w2, col);
+    col.dispose(); w2.dispose();
+    if (b || relu) {
+      const total = g.n * g.cout;
+      gpu().dispatch({
+        module: im2colKernel('BIASACT'), label: 'conv2d_bias_act',
+        bindings: [(b ?? w).slice(OP), y3.slice(OP)],
+        u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, (b ? 1 : 0) | (relu ? 2 : 0), total, g.cout, 0],
+        workgroups: grid(total, 64),
+      });
+    }
+    const y = y3.view([g.n, g.cout, g.oh, g.ow]);
+    y3.dispose();
     return y;
   }
   const y = out([g.n, g.cout, g.oh, g.ow]);
@@ -175,13 +293,13 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
     return y;
   }
   const bm = blockFor(g.coutg, convTuning.fwd.bm);
-  const bp = convTuning.fwd.bp;
+  const bp = columnsFor(g.ow, convTuning.fwd.bp);
   const owb = Math.ceil(g.ow / bp);
   const npix = g.n * g.oh * owb;
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
   gpu().dispatch({
-    module: fwdKernel(bm, bp, g.kw, g.sw), label: `conv2d_forward(${bm}x${bp})`, bindings,
+    module: fwdKernel(bm, bp, g.kw, g.sw), label: `${label}(${bm}x${bp})`, bindings,
     u: [...uGeom(g), owb, npix, cob, relu ? 1 : 0, b ? 1 : 0, 0, 0, 0],
     workgroups: [wx, wy, g.groups * cob],
   });
@@ -196,6 +314,41 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
     const gx3 = matmulRaw(w2, g3, { transA: true });
     const gx = gx3.view([g.n, g.cin, g.h, g.w]);
     g3.dispose(); w2.dispose(); gx3.dispose();
+    return gx;
+  }
+  if (useIm2col(g, 'dgrad') && g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw) {
+    // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p), a lowered forward without col2im
+    const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
+    const col = im2col(gy, gg, 0);
+    const wf = flipWeight(w, g, 0);
+    const gx3 = matmulRaw(wf, col, { transA: true });
+    col.dispose(); wf.dispose();
+    const gx = gx3.view([g.n, g.cin, g.h, g.w]);
+    gx3.dispose();
+    return gx;
+  }
+  if (useFlippedForward(g)) {
+    // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p) on the direct forward kernel
+    const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, cing: g.cout, coutg: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
+    const wf = flipWeight(w, g, 1);
+    const gx = conv2dForward(gy, wf, null, gg, false, 'conv2d_input_grad_as_forward');
+    wf.dispose();
+    return gx;
+  }
+  if (useIm2col(g, 'dgrad')) {
+    const g3 = gy.view([g.n, g.cout, g.oh * g.ow]);
+    const w2 = w.view([g.cout, g.cin * g.kh * g.kw]);
+    const dcol = matmulRaw(w2, g3, { transA: true });
+    g3.dispose(); w2.dispose();
+    const gx = out([g.n, g.cin, g.h, g.w]);
+    const total = g.n * g.cin * g.h;
+    gpu().dispatch({
+      module: im2colKernel('COL2IM'), label: 'conv2d_col2im',
+      bindings: [dcol.slice(OP), gx.slice(OP)],
+      u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, 0, total, g.cout, 0],
+      workgroups: grid(total, 64),
+    });
+    dcol.dispose();
     return gx;
   }
   const gx = out([g.n, g.cin, g.h, g.w]);
@@ -250,6 +403,25 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
       workgroups: [splits, g.cin, 1],
     });
     return reduceSplits(parts, splits, wshape);
+  }
+  if (useIm2col(g, 'wgrad')) {
+    // dW [Cout, K] = Σ_{n, p} dY[n, :, p] ⊗ col[n, :, p]: one product reducing over N·P, both
+    // operands with the reduction dimension outermost (what 'sg' reads without transposes)
+    const colT = im2col(x, g, 1);
+    // dY [N, Cout, P] → [N·P, Cout] (matmul's transpose kernel); the N·P reduction is split
+    // into S batches summed afterwards (shorter serial loops: ~12% faster at S = 4, 16)
+    const gyT = flatT(transposeRaw(gy, g.n, g.cout, g.oh * g.ow));
+    const rows = g.n * g.oh * g.ow;
+    let S = convTuning.im2colWgradSplits;
+    while (S > 1 && rows % S !== 0) S--;
+    const a = gyT.view([S, rows / S, g.cout]);
+    const bv = colT.view([S, rows / S, g.cin * g.kh * g.kw]);
+    const parts = matmulRaw(a, bv, { transA: true });
+    a.dispose(); bv.dispose(); colT.dispose(); gyT.dispose();
+    const dw = reduceSplits(parts, S, [g.cout, g.cin * g.kh * g.kw]);
+    const v = dw.view(wshape);
+    dw.dispose();
+    return v;
   }
   const bm = blockFor(g.coutg, convTuning.wgrad.bm);
   const bq = convTuning.wgrad.bp;

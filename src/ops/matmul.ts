@@ -247,7 +247,7 @@ export interface MatmulRawOptions {
 }
 
 /** Y[b] = X[b]ᵀ for X viewed as [batch, rows, cols]; returns [batch, cols, rows]. */
-function transposeRaw(x: Tensor, batch: number, rows: number, cols: number): Tensor {
+export function transposeRaw(x: Tensor, batch: number, rows: number, cols: number): Tensor {
   const y = empty([batch, cols, rows]);
   gpu().dispatch({
     module: 'matmul:transpose',
