@@ -148,6 +148,23 @@ test('image folder: PNG and JPEG decoded, resized, center-cropped; classes from 
   throwsData(() => data.loadDataset(dir), /val\/bird: class 'bird' does not exist in the training split/, 'unknown class');
 });
 
+test('class names: Fashion-MNIST when the path says so, CIFAR-10, a CIFAR meta file, else indices', () => {
+  const plain = tmp();
+  writeIdxSet(plain, { n: 4, m: 2, h: 4, w: 4 });
+  assert.equal(data.loadDataset(plain).classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  const fashion = join(tmp(), 'Fashion-MNIST');
+  mkdirSync(fashion);
+  writeIdxSet(fashion, { n: 4, m: 2, h: 4, w: 4 });
+  assert.equal(data.loadDataset(fashion).classNames, data.FASHION_MNIST_CLASSES);
+  assert.is(data.FASHION_MNIST_CLASSES[9], 'Ankle boot');
+  const c10 = tmp();
+  writeCifar10(c10);
+  assert.equal(data.loadDataset(c10).classNames, data.CIFAR10_CLASSES);
+  const names = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9'];
+  writeFileSync(join(c10, 'batches.meta.txt'), names.join('\n') + '\n\n');
+  assert.equal(data.loadDataset(c10).classNames, names);
+});
+
 test('loader: seeded shuffling, normalisation, crop with padding and flip', () => {
   const images = Uint8Array.from({ length: 10 * 2 * 3 * 3 }, (_, i) => (i * 37) % 256);
   const labels = Int32Array.from({ length: 10 }, (_, i) => i % 4);

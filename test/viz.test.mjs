@@ -3,11 +3,12 @@
 // and bad input to the commands.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lib, { tensor, ops } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
+import { pngBytes } from './helpers/datasets.mjs';
 
 const { viz } = lib;
 
@@ -229,6 +230,33 @@ test('cam: an index beyond the test split exits 2 naming the index and the split
   const r4 = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--data', join(dir, 'nope'), '--checkpoint', join(dir, 'model.safetensors'), '--index', '0']));
   assert.is(r4.rc, 2);
   assert.match(r4.text, /--data: .*nope is not a folder/);
+});
+
+test('cam data: an image folder reads as the trainer reads it; a corrupt test image exits 2 naming the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'viz-folder-'));
+  const r = rng(11);
+  for (const [split, cls, name, w, h] of [['train', 'cat', 'a.png', 9, 6], ['train', 'dog', 'b.png', 5, 7], ['val', 'cat', 'c.png', 13, 8], ['val', 'dog', 'd.png', 6, 11]]) {
+    mkdirSync(join(dir, split, cls), { recursive: true });
+    const v = r.uniform(w * h * 3, 0, 256);
+    writeFileSync(join(dir, split, cls, name), pngBytes(w, h, (x, y) => [0, 1, 2].map((c) => Math.floor(v[(y * w + x) * 3 + c]))));
+  }
+  const ds = viz.openDataSet(dir, { imageSize: 5 });
+  const ref = lib.data.loadDataset(dir, { imageSize: 5 });
+  assert.equal(ds.classes, ['cat', 'dog']);
+  const norm = lib.data.channelStats(ref.train);
+  assert.equal(ds.stats(), norm);
+  const bytes = new Uint8Array(75);
+  ref.test.readImage(1, bytes, 0);
+  const img = ds.image(1);
+  assert.equal([img.channels, img.height, img.width, img.label], [3, 5, 5, 1]);
+  assert.equal(Array.from(img.pixels, (v) => Math.round(v * 255)), [...bytes]);
+  const want = new lib.data.Loader(ref.test, { batchSize: 1, shuffle: false, norm }).batch(1).x;
+  assert.equal([...ds.loader(norm, 1).batch(1).x], [...want]);
+  writeFileSync(join(dir, 'val', 'dog', 'd.png'), pngBytes(6, 11, () => [1, 2, 3]).subarray(0, 40));
+  writeFileSync(join(dir, 'model.safetensors'), 'not read before the image is');
+  const { rc, text } = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'model.safetensors'), '--data', dir, '--index', '1', '--image-size', '8']));
+  assert.is(rc, 2);
+  assert.match(text, /d\.png: corrupt or truncated image/);
 });
 
 test('report: a run folder without metrics exits 2 naming metrics.jsonl', async () => {

@@ -10,6 +10,7 @@ import { MemorySplit, Split } from './split.js';
 import { readIdx } from './idx.js';
 import { readCifarFiles } from './cifar.js';
 import { FolderSplit, listClassFolder } from './folder.js';
+import { classNamesFor } from './classes.js';
 
 export type DataFormat = 'idx' | 'cifar10' | 'cifar100' | 'folder';
 
@@ -80,7 +81,7 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
     const train = loadIdxSplit(dir, 'train', numClasses);
     const test = loadIdxSplit(dir, 't10k', numClasses);
     if (train.h !== test.h || train.w !== test.w) throw new DataError(test.source, `test images are ${test.h}×${test.w} but training images are ${train.h}×${train.w}`);
-    return { format, dir, train, test, numClasses, classNames: range(numClasses), augmentByDefault: false };
+    return { format, dir, train, test, numClasses, classNames: classNamesFor(format, dir, numClasses), augmentByDefault: false };
   }
   if (format === 'cifar10') {
     const files = readdirSync(dir).filter((f) => /^data_batch_\d+\.bin$/.test(f)).sort((a, b) => parseInt(a.slice(11)) - parseInt(b.slice(11)));
@@ -89,7 +90,7 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
     if (!existsSync(testPath)) throw new DataError(testPath, 'missing CIFAR-10 test batch');
     const train = readCifarFiles(files.map((f) => join(dir, f)), 1, 0, 10, 'CIFAR-10');
     const test = readCifarFiles([testPath], 1, 0, 10, 'CIFAR-10');
-    return { format, dir, train, test, numClasses: 10, classNames: range(10), augmentByDefault: true };
+    return { format, dir, train, test, numClasses: 10, classNames: classNamesFor(format, dir, 10), augmentByDefault: true };
   }
   if (format === 'cifar100') {
     const coarse = opts.cifar100Labels === 'coarse';
@@ -99,7 +100,7 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
     for (const p of [tr, te]) if (!existsSync(p)) throw new DataError(p, 'missing CIFAR-100 file');
     const train = readCifarFiles([tr], 2, coarse ? 0 : 1, numClasses, 'CIFAR-100');
     const test = readCifarFiles([te], 2, coarse ? 0 : 1, numClasses, 'CIFAR-100');
-    return { format, dir, train, test, numClasses, classNames: range(numClasses), augmentByDefault: true };
+    return { format, dir, train, test, numClasses, classNames: classNamesFor(format, dir, numClasses, coarse ? 'coarse' : 'fine'), augmentByDefault: true };
   }
   const size = opts.imageSize ?? 32;
   const trainDir = join(dir, 'train');
@@ -116,8 +117,4 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
     classNames: tr.classes,
     augmentByDefault: true,
   };
-}
-
-function range(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => String(i));
 }

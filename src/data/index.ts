@@ -11,6 +11,7 @@ export { decodeImage, resizeCenterCrop } from './images.js';
 export type { Rgb } from './images.js';
 export { FolderSplit } from './folder.js';
 export { loadDataset, detectFormat } from './dataset.js';
+export { classNamesFor, FASHION_MNIST_CLASSES, CIFAR10_CLASSES } from './classes.js';
 export type { Dataset, DataFormat, LoadOptions } from './dataset.js';
 export { Loader, channelStats } from './loader.js';
 export type { LoaderOptions, HostBatch, Normalization } from './loader.js';

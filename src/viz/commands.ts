@@ -7,11 +7,12 @@ import { init } from '../gpu/device.js';
 import { tensor } from '../tensor/tensor.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
 import { camFigure, CamColumn } from './figure.js';
-import { openDataSet, normalize } from './testset.js';
+import { openDataSet } from './testset.js';
 import { checkArch, checkpointInfo, loadModel, splitModel, verifySplit, Arch } from './split.js';
 import { buildReport, readMetrics } from './report.js';
 import { predictionsFromCheckpoints, stage2Name } from './predict.js';
 import { VizInputError } from './errors.js';
+import { DataError } from '../data/errors.js';
 
 export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
                     --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
@@ -61,7 +62,7 @@ async function guarded(fn: () => Promise<void>, what: string): Promise<number> {
       console.log(e.message);
       return 0;
     }
-    if (e instanceof VizInputError) {
+    if (e instanceof VizInputError || e instanceof DataError) {
       console.error(`focusnet ${what}: ${e.message}`);
       return 2;
     }
@@ -104,7 +105,7 @@ export async function runCam(args: string[]): Promise<number> {
     await init();
     // The trainer's normalisation (recorded in the model file), else the training split's statistics.
     const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
-    const x = tensor(normalize(img, norm.mean, norm.std), [1, img.channels, img.height, img.width]);
+    const x = tensor(ds.loader(norm, 1).batch(index).x, [1, img.channels, img.height, img.width]);
     const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
     const focus = await loadModel(arch, f.checkpoint, shape);
     const focusSplit = splitModel(arch, focus);

@@ -11,6 +11,7 @@ export { lineChart, confusionHeatmap, niceTicks } from './charts.js';
 export { camFigure, normalizeMap } from './figure.js';
 export { buildReport, confusionMatrix, perClassAccuracy, pairChanges, readMetrics, readPredictions } from './report.js';
 export type { Predictions, EpochMetrics, PairChange } from './report.js';
-export { openDataSet, normalize } from './testset.js';
+export { openDataSet } from './testset.js';
+export type { DataSet, TestImage } from './testset.js';
 export { predictionsFromCheckpoints } from './predict.js';
 export { VizInputError } from './errors.js';

@@ -6,20 +6,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tensor, scope } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { openDataSet, normalize, DataSet } from './testset.js';
+import { openDataSet, DataSet } from './testset.js';
+import { Normalization } from '../data/loader.js';
 import { loadModel, checkpointInfo, Arch, ModuleLike } from './split.js';
 import { Predictions } from './report.js';
 import { VizInputError } from './errors.js';
 
-async function predictAll(model: ModuleLike, ds: DataSet, mean: number[], std: number[], batch = 256): Promise<number[]> {
+async function predictAll(model: ModuleLike, ds: DataSet, norm: Normalization, batch = 256): Promise<number[]> {
   const out: number[] = [];
-  const first = ds.image(0);
-  const per = first.channels * first.height * first.width;
-  for (let s = 0; s < ds.testCount; s += batch) {
-    const n = Math.min(batch, ds.testCount - s);
-    const buf = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) buf.set(normalize(ds.image(s + i), mean, std), i * per);
-    const am = scope(() => noGrad(() => ops.argmax(model.forward(tensor(buf, [n, first.channels, first.height, first.width])), -1)));
+  const loader = ds.loader(norm, batch);
+  const { c, h, w } = loader.split;
+  for (let k = 0; k < loader.batchCount; k++) {
+    const { x, size } = loader.batch(k);
+    const am = scope(() => noGrad(() => ops.argmax(model.forward(tensor(x, [size, c, h, w])), -1)));
     const v = await am.read();
     am.dispose();
     for (const p of v) out.push(p);
@@ -47,15 +46,14 @@ export async function predictionsFromCheckpoints(runDir: string, dataDir: string
   const info = checkpointInfo(files[stage2]);
   const ds = openDataSet(dataDir, { imageSize: info.imageSize });
   const img = ds.image(0);
-  const { mean, std } = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
+  const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
   const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
-  const labels: number[] = [];
-  for (let i = 0; i < ds.testCount; i++) labels.push(ds.image(i).label);
+  const labels = Array.from(ds.labels);
   const b = await loadModel(baselineArch, files.baseline, { ...shape, flag: 'baseline checkpoint' });
-  const baseline = await predictAll(b, ds, mean, std);
+  const baseline = await predictAll(b, ds, norm);
   (b as { dispose?: () => void }).dispose?.();
   const f = await loadModel(arch, files[stage2], { ...shape, flag: `${stage2} checkpoint` });
-  const focusnet = await predictAll(f, ds, mean, std);
+  const focusnet = await predictAll(f, ds, norm);
   (f as { dispose?: () => void }).dispose?.();
   return { labels, baseline, focusnet, classes: ds.classes };
 }
