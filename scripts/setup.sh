@@ -25,7 +25,11 @@ if command -v apt-get >/dev/null 2>&1; then
     if [ "$debver" = 12 ]; then
       if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
         echo "setup: adding bookworm-backports for Mesa 25 (lavapipe)"
-        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        # the same mirror as the existing bookworm entry (deb822 .sources or one-line sources.list)
+        mirror=$(awk '/^URIs:/{u=$2} /^Suites:.*bookworm( |$)/{if(u!=""){print u; exit}}' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+        [ -n "$mirror" ] || mirror=$(awk '$1=="deb" && $3=="bookworm"{print $2; exit}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
+        [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
           | $SUDO tee /etc/apt/sources.list.d/focusnet-backports.sources >/dev/null
       fi
       $SUDO apt-get update -qq
