@@ -133,8 +133,8 @@ export const convTuning = {
   im2colWgradSplits: 4,
   /**
    * Run a stride-1 dense input gradient (when not lowered) as the direct forward kernel on dY
-   * with flipped weights: 'auto' for kernels of 9+ taps (LeNet's 5×5 conv2: 73 → 47 ms;
-   * 3×3: ~6% faster), true / false to force.
+   * with flipped weights: 'auto' for kernels of 9+ taps on software adapters (LeNet's 5×5
+   * conv2: 73 → 47 ms; 3×3: ~6% faster), true / false to force.
    */
   dgradAsForward: 'auto' as boolean | 'auto',
   /** largest im2col buffer, bytes (also capped by the device's storage binding size) */
@@ -142,13 +142,18 @@ export const convTuning = {
 };
 
 /**
- * The 'auto' rule of convTuning.im2col (docs/conv.md: measured on lavapipe): lower when the
- * per-image product [Cout, K]·[K, P] would run on the subgroup matmul ('sg'). That excludes
- * adapters without subgroups, hardware adapters (matmul picks 'tiled' there: unmeasured) and
- * products in matmul's 'small' bucket (< 2²¹ MACs, where it runs 'rb'): LeNet's 6→16 5×5
- * layer (16·100·150 MACs per image) runs 2–4× slower lowered.
+ * The 'auto' rule of convTuning.im2col.
+ * Software adapters (measured on lavapipe, docs/conv.md): lower when the per-image product
+ * [Cout, K]·[K, P] would run on the subgroup matmul ('sg'); products in matmul's 'small'
+ * bucket (< 2²¹ MACs, where it runs 'rb') stay direct: LeNet's 6→16 5×5 layer (16·100·150
+ * MACs per image) runs 2–4× slower lowered.
+ * Hardware adapters (measured on an NVIDIA H200, bench/RESULTS.md): lower the forward and the
+ * weight gradient of products of >= 2²¹ MACs per image (3×3 [32,64,32,32]→64: forward 1.5×,
+ * weight gradient 3.5× faster lowered); the input gradient stays direct (its plain kernel,
+ * without the flipped-forward rewrite, was fastest there) and LeNet-sized layers stay direct.
  */
-function im2colAuto(g: ConvGeom): boolean {
+function im2colAuto(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
+  if (!gpu().info.isSoftware) return dir !== 'dgrad' && g.cout * g.oh * g.ow * g.cin * g.kh * g.kw >= 2 ** 21;
   if (!subgroupMatmulSupported()) return false;
   return matmulVariant(g.cout, g.oh * g.ow, g.cin * g.kh * g.kw) === 'sg';
 }
@@ -160,7 +165,7 @@ function useIm2col(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad'): boolean {
   const bytes = 4 * g.n * g.kh * g.kw * Math.max(g.cin * g.oh * g.ow, dir === 'dgrad' ? g.cout * g.h * g.w : 0);
   const lim = gpu().limits;
   if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
-  return mode === true || im2colAuto(g);
+  return mode === true || im2colAuto(g, dir);
 }
 
 /** Flipped, channel-swapped weights: layout 0 = [Cout·KH·KW, Cin] (sg's A), 1 = OIHW [Cin, Cout, KH, KW]. */
@@ -179,7 +184,8 @@ function flipWeight(w: Tensor, g: ConvGeom, layout: 0 | 1): Tensor {
 function useFlippedForward(g: ConvGeom): boolean {
   const mode = convTuning.dgradAsForward;
   if (mode === false || g.groups !== 1 || g.sh !== 1 || g.sw !== 1 || g.ph >= g.kh || g.pw >= g.kw || isPointwise(g)) return false;
-  return mode === true || g.kh * g.kw >= 9;
+  // 'auto': software adapters only (on an H200 the plain input-gradient kernel was 3.5× faster)
+  return mode === true || (g.kh * g.kw >= 9 && gpu().info.isSoftware);
 }
 
 /** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
