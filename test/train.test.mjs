@@ -60,16 +60,16 @@ test('resume after an interruption reaches the same weights and metrics as an un
   const data = tmp();
   writeIdxSet(data, { n: 96, m: 40, h: 8, w: 8 });
   const a = tmp();
-  const sa = await T.train(base(data, a));
+  const sa = await T.train(base(data, a, { warmupSteps: 9 }));
   const b = tmp();
   try {
-    await T.train(base(data, b, { stopAfterEpochs: 2 }));
+    await T.train(base(data, b, { stopAfterEpochs: 2, warmupSteps: 9 }));
     assert.unreachable('should stop');
   } catch (e) {
     assert.instance(e, T.StoppedError);
   }
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
-  const sb = await T.train(base(data, b, { resume: true }));
+  const sb = await T.train(base(data, b, { resume: true, warmupSteps: 9 }));
   const ta = tensorsOf(join(a, 'ce.safetensors'));
   const tb = tensorsOf(join(b, 'ce.safetensors'));
   for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);
@@ -85,6 +85,30 @@ test('resume after an interruption reaches the same weights and metrics as an un
   assert.ok(sa.ce.top1 > 30, `the tiny MLP learns something (top-1 ${sa.ce.top1})`);
   const summary = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
   assert.equal(summary.ce, sa.ce);
+});
+
+test('lr warm-up: step t trains with lr·(t+1)/warmupSteps', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 48, m: 16, h: 8, w: 8 });
+  const run = async (extra) => {
+    const out = tmp();
+    await T.train(base(data, out, { epochs: 1, ...extra }));
+    return tensorsOf(join(out, 'ce.safetensors'));
+  };
+  const frozen = await run({ lr: 0 });
+  const crawl = await run({ warmupSteps: 1e9 }); // lr ≈ 5e-11 on every step
+  const plain = await run({ warmupSteps: 0 });
+  let dCrawl = 0;
+  let dPlain = 0;
+  for (const k of Object.keys(frozen)) {
+    const f = frozen[k].data;
+    for (let i = 0; i < f.length; i++) {
+      dCrawl = Math.max(dCrawl, Math.abs(crawl[k].data[i] - f[i]));
+      dPlain = Math.max(dPlain, Math.abs(plain[k].data[i] - f[i]));
+    }
+  }
+  assert.ok(dCrawl < 1e-6, `a warm-up longer than the run barely moves the weights (${dCrawl})`);
+  assert.ok(dPlain > 1e-3, `without warm-up the weights move (${dPlain})`);
 });
 
 test('GPU memory stays flat across epochs of the batch loop', async () => {

@@ -185,7 +185,7 @@ async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: numb
 }
 
 function configKey(o: TrainOptions) {
-  return { arch: o.arch, baselineArch: o.baselineArch ?? o.arch, loss: o.loss, seed: o.seed, batchSize: o.batchSize, epochs: o.epochs, baselineEpochs: o.baselineEpochs ?? o.epochs, lr: o.lr, trainLimit: o.trainLimit ?? null };
+  return { arch: o.arch, baselineArch: o.baselineArch ?? o.arch, loss: o.loss, seed: o.seed, batchSize: o.batchSize, epochs: o.epochs, baselineEpochs: o.baselineEpochs ?? o.epochs, lr: o.lr, warmupSteps: o.warmupSteps ?? 0, trainLimit: o.trainLimit ?? null };
 }
 
 function checkConfig(ctx: Ctx, path: string, meta: Record<string, string>): void {
