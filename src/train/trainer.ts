@@ -268,9 +268,8 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
   if (s.resumeFrom) {
     const mom: Float32Array[] = [];
     for (let i = 0; s.resumeFrom.host[`optim.momentum.${i}`]; i++) mom.push(s.resumeFrom.host[`optim.momentum.${i}`].data as Float32Array);
-    // SGD's constructor encodes fills of its arenas; submit them before loadStateDict's
-    // queue.writeBuffer, or the pending zero-fill would land after (and erase) the momentum
-    gpu().flush();
+    // (SGD's constructor encodes zero-fills of its arenas; gpu().write submits them before
+    // loadStateDict's upload, so the momentum is not erased)
     opt.loadStateDict({ step: Number(s.resumeFrom.meta.optim_step), momentum: mom });
   }
   const sched = schedule(o, s.epochs);
