@@ -168,7 +168,7 @@ async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: numb
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;
   const os = await opt.stateDict();
-  os.momentum.forEach((m, i) => (tensors[`optim.momentum.${i}`] = { dtype: 'F32', shape: [m.length], data: m }));
+  os.momentum.forEach((m, i) => (tensors[`optim.momentum.${i}`] = { dtype: 'f32', fileDtype: 'F32', shape: [m.length], data: m }));
   const meta = {
     format: 'focusnet-checkpoint',
     stage,
