@@ -22,7 +22,7 @@ import { deriveSeed } from '../data/rng.js';
 import { DataError } from '../data/errors.js';
 import { createModel, ModuleLike } from './arch.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
-import { MetricAccumulator } from './metrics.js';
+import { MetricAccumulator, MetricSums } from './metrics.js';
 import { runBatches, LoopTiming } from './batches.js';
 import { Progress, ProgressMode } from './progress.js';
 import { encodeSafetensors, readSafetensorsFile, toDevice, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
@@ -299,6 +299,8 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     let timing: LoopTiming;
     const warmup = o.warmupSteps ?? 0;
     let stepInEpoch = 0;
+    // the check after the last step already reads the epoch's sums: reuse them
+    let lastCheck = null as MetricSums | null;
     try {
       timing = await runBatches(
         trainLoader,
@@ -321,6 +323,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
           every: o.logEvery ?? 50,
           check: async (k, t) => {
             const m = await ctx.acc.read();
+            lastCheck = k === trainLoader.batchCount - 1 ? m : null;
             if (!Number.isFinite(m.lossSum)) {
               ctx.progress.stop();
               const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
@@ -333,7 +336,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     } finally {
       ctx.progress.stop();
     }
-    const tr = await ctx.acc.read();
+    const tr = lastCheck ?? (await ctx.acc.read());
     const ev = await evaluate(s.model, testLoader, ctx.acc);
     const sec = (performance.now() - t0) / 1000;
     seconds += sec;
