@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpu } from '../gpu/device.js';
 import { FocusnetError } from '../gpu/errors.js';
-import { scope, Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
 import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
@@ -543,5 +543,3 @@ export function summaryTable(summary: Summary, history: EpochRecord[]): string[]
   if (b && f) lines.push(`${names[1]} vs baseline: ${f.top1 - b.top1 >= 0 ? '+' : ''}${(f.top1 - b.top1).toFixed(2)} points top-1`);
   return lines;
 }
-
-export type { Tensor };
