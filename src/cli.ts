@@ -5,12 +5,11 @@ import { existsSync } from 'node:fs';
 import { init, shutdown } from './index.js';
 import { FocusnetError } from './gpu/errors.js';
 import { DataError } from './data/errors.js';
-import { train, evaluate, prepareData, DivergedError } from './train/trainer.js';
+import { train, evaluate, prepareData, loadInto, DivergedError } from './train/trainer.js';
 import { ARCHS, ArchError, createModel } from './train/arch.js';
 import { LOSSES, LossName } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readSafetensorsFile } from './train/safetensors.js';
-import { loadInto } from './train/trainer.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
 
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';

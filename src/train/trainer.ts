@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpu } from '../gpu/device.js';
 import { FocusnetError } from '../gpu/errors.js';
-import { scope, Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
 import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
@@ -22,7 +22,7 @@ import { deriveSeed } from '../data/rng.js';
 import { DataError } from '../data/errors.js';
 import { createModel, ModuleLike } from './arch.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
-import { MetricAccumulator } from './metrics.js';
+import { MetricAccumulator, MetricSums } from './metrics.js';
 import { runBatches, LoopTiming } from './batches.js';
 import { Progress, ProgressMode } from './progress.js';
 import { encodeSafetensors, readSafetensorsFile, toDevice, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
@@ -168,7 +168,7 @@ async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: numb
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;
   const os = await opt.stateDict();
-  os.momentum.forEach((m, i) => (tensors[`optim.momentum.${i}`] = { dtype: 'F32', shape: [m.length], data: m }));
+  os.momentum.forEach((m, i) => (tensors[`optim.momentum.${i}`] = { dtype: 'f32', fileDtype: 'F32', shape: [m.length], data: m }));
   const meta = {
     format: 'focusnet-checkpoint',
     stage,
@@ -268,9 +268,8 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
   if (s.resumeFrom) {
     const mom: Float32Array[] = [];
     for (let i = 0; s.resumeFrom.host[`optim.momentum.${i}`]; i++) mom.push(s.resumeFrom.host[`optim.momentum.${i}`].data as Float32Array);
-    // SGD's constructor encodes fills of its arenas; submit them before loadStateDict's
-    // queue.writeBuffer, or the pending zero-fill would land after (and erase) the momentum
-    gpu().flush();
+    // (SGD's constructor encodes zero-fills of its arenas; gpu().write submits them before
+    // loadStateDict's upload, so the momentum is not erased)
     opt.loadStateDict({ step: Number(s.resumeFrom.meta.optim_step), momentum: mom });
   }
   const sched = schedule(o, s.epochs);
@@ -300,6 +299,8 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     let timing: LoopTiming;
     const warmup = o.warmupSteps ?? 0;
     let stepInEpoch = 0;
+    // the check after the last step already reads the epoch's sums: reuse them
+    let lastCheck = null as MetricSums | null;
     try {
       timing = await runBatches(
         trainLoader,
@@ -322,6 +323,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
           every: o.logEvery ?? 50,
           check: async (k, t) => {
             const m = await ctx.acc.read();
+            lastCheck = k === trainLoader.batchCount - 1 ? m : null;
             if (!Number.isFinite(m.lossSum)) {
               ctx.progress.stop();
               const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
@@ -334,7 +336,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
     } finally {
       ctx.progress.stop();
     }
-    const tr = await ctx.acc.read();
+    const tr = lastCheck ?? (await ctx.acc.read());
     const ev = await evaluate(s.model, testLoader, ctx.acc);
     const sec = (performance.now() - t0) / 1000;
     seconds += sec;
@@ -541,5 +543,3 @@ export function summaryTable(summary: Summary, history: EpochRecord[]): string[]
   if (b && f) lines.push(`${names[1]} vs baseline: ${f.top1 - b.top1 >= 0 ? '+' : ''}${(f.top1 - b.top1).toFixed(2)} points top-1`);
   return lines;
 }
-
-export type { Tensor };
