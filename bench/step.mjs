@@ -7,7 +7,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { lib, g, median, printTable, writeJson, adapterLine } from './common.mjs';
 
-const { models, optim, ops, tensor, scope } = lib;
+const { models, optim, losses, tensor, scope } = lib;
 
 const CONFIGS = [
   { name: 'lenet5', batch: 64, input: [1, 28, 28], make: () => models.lenet5({ numClasses: 10 }) },
@@ -15,11 +15,6 @@ const CONFIGS = [
   { name: 'resnet18-small', batch: 32, input: [3, 32, 32], make: () => models.resnet18({ numClasses: 10, smallInput: true }) },
   { name: 'mobilenetv2x0.5-small', batch: 32, input: [3, 32, 32], make: () => models.mobilenetV2({ numClasses: 10, widthMult: 0.5, smallInput: true }) },
 ];
-
-function crossEntropy(logits, labels) {
-  if (lib.losses && typeof lib.losses.crossEntropy === 'function') return lib.losses.crossEntropy(logits, labels);
-  return ops.neg(ops.mean(ops.gather(ops.logSoftmax(logits, -1), labels)));
-}
 
 /** Op family of a kernel label. */
 export function family(label) {
@@ -85,7 +80,7 @@ export async function run(args = []) {
     const { x, y } = randomBatch(c.batch, c.input, 7);
     const step = () => {
       opt.zeroGrad();
-      const loss = crossEntropy(model.forward(x), y);
+      const loss = losses.crossEntropy(model.forward(x), y);
       loss.backward();
       opt.step();
     };

@@ -144,6 +144,37 @@ test('weightedChannelSum without ReLU keeps negative values; shape errors name t
   [ft, wtt, m].forEach((t) => t.dispose());
 });
 
+test('gradChannelWeights and weightedChannelSum (ReLU) match float64 references on awkward shapes', async () => {
+  const r = rng(17);
+  // K·C and K·S above one 64-invocation workgroup, S = h·w odd, shapes not powers of two
+  for (const [K, C, h, w] of [[3, 7, 5, 3], [5, 19, 3, 7], [1, 1, 1, 1]]) {
+    const S = h * w;
+    const g = r.uniform(K * C * S, -2, 1.5);
+    const gt = tensor(g, [K, C, h, w]);
+    const wt = viz.gradChannelWeights(gt);
+    assert.equal(wt.shape, [K, C]);
+    const wref = new Float64Array(K * C);
+    for (let i = 0; i < K * C; i++) {
+      for (let s = 0; s < S; s++) wref[i] += g[i * S + s];
+      wref[i] /= S;
+    }
+    assertClose(await wt.read(), wref, { rtol: 1e-5, atol: 1e-6, what: `gradChannelWeights ${[K, C, h, w]}` });
+    const f = r.uniform(C * S, -1, 1);
+    const ft = tensor(f, [C, h, w]);
+    const m = viz.weightedChannelSum(ft, wt);
+    const ref = new Float64Array(K * S);
+    for (let k = 0; k < K; k++)
+      for (let s = 0; s < S; s++) {
+        let acc = 0;
+        for (let c = 0; c < C; c++) acc += wref[k * C + c] * f[c * S + s];
+        ref[k * S + s] = Math.max(acc, 0);
+      }
+    assertClose(await m.read(), ref, { rtol: 1e-4, atol: 1e-5, what: `weightedChannelSum (ReLU) ${[K, C, h, w]}` });
+    [gt, wt, ft, m].forEach((t) => t.dispose());
+  }
+  assert.throws(() => viz.gradChannelWeights(tensor([1, 2, 3], [3])), /gradients must be \[K, C, h, w\]/);
+});
+
 test('confusion matrix, per-class accuracy and pair changes on a fixed prediction set', () => {
   const labels = [0, 0, 0, 1, 1, 2, 2, 2, 2, 1];
   const base = [0, 1, 1, 0, 1, 2, 1, 2, 2, 2];

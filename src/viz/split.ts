@@ -50,10 +50,9 @@ export interface CheckpointInfo {
 
 /** What the trainer wrote into a model file's safetensors metadata (empty when none). */
 export function checkpointInfo(file: string): CheckpointInfo {
-  const read = (io as unknown as Record<string, ((p: string) => Record<string, string> | null) | undefined>).readSafetensorsMetadata;
   let meta: Record<string, string> | null = null;
   try {
-    meta = read ? read(file) : null;
+    meta = io.readSafetensorsMetadata(file);
   } catch {
     return {}; // reported by loadModel
   }
@@ -81,14 +80,10 @@ export async function loadModel(
 ): Promise<ModuleLike> {
   const flag = opts.flag ?? '--checkpoint';
   if (!existsSync(file)) throw new VizInputError(`${flag} ${file}: no such file`);
-  const factory = (models as unknown as Record<string, Factory | undefined>)[arch];
-  const load = (io as unknown as Record<string, ((p: string) => Record<string, Tensor>) | undefined>).loadSafetensors;
-  if (typeof factory !== 'function' || typeof load !== 'function') {
-    throw new Error(`focusnet: models.${arch} or io.loadSafetensors is not available in this build`);
-  }
+  const factory = models[arch] as Factory;
   let dict: Record<string, Tensor>;
   try {
-    dict = load(file);
+    dict = io.loadSafetensors(file);
   } catch (e) {
     throw new VizInputError(`${flag} ${file}: not a readable safetensors file (${(e as Error).message})`);
   }
@@ -145,13 +140,8 @@ function mobilenetWidth(dict: Record<string, Tensor>): number {
   const stem = dict['features.0.0.weight'];
   if (!stem) return 1;
   const c = stem.shape[0];
-  for (const w of [0.25, 0.35, 0.5, 0.75, 1, 1.3, 1.4]) if (makeDivisible(32 * w) === c) return w;
+  for (const w of [0.25, 0.35, 0.5, 0.75, 1, 1.3, 1.4]) if (models.makeDivisible(32 * w) === c) return w;
   return c / 32;
-}
-
-function makeDivisible(v: number, d = 8): number {
-  const n = Math.max(d, Math.floor((v + d / 2) / d) * d);
-  return n < 0.9 * v ? n + d : n;
 }
 
 // ---- finding submodules by name ---------------------------------------------------------------
@@ -227,9 +217,7 @@ function part(m: ModuleLike, name: string, arch: string, optional = false): Fwd 
 }
 
 function maxPool2(x: Tensor): Tensor {
-  const pool = (ops as unknown as Record<string, ((x: Tensor, o: { kernelSize: number }) => Tensor) | undefined>).maxPool2d;
-  if (!pool) throw new Error('focusnet: ops.maxPool2d is not available in this build');
-  return pool(x, { kernelSize: 2 });
+  return ops.maxPool2d(x, { kernelSize: 2 });
 }
 
 /** Split a loaded model at its last feature maps (see the header comment). */
