@@ -320,7 +320,8 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
-function sumToOwned(t: Tensor, shape: Shape): Tensor {
+/** @internal sumTo that takes ownership of `t`: returns it as is when it already has `shape`, else disposes it. */
+export function sumToOwned(t: Tensor, shape: Shape): Tensor {
   if (sameShape(t.shape, shape)) return t;
   const r = sumTo(t, shape);
   t.dispose();
