@@ -18,7 +18,7 @@ import utilSrc from '../../kernels/util.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { gpu, grid, BufferSlice } from '../gpu/device.js';
 import { instantiate } from '../gpu/template.js';
-import { Tensor, Shape, numel, keep, setZeroFillImpl } from '../tensor/tensor.js';
+import { Tensor, Shape, numel, setZeroFillImpl } from '../tensor/tensor.js';
 import { record, setGradHelpers } from '../autograd/tape.js';
 import {
   checkF32, checkF32Pair, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
@@ -442,5 +442,3 @@ setGradHelpers({
   assign,
 });
 setZeroFillImpl((t) => fillSlice(t, 0));
-
-export { keep };
