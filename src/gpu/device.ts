@@ -257,8 +257,8 @@ export class Gpu {
     }
     // Bind groups are cached by (pipeline, uniform slot, buffers, offsets, sizes): a training
     // step reuses the same pooled buffers in the same order, so steady state hits the cache.
-    let key = `${this.pipelineId(pipe)}|${slot}`;
-    for (const b of d.bindings) key += `|${this.bufferId(b.buffer)}:${b.offset}:${b.size}`;
+    let key = `${this.objectId(pipe)}|${slot}`;
+    for (const b of d.bindings) key += `|${this.objectId(b.buffer)}:${b.offset}:${b.size}`;
     let group = this.bindGroups.get(key);
     if (!group) {
       const entries: GPUBindGroupEntry[] = [];
@@ -337,15 +337,10 @@ export class Gpu {
     return p.labels.map((label, i) => ({ label, ms: t[2 * i + 1] >= t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) / 1e6 : 0 }));
   }
 
-  private pipelineId(p: GPUComputePipeline): number {
-    let id = this.ids.get(p);
-    if (id === undefined) this.ids.set(p, (id = this.nextId++));
-    return id;
-  }
-
-  private bufferId(b: GPUBuffer): number {
-    let id = this.ids.get(b);
-    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+  /** A small number naming a pipeline or buffer in bind-group cache keys. */
+  private objectId(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
     return id;
   }
 
@@ -472,10 +467,7 @@ export class Gpu {
   }
 
   destroy(): void {
-    this.flush();
-    this.bindGroups.clear();
-    this.pool.trim();
-    this.readPool.trim();
+    this.trim();
     this.device.destroy();
   }
 }
