@@ -201,27 +201,34 @@ export class Gpu {
 
   // ---- dispatch and batching --------------------------------------------------------------
 
-  private ensurePass(timestampIndex = -1): GPUComputePassEncoder {
+  private ensureEncoder(): GPUCommandEncoder {
     if (this.lostReason) throw new GpuError('device lost', this.batchKernels.join(', ') || '-', this.lostReason);
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.device.pushErrorScope('out-of-memory');
       this.device.pushErrorScope('validation');
     }
+    return this.encoder;
+  }
+
+  private ensurePass(timestampIndex = -1): GPUComputePassEncoder {
+    const encoder = this.ensureEncoder();
     if (!this.pass) {
       this.pass = timestampIndex < 0 || !this.profiler
-        ? this.encoder.beginComputePass()
-        : this.encoder.beginComputePass({ timestampWrites: this.profiler.writes(timestampIndex) });
+        ? encoder.beginComputePass()
+        : encoder.beginComputePass({ timestampWrites: this.profiler.writes(timestampIndex) });
     }
     return this.pass;
   }
 
   /** The open command encoder, with no compute pass open (for copies). */
   encoderForCopy(): GPUCommandEncoder {
-    this.ensurePass();
-    this.pass!.end();
-    this.pass = null;
-    return this.encoder!;
+    const encoder = this.ensureEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return encoder;
   }
 
   dispatch(d: DispatchDesc): void {
