@@ -11,7 +11,7 @@
 // (or 'rb' without subgroups) and hardware GPUs 'tiled'. `setMatmulVariant` forces one.
 
 import src from '../../kernels/matmul.wgsl';
-import { registerKernel, kernelSource } from '../gpu/kernels.js';
+import { registerKernel, hasKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { gpu } from '../gpu/device.js';
 import type { BufferSlice } from '../gpu/device.js';
@@ -53,15 +53,6 @@ function noBias(): BufferSlice {
     dummyBias.set(g, sl);
   }
   return sl;
-}
-
-function isRegistered(name: string): boolean {
-  try {
-    kernelSource(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the 'sg' variant can run here: subgroups enabled, subgroups of at least 8 lanes. */
@@ -313,7 +304,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
     if (!alt) throw new OpError('matmul', `product ${shapeStr(a.shape)}${ta ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${tb ? 'ᵀ' : ''} needs more workgroups per dimension than the device allows (${gpu().limits.maxComputeWorkgroupsPerDimension})`);
     variant = alt;
   }
-  if (variant === 'sg' && !isRegistered('matmul:sg')) registerVariant('sg');
+  if (variant === 'sg' && !hasKernel('matmul:sg')) registerVariant('sg');
   let av = a;
   let bv = b;
   const temps: Tensor[] = [];
