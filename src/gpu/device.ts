@@ -201,27 +201,34 @@ export class Gpu {
 
   // ---- dispatch and batching --------------------------------------------------------------
 
-  private ensurePass(timestampIndex = -1): GPUComputePassEncoder {
+  private ensureEncoder(): GPUCommandEncoder {
     if (this.lostReason) throw new GpuError('device lost', this.batchKernels.join(', ') || '-', this.lostReason);
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.device.pushErrorScope('out-of-memory');
       this.device.pushErrorScope('validation');
     }
+    return this.encoder;
+  }
+
+  private ensurePass(timestampIndex = -1): GPUComputePassEncoder {
+    const encoder = this.ensureEncoder();
     if (!this.pass) {
       this.pass = timestampIndex < 0 || !this.profiler
-        ? this.encoder.beginComputePass()
-        : this.encoder.beginComputePass({ timestampWrites: this.profiler.writes(timestampIndex) });
+        ? encoder.beginComputePass()
+        : encoder.beginComputePass({ timestampWrites: this.profiler.writes(timestampIndex) });
     }
     return this.pass;
   }
 
   /** The open command encoder, with no compute pass open (for copies). */
   encoderForCopy(): GPUCommandEncoder {
-    this.ensurePass();
-    this.pass!.end();
-    this.pass = null;
-    return this.encoder!;
+    const encoder = this.ensureEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return encoder;
   }
 
   dispatch(d: DispatchDesc): void {
@@ -257,8 +264,8 @@ export class Gpu {
     }
     // Bind groups are cached by (pipeline, uniform slot, buffers, offsets, sizes): a training
     // step reuses the same pooled buffers in the same order, so steady state hits the cache.
-    let key = `${this.pipelineId(pipe)}|${slot}`;
-    for (const b of d.bindings) key += `|${this.bufferId(b.buffer)}:${b.offset}:${b.size}`;
+    let key = `${this.objectId(pipe)}|${slot}`;
+    for (const b of d.bindings) key += `|${this.objectId(b.buffer)}:${b.offset}:${b.size}`;
     let group = this.bindGroups.get(key);
     if (!group) {
       const entries: GPUBindGroupEntry[] = [];
@@ -337,15 +344,10 @@ export class Gpu {
     return p.labels.map((label, i) => ({ label, ms: t[2 * i + 1] >= t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) / 1e6 : 0 }));
   }
 
-  private pipelineId(p: GPUComputePipeline): number {
-    let id = this.ids.get(p);
-    if (id === undefined) this.ids.set(p, (id = this.nextId++));
-    return id;
-  }
-
-  private bufferId(b: GPUBuffer): number {
-    let id = this.ids.get(b);
-    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+  /** A small number naming a pipeline or buffer in bind-group cache keys. */
+  private objectId(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
     return id;
   }
 
@@ -472,10 +474,7 @@ export class Gpu {
   }
 
   destroy(): void {
-    this.flush();
-    this.bindGroups.clear();
-    this.pool.trim();
-    this.readPool.trim();
+    this.trim();
     this.device.destroy();
   }
 }

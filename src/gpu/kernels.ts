@@ -24,6 +24,10 @@ export function kernelSource(name: string): KernelSource {
   return s;
 }
 
+export function hasKernel(name: string): boolean {
+  return sources.has(name);
+}
+
 export function allKernels(): KernelSource[] {
   return [...sources.values()];
 }

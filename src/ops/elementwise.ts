@@ -18,7 +18,7 @@ import utilSrc from '../../kernels/util.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { gpu, grid, BufferSlice } from '../gpu/device.js';
 import { instantiate } from '../gpu/template.js';
-import { Tensor, Shape, numel, keep, setZeroFillImpl } from '../tensor/tensor.js';
+import { Tensor, Shape, numel, setZeroFillImpl } from '../tensor/tensor.js';
 import { record, setGradHelpers } from '../autograd/tape.js';
 import {
   checkF32, checkF32Pair, check, sameShape, broadcastShapes, broadcastStrides, vec8, launch1d, out, OpError, shapeStr,
@@ -320,7 +320,8 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
-function sumToOwned(t: Tensor, shape: Shape): Tensor {
+/** @internal sumTo that takes ownership of `t`: returns it as is when it already has `shape`, else disposes it. */
+export function sumToOwned(t: Tensor, shape: Shape): Tensor {
   if (sameShape(t.shape, shape)) return t;
   const r = sumTo(t, shape);
   t.dispose();
@@ -441,5 +442,3 @@ setGradHelpers({
   assign,
 });
 setZeroFillImpl((t) => fillSlice(t, 0));
-
-export { keep };

@@ -11,14 +11,15 @@
 // (or 'rb' without subgroups) and hardware GPUs 'tiled'. `setMatmulVariant` forces one.
 
 import src from '../../kernels/matmul.wgsl';
-import { registerKernel, kernelSource } from '../gpu/kernels.js';
+import { registerKernel, hasKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { gpu } from '../gpu/device.js';
 import type { BufferSlice } from '../gpu/device.js';
 import { Tensor, empty, scope, tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, checkF32Pair, out, OpError, shapeStr, sameShape } from './common.js';
-import { sumTo } from './elementwise.js';
+import { checkF32, checkF32Pair, out, OpError, shapeStr } from './common.js';
+import { sumTo, sumToOwned } from './elementwise.js';
+import { reluBackward as reluMask } from './activation.js';
 
 const FILE = 'kernels/matmul.wgsl';
 export type MatmulVariant = 'rb' | 'sg' | 'tiled';
@@ -52,15 +53,6 @@ function noBias(): BufferSlice {
     dummyBias.set(g, sl);
   }
   return sl;
-}
-
-function isRegistered(name: string): boolean {
-  try {
-    kernelSource(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the 'sg' variant can run here: subgroups enabled, subgroups of at least 8 lanes. */
@@ -312,7 +304,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
     if (!alt) throw new OpError('matmul', `product ${shapeStr(a.shape)}${ta ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${tb ? 'ᵀ' : ''} needs more workgroups per dimension than the device allows (${gpu().limits.maxComputeWorkgroupsPerDimension})`);
     variant = alt;
   }
-  if (variant === 'sg' && !isRegistered('matmul:sg')) registerVariant('sg');
+  if (variant === 'sg' && !hasKernel('matmul:sg')) registerVariant('sg');
   let av = a;
   let bv = b;
   const temps: Tensor[] = [];
@@ -361,28 +353,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (a.requiresGrad) {
-      // dA = g · Bᵀ, summed over a broadcast batch
-      const t = matmulRaw(g, sb, { transB: true });
-      ga = reduceBatch(t, as);
+      // dA = g · Bᵀ, summed over the batch a 2-D or batch-1 operand was broadcast along
+      ga = sumToOwned(matmulRaw(g, sb, { transB: true }), as);
     }
     if (b.requiresGrad) {
-      const t = matmulRaw(sa, g, { transA: true });
-      gb = reduceBatch(t, bs);
+      gb = sumToOwned(matmulRaw(sa, g, { transA: true }), bs);
     }
     return [ga, gb];
   });
   return c;
-}
-
-/**
- * Sum a gradient over the batch dimension its operand was broadcast along: a 2-D
- * operand ([m, k] against [b, m, k]) or a 3-D operand with batch 1 ([1, m, k]).
- */
-function reduceBatch(t: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(t.shape, shape)) return t;
-  const r = sumTo(t, shape);
-  t.dispose();
-  return r;
 }
 
 /** y = x · wᵀ + b with w of shape [out, in] (PyTorch's nn.Linear). */
@@ -409,4 +388,3 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: { relu?: b
   return y;
 }
 
-import { reluBackward as reluMask } from './activation.js';
