@@ -38,7 +38,7 @@ test('dtype mismatches name the op and both operands', () => {
   assert.throws(() => ops.softmax(k), /softmax: argument 'x' must have dtype f32, got i32 \[3\]/);
   assert.throws(() => ops.gather(a, f([2])), /gather: argument 'index' must have dtype i32, got f32 \[2\]/);
   assert.throws(() => ops.oneHot(f([2]), 3), /oneHot: argument 'index' must have dtype i32, got f32 \[2\]/);
-  assert.throws(() => ops.argmax(k), /argmax: x must be f32, got i32/);
+  assert.throws(() => ops.argmax(k), /argmax: argument 'x' must have dtype f32, got i32/);
 });
 
 test('matmul and linear: shape mismatches name both shapes', () => {

@@ -1,4 +1,4 @@
-// Helpers shared by fused epilogues: the ReLU/ReLU6 gradient mask applied to an
+// Helpers shared by fused epilogues: the ReLU gradient mask applied to an
 // upstream gradient given the saved output (the elementwise table's backward kernels,
 // vec4 when the size allows).
 
@@ -8,9 +8,4 @@ import { unaryBwdRaw } from './elementwise.js';
 /** dx = g where y > 0 (y = relu output), else 0. */
 export function reluBackward(g: Tensor, y: Tensor): Tensor {
   return unaryBwdRaw('relu', g, y);
-}
-
-/** dx = g where 0 < y < 6 (y = relu6 output), else 0. */
-export function relu6Backward(g: Tensor, y: Tensor): Tensor {
-  return unaryBwdRaw('relu6', g, y);
 }

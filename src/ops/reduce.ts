@@ -6,7 +6,7 @@ import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, check, launch1d, out, normAxis, OpError, shapeStr } from './common.js';
+import { checkF32, launch1d, out, normAxis, OpError, shapeStr } from './common.js';
 
 const FILE = 'kernels/reduce.wgsl';
 registerKernel('reduce:sum', instantiate(src, 'SUM'), FILE);
@@ -107,8 +107,7 @@ export function max(x: Tensor, opts: ReduceOptions | number = {}): Tensor {
 
 /** Index of the (first) maximum along an axis, as an i32 tensor. */
 export function argmax(x: Tensor, axis = -1): Tensor {
-  check(x, 'argmax', 'x');
-  if (x.dtype !== 'f32') throw new OpError('argmax', `x must be f32, got ${x.dtype}`);
+  checkF32(x, 'argmax', 'x');
   const { y, arg } = maxRaw(x, axis, false, 'argmax');
   y.dispose();
   return arg;

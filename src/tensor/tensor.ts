@@ -132,7 +132,7 @@ export class Tensor {
     return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
-  /** Read as nested arrays is not needed; `item()` reads a single-element tensor. */
+  /** The value of a single-element tensor. */
   async item(): Promise<number> {
     if (this.size !== 1) throw new OpError('item', `expected a single-element tensor, got ${shapeStr(this.shape)}`);
     return (await this.read())[0];
