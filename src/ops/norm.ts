@@ -35,9 +35,9 @@ for (const w of ['V1', 'V4']) {
   registerKernel(`bn:stats_merge:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_MERGE']), FILE);
   for (const [name, a] of Object.entries(ACTS)) {
     const yb = name === 'none' ? [] : ['SAVED_Y'];
-    registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'NORMALIZE'], { ACT: a.fwd }), FILE);
+    registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'NORMALIZE'], { ACT: a.fwd }), FILE);
     registerKernel(`bn:grad_partial:${name}:${v}`, instantiate(src, [w, 'GRAD_PARTIAL', ...yb], { GZ: a.gz }), FILE);
-    registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
+    registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
   }
 }
 for (const [name, a] of Object.entries(ACTS)) {
