@@ -265,10 +265,8 @@ function batchNormBackward(
   co.dispose();
   const res: (Tensor | null)[] = [dx];
   if (who.gamma) res.push(who.gamma.requiresGrad ? dgamma : null);
-  else dgamma.dispose();
   if (who.beta) res.push(who.beta.requiresGrad ? dbeta : null);
-  else dbeta.dispose();
-  if (who.gamma && !who.gamma.requiresGrad) dgamma.dispose();
-  if (who.beta && !who.beta.requiresGrad) dbeta.dispose();
+  if (!who.gamma?.requiresGrad) dgamma.dispose();
+  if (!who.beta?.requiresGrad) dbeta.dispose();
   return res;
 }
