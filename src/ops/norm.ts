@@ -87,14 +87,14 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
  * the flat tensor with per-lane channel mixing when only N*C*H*W % 4 == 0 (and H*W >= 4);
  * else scalar units. Returns the module suffix, the uniforms and the number of units.
  */
-function elementwise(g: Geometry, flags: number): { suffix: string; u: number[]; units: number } {
+function elementwise(g: Geometry): { suffix: string; u: number[]; units: number } {
   const total = g.N * g.C * g.HW;
   if (g.width === 1 && g.HW >= 4 && total % 4 === 0) {
-    const u = uniforms(g, flags);
+    const u = uniforms(g, 0);
     u[7] = total / 4;
     return { suffix: '_x', u, units: total / 4 };
   }
-  return { suffix: '', u: uniforms(g, flags), units: total };
+  return { suffix: '', u: uniforms(g, 0), units: total };
 }
 
 function uniforms(g: Geometry, flags: number): number[] {
@@ -199,7 +199,7 @@ export function batchNorm2d(
     });
   }
   const units = tuning().units;
-  const ew = elementwise(g, 0);
+  const ew = elementwise(g);
   dev.dispatch({
     module: ew.suffix ? `bn:normalize_x:${act}` : `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
     bindings: [x.slice(op), st.slice(op), y.slice(op)],
@@ -255,7 +255,7 @@ function batchNormBackward(
   if (who.x.requiresGrad) {
     dx = out(x.shape);
     const units = tuning().units;
-    const ew = elementwise(g, 0);
+    const ew = elementwise(g);
     dev.dispatch({
       module: ew.suffix ? `bn:grad_input_x:${act}` : `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
       bindings: [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb],
