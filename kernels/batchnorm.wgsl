@@ -204,7 +204,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 //#if ELEMENTWISE
 // Elementwise passes (normalize, grad_input): UNITS consecutive units per invocation, tracking
-// the channel; tab[2c], tab[2c+1] are the channel's coefficients, unit() is the pass's body.
+// the channel; tab[2c], tab[2c+1] are the channel's coefficients (st for normalize, co for
+// grad_input), unit() is the pass's body.
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
