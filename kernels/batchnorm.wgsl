@@ -202,10 +202,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 //#endif
 
-//#if NORMALIZE
-@group(0) @binding(1) var<storage, read> x: array<VT>;
-@group(0) @binding(2) var<storage, read> st: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+//#if ELEMENTWISE
+// Elementwise passes (normalize, grad_input): UNITS consecutive units per invocation, tracking
+// the channel; tab[2c], tab[2c+1] are the channel's coefficients (st for normalize, co for
+// grad_input), unit() is the pass's body.
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
@@ -213,20 +213,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i1 = min(i0 + UNITS, p.total);
   var h = i0 % p.HW;
   var c = (i0 / p.HW) % p.C;
-  var a = st[2u * c];
-  var b = st[2u * c + 1u];
-  for (var i = i0; i < i1; i = i + 1u) {
-    let z = ((x[i] - VT(a.x)) - VT(a.y)) * VT(b.x) + VT(b.y);
-    y[i] = ACT;
+  var a = tab[2u * c];
+  var b = tab[2u * c + 1u];
+  for (var k = i0; k < i1; k = k + 1u) {
+    unit(k, a, b);
     h = h + 1u;
     if (h == p.HW) {
       h = 0u;
       c = c + 1u;
       if (c == p.C) { c = 0u; }
-      a = st[2u * c];
-      b = st[2u * c + 1u];
+      a = tab[2u * c];
+      b = tab[2u * c + 1u];
     }
   }
+}
+//#endif
+
+//#if NORMALIZE
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read> tab: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+fn unit(k: u32, a: vec4<f32>, b: vec4<f32>) {
+  let z = ((x[k] - VT(a.x)) - VT(a.y)) * VT(b.x) + VT(b.y);
+  y[k] = ACT;
 }
 //#endif
 
@@ -301,30 +310,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 //#if GRAD_INPUT
 @group(0) @binding(1) var<storage, read> g: array<VT>;
 @group(0) @binding(2) var<storage, read> x: array<VT>;
-@group(0) @binding(3) var<storage, read> co: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> tab: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<VT>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
-  if (i0 >= p.total) { return; }
-  let i1 = min(i0 + UNITS, p.total);
-  var h = i0 % p.HW;
-  var c = (i0 / p.HW) % p.C;
-  var a = co[2u * c];
-  var b = co[2u * c + 1u];
-  for (var k = i0; k < i1; k = k + 1u) {
-    let gz = GZ;
-    let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
-    dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
-    h = h + 1u;
-    if (h == p.HW) {
-      h = 0u;
-      c = c + 1u;
-      if (c == p.C) { c = 0u; }
-      a = co[2u * c];
-      b = co[2u * c + 1u];
-    }
-  }
+fn unit(k: u32, a: vec4<f32>, b: vec4<f32>) {
+  let gz = GZ;
+  let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
+  dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
 }
 //#endif
 
@@ -343,12 +334,7 @@ fn mix(cur: Coef, nxt: Coef, m: vec4<bool>) -> Coef {
               select(nxt.b0, cur.b0, m), select(nxt.b1, cur.b1, m), select(nxt.b2, cur.b2, m));
 }
 fn next_channel(c: u32) -> u32 { return select(c + 1u, 0u, c + 1u == p.C); }
-//#endif
-
-//#if NORMALIZE_X
-@group(0) @binding(1) var<storage, read> x: array<VT>;
-@group(0) @binding(2) var<storage, read> tab: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+// UNITS consecutive vec4 units per invocation; unit() is the pass's body
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
@@ -358,10 +344,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var c = ((4u * u0) / p.HW) % p.C;
   var cur = coef_of(c);
   var nxt = coef_of(next_channel(c));
-  for (var u = u0; u < u1; u = u + 1u) {
-    let q = mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h));
-    let z = ((x[u] - q.a0) - q.a1) * q.b0 + q.b1;
-    y[u] = ACT;
+  for (var k = u0; k < u1; k = k + 1u) {
+    unit(k, mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h)));
     h = h + 4u;
     if (h >= p.HW) {
       h = h - p.HW;
@@ -373,33 +357,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 //#endif
 
+//#if NORMALIZE_X
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+@group(0) @binding(2) var<storage, read> tab: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<VT>;
+fn unit(u: u32, q: Coef) {
+  let z = ((x[u] - q.a0) - q.a1) * q.b0 + q.b1;
+  y[u] = ACT;
+}
+//#endif
+
 //#if GRAD_INPUT_X
 @group(0) @binding(1) var<storage, read> g: array<VT>;
 @group(0) @binding(2) var<storage, read> x: array<VT>;
 @group(0) @binding(3) var<storage, read> tab: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<VT>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
-  if (u0 >= p.total) { return; }
-  let u1 = min(u0 + UNITS, p.total);
-  var h = (4u * u0) % p.HW;
-  var c = ((4u * u0) / p.HW) % p.C;
-  var cur = coef_of(c);
-  var nxt = coef_of(next_channel(c));
-  for (var k = u0; k < u1; k = k + 1u) {
-    let q = mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h));
-    let gz = GZ;
-    let xh = ((x[k] - q.a0) - q.a1) * q.a2;
-    dx[k] = q.b0 * gz + q.b1 * xh + q.b2;
-    h = h + 4u;
-    if (h >= p.HW) {
-      h = h - p.HW;
-      c = next_channel(c);
-      cur = nxt;
-      nxt = coef_of(next_channel(c));
-    }
-  }
+fn unit(k: u32, q: Coef) {
+  let gz = GZ;
+  let xh = ((x[k] - q.a0) - q.a1) * q.a2;
+  dx[k] = q.b0 * gz + q.b1 * xh + q.b2;
 }
 //#endif
 

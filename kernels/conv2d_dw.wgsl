@@ -35,6 +35,18 @@ const TAPS: u32 = KS * KS;
 
 @group(0) @binding(0) var<uniform> p: P;
 
+// The SEG input values X[xrow + ix0 ..] the BP outputs of a row block share for one kernel row
+// (zero outside 0 .. wi-1). X is each entry point's own binding.
+fn row_segment(xrow: u32, ix0: i32, wi: i32) -> array<f32, SEG> {
+  var seg: array<f32, SEG>;
+  for (var e = 0u; e < SEG; e = e + 1u) {
+    let ix = ix0 + i32(e);
+    let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+    seg[e] = select(0.0, v, ix >= 0 && ix < wi);
+  }
+  return seg;
+}
+
 //#if FWD
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
@@ -64,12 +76,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let iy = iy0 + i32(ky);
     if (iy < 0 || iy >= hi) { continue; }
     let xrow = xplane + u32(iy) * p.w;
-    var seg: array<f32, SEG>;
-    for (var e = 0u; e < SEG; e = e + 1u) {
-      let ix = ix0 + i32(e);
-      let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
-      seg[e] = select(0.0, v, ix >= 0 && ix < wi);
-    }
+    let seg = row_segment(xrow, ix0, wi);
     for (var kx = 0u; kx < KS; kx = kx + 1u) {
       let wk = wv[ky * KS + kx];
       for (var j = 0u; j < BP; j = j + 1u) {
@@ -126,12 +133,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let iy = iy0 + i32(ky);
       if (iy < 0 || iy >= hi) { continue; }
       let xrow = xplane + u32(iy) * p.w;
-      var seg: array<f32, SEG>;
-      for (var e = 0u; e < SEG; e = e + 1u) {
-        let ix = ix0 + i32(e);
-        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
-        seg[e] = select(0.0, v, ix >= 0 && ix < wi);
-      }
+      let seg = row_segment(xrow, ix0, wi);
       for (var kx = 0u; kx < KS; kx = kx + 1u) {
         var a = acc[ky * KS + kx];
         for (var j = 0u; j < BP; j = j + 1u) { a = a + gv[j] * seg[j * ST + kx]; }

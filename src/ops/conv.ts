@@ -188,6 +188,11 @@ function useFlippedForward(g: ConvGeom): boolean {
   return mode === true || (g.kh * g.kw >= 9 && gpu().info.isSoftware);
 }
 
+/** Geometry of dX = conv(dY, flipped Wᵀ, padding K−1−p) for a stride-1 ungrouped convolution. */
+function flippedGeom(g: ConvGeom): ConvGeom {
+  return { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, cing: g.cout, coutg: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
+}
+
 /** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
 function flatT(t: Tensor): Tensor {
   const v = t.view([t.shape[0] * t.shape[1], t.shape[2]]);
@@ -324,8 +329,7 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   }
   if (useIm2col(g, 'dgrad') && g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw) {
     // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p), a lowered forward without col2im
-    const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
-    const col = im2col(gy, gg, 0);
+    const col = im2col(gy, flippedGeom(g), 0);
     const wf = flipWeight(w, g, 0);
     const gx3 = matmulRaw(wf, col, { transA: true });
     col.dispose(); wf.dispose();
@@ -335,9 +339,8 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   }
   if (useFlippedForward(g)) {
     // stride 1: dX = conv(dY, flipped Wᵀ, padding K−1−p) on the direct forward kernel
-    const gg: ConvGeom = { ...g, cin: g.cout, h: g.oh, w: g.ow, oh: g.h, ow: g.w, cout: g.cin, cing: g.cout, coutg: g.cin, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw };
     const wf = flipWeight(w, g, 1);
-    const gx = conv2dForward(gy, wf, null, gg, false, 'conv2d_input_grad_as_forward');
+    const gx = conv2dForward(gy, wf, null, flippedGeom(g), false, 'conv2d_input_grad_as_forward');
     wf.dispose();
     return gx;
   }

@@ -35,9 +35,9 @@ for (const w of ['V1', 'V4']) {
   registerKernel(`bn:stats_merge:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_MERGE']), FILE);
   for (const [name, a] of Object.entries(ACTS)) {
     const yb = name === 'none' ? [] : ['SAVED_Y'];
-    registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'NORMALIZE'], { ACT: a.fwd }), FILE);
+    registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'NORMALIZE'], { ACT: a.fwd }), FILE);
     registerKernel(`bn:grad_partial:${name}:${v}`, instantiate(src, [w, 'GRAD_PARTIAL', ...yb], { GZ: a.gz }), FILE);
-    registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
+    registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
   }
 }
 for (const [name, a] of Object.entries(ACTS)) {
@@ -87,14 +87,14 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
  * the flat tensor with per-lane channel mixing when only N*C*H*W % 4 == 0 (and H*W >= 4);
  * else scalar units. Returns the module suffix, the uniforms and the number of units.
  */
-function elementwise(g: Geometry, flags: number): { suffix: string; u: number[]; units: number } {
+function elementwise(g: Geometry): { suffix: string; u: number[]; units: number } {
   const total = g.N * g.C * g.HW;
   if (g.width === 1 && g.HW >= 4 && total % 4 === 0) {
-    const u = uniforms(g, flags);
+    const u = uniforms(g, 0);
     u[7] = total / 4;
     return { suffix: '_x', u, units: total / 4 };
   }
-  return { suffix: '', u: uniforms(g, flags), units: total };
+  return { suffix: '', u: uniforms(g, 0), units: total };
 }
 
 function uniforms(g: Geometry, flags: number): number[] {
@@ -199,7 +199,7 @@ export function batchNorm2d(
     });
   }
   const units = tuning().units;
-  const ew = elementwise(g, 0);
+  const ew = elementwise(g);
   dev.dispatch({
     module: ew.suffix ? `bn:normalize_x:${act}` : `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
     bindings: [x.slice(op), st.slice(op), y.slice(op)],
@@ -255,7 +255,7 @@ function batchNormBackward(
   if (who.x.requiresGrad) {
     dx = out(x.shape);
     const units = tuning().units;
-    const ew = elementwise(g, 0);
+    const ew = elementwise(g);
     dev.dispatch({
       module: ew.suffix ? `bn:grad_input_x:${act}` : `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
       bindings: [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb],
@@ -265,10 +265,8 @@ function batchNormBackward(
   co.dispose();
   const res: (Tensor | null)[] = [dx];
   if (who.gamma) res.push(who.gamma.requiresGrad ? dgamma : null);
-  else dgamma.dispose();
   if (who.beta) res.push(who.beta.requiresGrad ? dbeta : null);
-  else dbeta.dispose();
-  if (who.gamma && !who.gamma.requiresGrad) dgamma.dispose();
-  if (who.beta && !who.beta.requiresGrad) dbeta.dispose();
+  if (!who.gamma?.requiresGrad) dgamma.dispose();
+  if (!who.beta?.requiresGrad) dbeta.dispose();
   return res;
 }
