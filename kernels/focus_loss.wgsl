@@ -21,7 +21,8 @@
 //  3. dL/dz from z, the stored eu and the row scalars (zb is not read again).
 // A label outside [0, N) is clamped here (reads stay in bounds); FINISH in
 // kernels/losses.wgsl scans the labels, makes the batch mean NaN and records the bad one.
-// Override GRAD = 0: forward only (no dz writes; bind any 16-byte buffer as dz).
+// Override GRAD = 0: forward only (no dz writes; bind any 16-byte buffer as dz). Override RULE:
+// the warm-label rule (below).
 //
 // Variants W1 / W2 / W4: each invocation loads f32 / vec2 / vec4 (N % W == 0; rows of z,
 // zb, dz are then W-aligned); vec4 loads run ~1.6x faster on lavapipe than scalar ones.
@@ -30,7 +31,7 @@
 // Dispatch: one invocation per row walking its N entries (no barriers: what lavapipe runs
 // fast), workgroup 64, grid folded into (x, y): row = gid.x + gid.y * nw.x * 64.
 
-struct P { b: u32, n: u32, rule: u32, pad0: u32, alpha: f32, beta: f32, invT: f32, eps: f32, scale: f32 };
+struct P { b: u32, n: u32, pad1: u32, pad0: u32, alpha: f32, beta: f32, invT: f32, eps: f32, scale: f32 };
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> z: array<V>;
 @group(0) @binding(2) var<storage, read> zb: array<V>;
@@ -38,6 +39,10 @@ struct P { b: u32, n: u32, rule: u32, pad0: u32, alpha: f32, beta: f32, invT: f3
 @group(0) @binding(4) var<storage, read_write> dz: array<V>;
 @group(0) @binding(5) var<storage, read_write> rowLoss: array<f32>;
 override GRAD: u32 = 1u;
+// Override RULE: the warm-label rule (0: zb > 0; 1: softmax(zb / T) > 1/N). A constant, not a
+// uniform: lavapipe runs a branch it cannot prove uniform under a lane mask, so with a uniform
+// rule every row would pay rule 1's extra exp.
+override RULE: u32 = 0u;
 // V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -48,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let base = r * nv;
   let lab = labels[r];
   let t = min(u32(max(lab, 0)), n - 1u);   // bad labels: see FINISH
-  let soft = p.rule == 1u;
+  let soft = RULE == 1u;
   let z0 = first(z[base]);
   let b0 = first(zb[base]);
   var mz = V(z0); var mb = V(b0);

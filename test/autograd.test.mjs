@@ -43,6 +43,28 @@ test('backward with an explicit gradient for a non-scalar output', async () => {
   for (const t of [x, y, g]) t.dispose();
 });
 
+test('an explicit gradient is shared, not copied: the .grad it reaches is the leaf\'s own', async () => {
+  // reshape's backward hands the incoming gradient straight on, so the leaf receives the
+  // caller's seed itself; it must keep a copy, and the seed stays the caller's.
+  const x = tensor([1, 2, 3, 4], [2, 2], { requiresGrad: true });
+  const y = ops.reshape(x, [4]);
+  const g = tensor([1, 0, -1, 0.5], [4]);
+  y.backward(g);
+  ops.fillInPlace(g, 7);
+  assertClose(await x.grad.read(), [1, 0, -1, 0.5]);
+  assertClose(await g.read(), [7, 7, 7, 7]);
+  g.dispose();
+  assertClose(await x.grad.read(), [1, 0, -1, 0.5]);
+  // the same with a seed of another shape but the same size
+  const x2 = tensor([1, 2, 3, 4], [2, 2], { requiresGrad: true });
+  const g2 = tensor([2, 2, 2, 2], [4]);
+  ops.mul(x2, 3).backward(g2);
+  g2.dispose();
+  assert.equal(x2.grad.shape, [2, 2]);
+  assertClose(await x2.grad.read(), [6, 6, 6, 6]);
+  for (const t of [x, y, x2]) t.dispose();
+});
+
 test('only inputs with requiresGrad get gradients', async () => {
   const x = tensor([1, 2], [2], { requiresGrad: true });
   const c = tensor([3, 4], [2]);

@@ -149,6 +149,14 @@ export function setGradHelpers(h: {
   copyFn = h.copy;
 }
 
+// The gradients backward() seeds itself with (ones, for a scalar root): a rule that only scales
+// by its incoming gradient can skip the dispatch when that gradient is one of these.
+const unitSeeds = new WeakSet<Tensor>();
+/** True when `g` is backward()'s own seed, a tensor of ones nobody else can write. */
+export function isUnitSeed(g: Tensor): boolean {
+  return unitSeeds.has(g);
+}
+
 function backward(root: Tensor, seed?: Tensor): void {
   if (root.disposed) throw new OpError('backward', 'called on a disposed tensor');
   if (!seed && root.size !== 1) {
@@ -169,7 +177,15 @@ function backward(root: Tensor, seed?: Tensor): void {
       }
     }
     const grads = new Map<Tensor, Tensor>();
-    grads.set(root, seed ? copyFn!(seed) : onesLikeFn!(root));
+    // The user's seed is shared, not copied (rules never write into their incoming gradient;
+    // a leaf copies a shared gradient before keeping it). The implicit seed is marked as 1.
+    let rootGrad: Tensor;
+    if (seed) rootGrad = seed.view(root.shape);
+    else {
+      rootGrad = onesLikeFn!(root);
+      unitSeeds.add(rootGrad);
+    }
+    grads.set(root, rootGrad);
     for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;

@@ -557,7 +557,7 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
   Object.assign(globalThis, globals);
   let navigatorGpu: GPU;
   try {
-    navigatorGpu = create([]);
+    navigatorGpu = create(process.env.FOCUSNET_DAWN_FLAGS ? process.env.FOCUSNET_DAWN_FLAGS.split(' ') : []);
     instance = navigatorGpu;
   } catch (e) {
     throw new NoAdapterError(`Dawn failed to load: ${(e as Error).message}`);

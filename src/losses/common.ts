@@ -14,7 +14,7 @@ import vecSrc from '../../kernels/vec_width.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, Storage, keep } from '../tensor/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record, isUnitSeed } from '../autograd/tape.js';
 import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
 
 export { OpError, shapeStr, launch1d, out };
@@ -186,9 +186,11 @@ export function validateLabels(labels: Tensor, classes: number, op: LossOp): voi
 
 /**
  * The backward of a fused loss whose dL/dz the forward saved: scale it by the upstream
- * gradient g[0] in place (the node owns the only reference) and hand the buffer on.
+ * gradient g[0] in place (the node owns the only reference) and hand the buffer on; nothing to
+ * scale when g is backward()'s own seed of 1 (`loss.backward()`).
  */
 export function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
+  if (isUnitSeed(g)) return new Tensor(saved.storage!.retain(), saved.shape, 'f32'); // loss.backward(): g = 1
   const v4 = saved.size % 4 === 0;
   const n = v4 ? saved.size / 4 : saved.size;
   launch1d(n, {

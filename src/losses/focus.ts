@@ -51,9 +51,9 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
   const dz = grad ? out([b, n]) : null;
   const rowLoss = out([b]);
   launch1d(b, {
-    module: `focus_loss:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
+    module: `focus_loss:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0, RULE: rule === 'softmax' ? 1 : 0 },
     bindings: [z.slice(op), zb.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
-    u: [b, n, rule === 'softmax' ? 1 : 0, 0], f: [alpha, beta, 1 / temperature, eps, 1 / b],
+    u: [b, n, 0, 0], f: [alpha, beta, 1 / temperature, eps, 1 / b],
   }, 64);
   return finishFused(op, z, rowLoss, dz, labels, n);
 }
