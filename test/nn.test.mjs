@@ -190,3 +190,28 @@ test('loadStateDict into parameters an optimizer has packed; the optimizer keeps
 });
 
 test.run();
+
+test('randomState: dropout draw counters by module name; restoring them repeats the masks', async () => {
+  const x = tensor(Float32Array.from({ length: 64 }, (_, i) => 1 + (i % 7)), [4, 16]);
+  const make = () => new nn.Sequential(new nn.Linear(16, 16, { rng: new nn.Rng(1) }), new nn.Dropout(0.5, 9));
+  const a = make();
+  assert.equal(a.randomState(), { 1: 0 });
+  for (let i = 0; i < 3; i++) noGrad(() => a.forward(x)).dispose();
+  assert.equal(a.randomState(), { 1: 3 });
+  const b = make();
+  const fresh = await noGrad(() => b.forward(x)).read();
+  b.loadRandomState(a.randomState());
+  const ya = await noGrad(() => a.forward(x)).read();
+  const yb = await noGrad(() => b.forward(x)).read();
+  assert.equal([...yb], [...ya], 'same counter, same mask');
+  assert.ok(ya.some((v, i) => v !== fresh[i]), 'a later draw gives another mask');
+  a.eval();
+  noGrad(() => a.forward(x)).dispose();
+  assert.equal(a.randomState(), { 1: 4 }, 'eval draws nothing');
+  assert.throws(() => b.loadRandomState({ 0: 1 }), /loadRandomState.*'0' is not a module that draws random numbers/);
+  assert.throws(() => b.loadRandomState({ 1: -1 }), /draw count must be a non-negative integer/);
+  const m = models.mobilenetV2({ numClasses: 10, smallInput: true, widthMult: 0.25 });
+  assert.equal(Object.keys(m.randomState()), ['classifier.0']);
+  for (const t of [x]) t.dispose();
+  a.dispose(); b.dispose(); m.dispose();
+});

@@ -210,6 +210,13 @@ export class Dropout extends Module {
     if (!this.training || this.p === 0) return x;
     return F.dropout(x, { p: this.p, training: true, seed: (this.seed * 1000003 + this.calls++) >>> 0 });
   }
+  /** each training forward draws a fresh mask: seed (seed, calls) */
+  protected override draws(): number {
+    return this.calls;
+  }
+  protected override setDraws(count: number): void {
+    this.calls = count;
+  }
 }
 
 export class Flatten extends Module {

@@ -149,6 +149,41 @@ export abstract class Module {
   /** Hook run on every module after its state was loaded. */
   protected loadedState(): void {}
 
+  // ---- random state ------------------------------------------------------------------------
+
+  /** How many random draws this module has made (dropout's mask counter); null if it draws none. */
+  protected draws(): number | null {
+    return null;
+  }
+
+  /** Set the draw counter (modules whose draws() is not null override this). */
+  protected setDraws(_count: number): void {}
+
+  /**
+   * The draw counters of the modules that use randomness (dropout), by module name. Not part
+   * of the state dict (torchvision's keys stay as they are); a checkpoint saves it beside, as
+   * PyTorch checkpoints save the RNG state, so that a resumed run repeats the uninterrupted one.
+   */
+  randomState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [p, m] of this.namedModules()) {
+      const d = m.draws();
+      if (d !== null) out[p] = d;
+    }
+    return out;
+  }
+
+  /** Restore what randomState() returned; a name that is not a drawing module throws. */
+  loadRandomState(state: Record<string, number>): void {
+    const mods = new Map(this.namedModules());
+    for (const [name, count] of Object.entries(state)) {
+      const m = mods.get(name);
+      if (!m || m.draws() === null) throw new OpError('loadRandomState', `'${name}' is not a module that draws random numbers in ${this.constructor.name}`);
+      if (!Number.isSafeInteger(count) || count < 0) throw new OpError('loadRandomState', `'${name}': draw count must be a non-negative integer, got ${count}`);
+      m.setDraws(count);
+    }
+  }
+
   /**
    * Copy `dict`'s tensors into this module's parameters and buffers (on the GPU).
    * With `strict` (default) missing or unexpected keys are an error; a shape or

@@ -6,6 +6,7 @@ import { Tensor, keep, tensor, Shape } from '../tensor/tensor.js';
 import { linear, flatten, relu, assign } from '../ops/index.js';
 import { Rng } from '../data/rng.js';
 import { FocusnetError } from '../gpu/errors.js';
+import { Dropout } from '../nn/index.js';
 
 /** What the trainer needs from a network (the contract of models' Module). */
 export interface ModuleLike {
@@ -15,6 +16,9 @@ export interface ModuleLike {
   parameters(): Iterable<Tensor>;
   stateDict(): Record<string, Tensor>;
   loadStateDict(dict: Record<string, Tensor>): unknown;
+  /** draw counters of the modules that use randomness (dropout), saved in checkpoints */
+  randomState(): Record<string, number>;
+  loadRandomState(state: Record<string, number>): void;
 }
 
 export interface ArchOptions {
@@ -62,11 +66,13 @@ function param(values: Float32Array, shape: Shape, name: string): Tensor {
   return t;
 }
 
-/** x → flatten → linear → relu → linear (PyTorch default init, seeded). */
+/** x → flatten → linear → relu → dropout(0.1) → linear (PyTorch default init, seeded). */
 export class Mlp implements ModuleLike {
   private params: Record<string, Tensor>;
+  private readonly drop: Dropout;
   training = true;
   constructor(inputs: number, hidden: number, classes: number, seed: number) {
+    this.drop = new Dropout(0.1, seed);
     const r = new Rng(seed);
     const uni = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r.next() - 1) / Math.sqrt(fanIn));
     this.params = {
@@ -78,16 +84,24 @@ export class Mlp implements ModuleLike {
   }
   forward(x: Tensor): Tensor {
     const p = this.params;
-    const h = relu(linear(flatten(x), p['fc1.weight'], p['fc1.bias']));
+    const h = this.drop.forward(relu(linear(flatten(x), p['fc1.weight'], p['fc1.bias'])));
     return linear(h, p['fc2.weight'], p['fc2.bias']);
   }
   train(): this {
     this.training = true;
+    this.drop.train();
     return this;
   }
   eval(): this {
     this.training = false;
+    this.drop.eval();
     return this;
+  }
+  randomState(): Record<string, number> {
+    return this.drop.randomState();
+  }
+  loadRandomState(state: Record<string, number>): void {
+    this.drop.loadRandomState(state);
   }
   parameters(): Tensor[] {
     return Object.values(this.params);

@@ -177,6 +177,8 @@ async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: numb
     optim_step: String(os.step),
     // every epoch's data order and augmentation derive from (seed, stage, epoch): that is the RNG state
     rng: JSON.stringify({ seed: ctx.o.seed, stage: STAGE_NUM[stage === 'baseline' ? 'baseline' : 'stage2'], next_epoch: epoch }),
+    // the model's own random draws (dropout masks) so far
+    random_state: JSON.stringify(model.randomState()),
     config: JSON.stringify(configKey(ctx.o)),
     history: JSON.stringify(ctx.history),
     norm: JSON.stringify(ctx.norm),
@@ -262,6 +264,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
   let startEpoch = 0;
   if (s.resumeFrom) {
     loadInto(s.model, s.resumeFrom.host, 'model.', s.ckptPath);
+    s.model.loadRandomState(JSON.parse(s.resumeFrom.meta.random_state ?? '{}'));
     startEpoch = Number(s.resumeFrom.meta.epoch);
   }
   const opt = new SGD(s.model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
