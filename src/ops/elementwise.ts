@@ -260,17 +260,17 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const bs = b.shape;
   switch (name) {
     case 'add':
-      record(name, [a, b], y, [], (g) => [a.requiresGrad ? sumTo(g, as) : null, b.requiresGrad ? sumTo(g, bs) : null]);
+      record(name, [a, b], y, [], (g) => [a.requiresGrad ? gradTo(g, as) : null, b.requiresGrad ? gradTo(g, bs) : null]);
       break;
     case 'sub':
       record(name, [a, b], y, [], (g) => {
         let gb: Tensor | null = null;
         if (b.requiresGrad) {
-          const s = sumTo(g, bs);
+          const s = gradTo(g, bs);
           gb = unaryRaw('neg', s);
           s.dispose();
         }
-        return [a.requiresGrad ? sumTo(g, as) : null, gb];
+        return [a.requiresGrad ? gradTo(g, as) : null, gb];
       });
       break;
     case 'mul':
@@ -318,6 +318,15 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
     }
   }
   return y;
+}
+
+/**
+ * The gradient `g` of a broadcast operand of `shape`: a view sharing g's storage when nothing
+ * was broadcast (no copy: the tape never writes into a gradient, and a leaf copies one whose
+ * storage is shared before keeping it), else sumTo.
+ */
+function gradTo(g: Tensor, shape: Shape): Tensor {
+  return sameShape(g.shape, shape) ? g.view(shape) : sumTo(g, shape);
 }
 
 /** @internal sumTo that takes ownership of `t`: returns it as is when it already has `shape`, else disposes it. */
