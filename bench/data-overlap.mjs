@@ -20,7 +20,7 @@ export async function run(args) {
   const acc = new T.MetricAccumulator();
   const step = (b) => lib.scope(() => {
     const z = model.forward(b.x);
-    const loss = lib.ops.neg(lib.ops.mean(lib.ops.gather(lib.ops.logSoftmax(z), b.y)));
+    const loss = lib.losses.crossEntropy(z, b.y); // the trainer's stage-1 loss (fused)
     opt_.zeroGrad(); loss.backward(); opt_.step();
     acc.add(z, b.y, loss);
   });
