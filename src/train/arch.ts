@@ -4,7 +4,7 @@
 import * as models from '../models/index.js';
 import { Tensor, keep, tensor, Shape } from '../tensor/tensor.js';
 import { linear, flatten, relu, assign } from '../ops/index.js';
-import { Rng } from '../data/rng.js';
+import { Sfc32 } from '../util/rng.js';
 import { FocusnetError } from '../gpu/errors.js';
 
 /** What the trainer needs from a network (the contract of models' Module). */
@@ -67,7 +67,7 @@ export class Mlp implements ModuleLike {
   private params: Record<string, Tensor>;
   training = true;
   constructor(inputs: number, hidden: number, classes: number, seed: number) {
-    const r = new Rng(seed);
+    const r = new Sfc32(seed);
     const uni = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r.next() - 1) / Math.sqrt(fanIn));
     this.params = {
       'fc1.weight': param(uni(hidden * inputs, inputs), [hidden, inputs], 'fc1.weight'),

@@ -18,7 +18,7 @@ import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
 import { loadDataset, Dataset, LoadOptions } from '../data/dataset.js';
 import { SubsetSplit, Split } from '../data/split.js';
 import { Loader, channelStats, Normalization } from '../data/loader.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../util/rng.js';
 import { DataError } from '../data/errors.js';
 import { createModel, ModuleLike } from './arch.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
