@@ -37,8 +37,18 @@ export class ArchError extends FocusnetError {
 }
 
 
+/**
+ * Whether the ResNet / MobileNetV2 of a data set with images of this side use the
+ * small-input variant (`smallInput`: 3×3 stride-1 stem, no max-pool; the paper's CIFAR
+ * models). The trainer builds models by this rule, and code that rebuilds a trained model
+ * from its checkpoint (viz) must use the same one.
+ */
+export function smallInputFor(imageSize: number): boolean {
+  return imageSize <= 64;
+}
+
 export function createModel(arch: string, o: ArchOptions): ModuleLike {
-  const small = o.imageSize <= 64;
+  const small = smallInputFor(o.imageSize);
   switch (arch.toLowerCase()) {
     case 'mlp':
       return new Mlp(o.inChannels * o.imageSize * o.imageSize, 64, o.numClasses, o.seed ?? 0);
