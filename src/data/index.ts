@@ -3,7 +3,7 @@ export { DataError } from './errors.js';
 // data.Rng: the seeded data stream (sfc32, state saved and restored); see src/util/rng.ts.
 export { Sfc32 as Rng, deriveSeed, withSeededRandom } from '../util/rng.js';
 export type { RngState } from '../util/rng.js';
-export { MemorySplit, SubsetSplit } from './split.js';
+export { MemorySplit, SubsetSplit, checkSplitLabels } from './split.js';
 export type { Split } from './split.js';
 export { readIdx, parseIdx, readMaybeGzip } from './idx.js';
 export type { IdxArray } from './idx.js';
