@@ -7,7 +7,7 @@
 // copyBufferToBuffer, so every ratio compares two timings taken under the same load. Reported:
 // the best time of each (GB/s), their ratio, and the median of the paired ratios.
 //   npm run bench -- batchnorm [--quick]
-import { lib, g, copyBandwidth, median, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, copyBandwidth, kernelCopy, median, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { ops, tensor, keep } = lib;
 
@@ -20,25 +20,6 @@ function randomTensor(shape, requiresGrad = false) {
 }
 
 const COPY_BYTES = 16 * 1024 * 1024;
-
-// A compute-shader copy (vec4 loads/stores, 8 units per invocation, the layout the batchnorm
-// elementwise passes use): what one read + one write pass over a buffer costs as a kernel.
-lib.registerKernel('bench:copy_vec4', `
-struct P { n: u32, };
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i0 = (gid.x + gid.y * nw.x * 64u) * 8u;
-  let i1 = min(i0 + 8u, p.n);
-  for (var i = i0; i < i1; i = i + 1u) { b[i] = a[i]; }
-}`, 'bench/batchnorm.mjs');
-
-function kernelCopy(a, b, bytes) {
-  const units = bytes / 16;
-  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.grid(Math.ceil(units / 8), 64) });
-}
 
 const INNER = 3;
 

@@ -7,7 +7,7 @@
 // The variants of one shape are timed round-robin, so load from other processes hits them
 // alike; process CPU ms (all threads) is reported too, as it barely moves with such load.
 import os from 'node:os';
-import { lib, g, median, copyBandwidth, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, median, copyBandwidth, kernelCopy, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { losses, tensor } = lib;
 
@@ -64,6 +64,8 @@ function row(loss, B, N, r, bytes, bw) {
     'fused ms': r.fused.ms.toFixed(3), 'composed ms': r.composed.ms.toFixed(3), speedup: (r.composed.ms / r.fused.ms).toFixed(1),
     'kernel ms': r.kernel.ms.toFixed(3), 'GB/s': (bytes / (r.kernel.ms * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3),
     'kernel/copy': (r.kernel.ms / copyMs).toFixed(2),
+    'shader copy ms': r.copyShader ? r.copyShader.ms.toFixed(3) : '', 'kernel/shader copy': r.copyShader ? (r.kernel.ms / r.copyShader.ms).toFixed(2) : '',
+    'min kernel/shader copy': r.copyShader ? (r.kernel.min / r.copyShader.min).toFixed(2) : '',
     'same-bytes copy min': r.copyKernel ? r.copyKernel.min.toFixed(3) : '', 'kernel/same-bytes copy (min)': r.copyKernel ? (r.kernel.min / r.copyKernel.min).toFixed(2) : '',
     'fused min': r.fused.min.toFixed(3), 'composed min': r.composed.min.toFixed(3), 'min speedup': (r.composed.min / r.fused.min).toFixed(1),
     'kernel min': r.kernel.min.toFixed(3), 'min GB/s': (bytes / (r.kernel.min * 1e6)).toFixed(2), 'min kernel/copy': (r.kernel.min / copyMs).toFixed(2),
@@ -84,11 +86,14 @@ export async function run(args) {
   for (const [B, N] of shapes) {
     const t = setup(B, N);
     const fused = (impl) => fwdBwd(() => losses.focusPicking(t.z, t.zb, t.labels, { impl }), t.z);
-    // a buffer copy (ops.copy: copyBufferToBuffer) moving the kernel's bytes (half read, half
-    // written), timed in the same round-robin: the copy time under the same load
-    const half = lib.keep(tensor(rand(Math.ceil((3 * B * N + B) / 2), 3), [Math.ceil((3 * B * N + B) / 2)]));
+    // copies moving the kernel's bytes (half read, half written), timed in the same round-robin
+    // (the copy time under the same load): copyBufferToBuffer (ops.copy) and a compute-shader copy
+    const halfLen = Math.ceil((3 * B * N + B) / 8) * 4;
+    const half = lib.keep(tensor(rand(halfLen, 3), [halfLen]));
+    const half2 = lib.keep(lib.empty([halfLen]));
     const r = await race({
       copyKernel: () => { lib.ops.copy(half); },
+      copyShader: () => { kernelCopy(half, half2, halfLen * 4); },
       fused: fused('fused'),
       composed: fused('composed'),
       // the fused kernel alone (z requires grad, so it writes dL/dz), with its reduction
@@ -96,6 +101,7 @@ export async function run(args) {
     }, B * N >= 4e6 ? 7 : B * N >= 1e6 ? 11 : 21);
     rows.push(row('focusPicking', B, N, r, (3 * B * N + B) * 4, bw));
     half.dispose();
+    half2.dispose();
     t.dispose();
   }
   {
@@ -110,10 +116,11 @@ export async function run(args) {
     t.dispose();
   }
   const load = (load0 + os.loadavg()[0]) / 2;
-  printTable(rows, ['loss', 'B', 'N', 'fused ms', 'composed ms', 'speedup', 'kernel ms', 'GB/s', 'copy ms', 'kernel/copy']);
+  printTable(rows, ['loss', 'B', 'N', 'fused ms', 'composed ms', 'speedup', 'kernel ms', 'GB/s', 'copy ms', 'kernel/copy', 'shader copy ms', 'kernel/shader copy']);
   console.log('medians of wall time. fused/composed: forward + backward; kernel: the fused forward (writes dL/dz) + mean;');
-  console.log('copy ms: the kernel\'s bytes (read logits, zb, labels; write dL/dz) at the measured copy bandwidth\n');
-  printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'same-bytes copy min', 'kernel/same-bytes copy (min)', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
+  console.log('copy ms: the kernel\'s bytes (read logits, zb, labels; write dL/dz) at the measured copyBufferToBuffer bandwidth;');
+  console.log('shader copy ms: a compute-shader copy of the same bytes (vec4, bench/common.mjs), timed alongside\n');
+  printTable(rows, ['loss', 'B', 'N', 'fused min', 'composed min', 'min speedup', 'kernel min', 'min GB/s', 'min kernel/copy', 'same-bytes copy min', 'kernel/same-bytes copy (min)', 'min kernel/shader copy', 'fused cpu', 'composed cpu', 'cpu speedup', 'kernel cpu']);
   console.log('min: fastest repetition (wall); same-bytes copy: copyBufferToBuffer of the kernel\'s bytes, timed alongside;');
   console.log('cpu: median process CPU ms per step, all threads');
   console.log(`load average (1 min): ${load.toFixed(2)} on ${os.cpus().length} cores${load > 1.5 ? ' (other processes compete for the cores: medians are inflated, min and cpu less so)' : ''}`);

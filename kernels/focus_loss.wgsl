@@ -40,8 +40,7 @@ struct P { b: u32, n: u32, pad1: u32, pad0: u32, alpha: f32, beta: f32, invT: f3
 @group(0) @binding(5) var<storage, read_write> rowLoss: array<f32>;
 override GRAD: u32 = 1u;
 // Override RULE: the warm-label rule (0: zb > 0; 1: softmax(zb / T) > 1/N). A constant, not a
-// uniform: lavapipe runs a branch it cannot prove uniform under a lane mask, so with a uniform
-// rule every row would pay rule 1's extra exp.
+// uniform: with a uniform, rule 0 cost as much as rule 1 on lavapipe (its extra exp was paid).
 override RULE: u32 = 0u;
 // V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
 @compute @workgroup_size(64)
