@@ -11,16 +11,10 @@ import { LOSSES, LossName } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readSafetensorsFile } from './train/safetensors.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
+import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from './util/flags.js';
 
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
 export const DEFAULT_EPOCHS = 3;
-
-class ArgError extends FocusnetError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArgError';
-  }
-}
 
 const HELP = `focusnet: a WebGPU tensor engine and the FocusNet method (two-stage training)
 
@@ -83,82 +77,23 @@ eval options: --data DIR --arch ARCH --checkpoint FILE [--batch-size B] [--test-
 
 exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.`;
 
-type Kind = 'string' | 'int' | 'posint' | 'number' | 'bool' | 'list' | string[];
-interface FlagSpec {
-  [flag: string]: Kind;
-}
-
-const TRAIN_FLAGS: FlagSpec = {
-  data: 'string', arch: [...ARCHS], 'baseline-arch': [...ARCHS], baseline: 'string',
+const TRAIN_FLAGS = {
+  data: 'string', arch: ARCHS, 'baseline-arch': ARCHS, baseline: 'string',
   epochs: 'posint', 'baseline-epochs': 'posint', 'batch-size': 'posint', 'eval-batch-size': 'posint',
   lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
-  milestones: 'list', gamma: 'number', 'warmup-steps': 'int', seed: 'int', loss: [...LOSSES], 'loss-impl': ['fused', 'composed'],
+  milestones: 'list', gamma: 'number', 'warmup-steps': 'int', seed: 'int', loss: LOSSES, 'loss-impl': ['fused', 'composed'],
   alpha: 'number', beta: 'number', rule: ['positive-logit', 'softmax'], 'label-smoothing': 'number',
   temperature: 'number', 'kd-weight': 'number', out: 'string', resume: 'bool', 'cache-baseline': 'bool',
   augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'],
   progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
-};
-const EVAL_FLAGS: FlagSpec = {
-  data: 'string', arch: [...ARCHS], checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
+} as const satisfies FlagSpec;
+const EVAL_FLAGS = {
+  data: 'string', arch: ARCHS, checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'], mean: 'list', std: 'list',
-};
+} as const satisfies FlagSpec;
 
-type Parsed = Record<string, string | number | boolean | number[]>;
-
-export function parseFlags(cmd: string, args: string[], spec: FlagSpec): Parsed {
-  const out: Parsed = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) throw new ArgError(`focusnet ${cmd}: unexpected argument '${a}' (flags start with --; see focusnet --help)`);
-    let name = a.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    const kind = spec[name];
-    if (kind === undefined) throw new ArgError(`focusnet ${cmd}: unknown flag --${name} (see focusnet --help)`);
-    if (kind === 'bool') {
-      if (value !== undefined) throw new ArgError(`focusnet ${cmd}: --${name} takes no value`);
-      out[name] = true;
-      continue;
-    }
-    if (value === undefined) {
-      value = args[++i];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new ArgError(`focusnet ${cmd}: --${name} needs a value`);
-    }
-    out[name] = convert(cmd, name, kind, value);
-  }
-  return out;
-}
-
-function convert(cmd: string, name: string, kind: Kind, v: string): string | number | number[] {
-  const bad = (what: string) => new ArgError(`focusnet ${cmd}: --${name} ${JSON.stringify(v)}: ${what}`);
-  if (Array.isArray(kind)) {
-    const m = kind.find((k) => k.toLowerCase() === v.toLowerCase());
-    if (!m) throw bad(`expected one of ${kind.join(', ')}`);
-    return m;
-  }
-  if (kind === 'string') {
-    if (!v) throw bad('must not be empty');
-    return v;
-  }
-  if (kind === 'list') {
-    const xs = v.split(',').map((s) => Number(s.trim()));
-    if (!v.trim() || xs.some((x) => !Number.isFinite(x))) throw bad('expected comma-separated numbers');
-    return xs;
-  }
-  const x = Number(v);
-  if (!v.trim() || !Number.isFinite(x)) throw bad('expected a number');
-  if ((kind === 'int' || kind === 'posint') && !Number.isInteger(x)) throw bad('expected an integer');
-  if (kind === 'posint' && x < 1) throw bad('expected a positive integer');
-  if (kind === 'number' && x < 0) throw bad('expected a number >= 0');
-  return x;
-}
-
-function norm(cmd: string, f: Parsed): Normalization | undefined {
+function norm(cmd: string, f: { mean?: number[]; std?: number[] }): Normalization | undefined {
   if (f.mean === undefined && f.std === undefined) return undefined;
   if (!Array.isArray(f.mean) || !Array.isArray(f.std)) throw new ArgError(`focusnet ${cmd}: --mean and --std go together`);
   if (f.mean.length !== f.std.length) throw new ArgError(`focusnet ${cmd}: --mean has ${f.mean.length} values, --std ${f.std.length}`);
@@ -245,7 +180,7 @@ async function cmdTrain(args: string[]): Promise<number> {
 
 async function cmdEval(args: string[]): Promise<number> {
   const f = parseFlags('eval', args, EVAL_FLAGS);
-  for (const k of ['data', 'arch', 'checkpoint']) if (f[k] === undefined) throw new ArgError(`focusnet eval: --${k} is required`);
+  requireFlags('eval', f, ['data', 'arch', 'checkpoint']);
   const file = f.checkpoint as string;
   if (!existsSync(file)) throw new DataError(file, 'checkpoint does not exist');
   const ck = readSafetensorsFile(file);
@@ -284,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return cmd === undefined ? 2 : 0;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (helpRequested(rest)) {
     if (cmd === 'cam') return runCam(rest);
     if (cmd === 'report') return runReport(rest);
     console.log(HELP);

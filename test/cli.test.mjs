@@ -44,6 +44,20 @@ test('bad flags and values exit 2 naming the flag', () => {
   expectExit2(['train', '--data', data, '--baseline', '/nope/b.safetensors'], /\/nope\/b\.safetensors: --baseline checkpoint does not exist/, 'baseline');
 });
 
+test('cam and report share the flag parser: errors name the command and the flag', () => {
+  expectExit2(['cam', '--checkpoint', 'm.safetensors', '--data', data, '--index', 'abc'], /focusnet cam: --index "abc": expected a number/, 'cam bad number');
+  expectExit2(['cam', '--checkpoint', 'm.safetensors', '--data', data, '--index', '-1'], /focusnet cam: --index "-1": expected an integer >= 0/, 'cam negative index');
+  expectExit2(['cam', '--data', data, '--index'], /focusnet cam: --index needs a value/, 'cam missing value');
+  expectExit2(['cam', '--bogus', '1'], /focusnet cam: unknown flag --bogus \(see focusnet cam --help\)/, 'cam unknown flag');
+  expectExit2(['cam', '--data', data, '--index', '0', '--method', 'lrp'], /focusnet cam: --method "lrp": expected one of cam, gradcam/, 'cam method');
+  expectExit2(['cam', '--data', data, '--index', '0'], /focusnet cam: --checkpoint is required/, 'cam required');
+  expectExit2(['report', '--run'], /focusnet report: --run needs a value/, 'report missing value');
+  expectExit2(['report', '--data', data], /focusnet report: --run is required/, 'report required');
+  const r = cli(['cam', '--help']);
+  assert.is(r.code, 0);
+  assert.match(r.out, /usage: focusnet cam/);
+});
+
 test('bad data exits 2 naming the folder or file', () => {
   expectExit2(['train', '--data', '/nonexistent/fn-data'], /\/nonexistent\/fn-data: data folder does not exist/, 'missing folder');
   const odd = tmp();

@@ -149,6 +149,28 @@ test('CIFAR-10 binaries train with crop + flip; --cache-baseline is refused for 
   assert.type(s.baseline.top1, 'number');
 });
 
+test('a label outside the classes is refused before training, naming the split, the image and the label', async () => {
+  const data = tmp();
+  writeIdxSet(data, { n: 32, m: 8, h: 8, w: 8 });
+  const expectRefused = async (prepared, pattern) => {
+    const out = tmp();
+    try {
+      await T.train(base(data, out, { epochs: 1 }), prepared);
+      assert.unreachable('should refuse the labels');
+    } catch (e) {
+      assert.instance(e, lib.data.DataError, String(e));
+      assert.match(e.message, pattern);
+    }
+    assert.ok(!existsSync(join(out, 'checkpoint-ce.safetensors')), 'no training step ran');
+  };
+  const p1 = T.prepareData({ data });
+  p1.train.labels[5] = 12;
+  await expectRefused(p1, /training split of .*: label 12 of image 5 is out of range for 10 classes/);
+  const p2 = T.prepareData({ data });
+  p2.test.labels[3] = -1;
+  await expectRefused(p2, /test split of .*: label -1 of image 3 is out of range for 10 classes/);
+});
+
 test('a diverging loss stops training with a clear message and keeps the last good checkpoint', async () => {
   const data = tmp();
   writeIdxSet(data, { n: 64, m: 16, h: 8, w: 8 });

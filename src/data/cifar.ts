@@ -2,8 +2,7 @@
 //   CIFAR-10:  data_batch_1..5.bin, test_batch.bin; records of 1 label byte + 3072 pixel bytes
 //   CIFAR-100: train.bin, test.bin; records of 1 coarse label + 1 fine label + 3072 pixel bytes
 // Pixels are stored channel-planar (1024 red, 1024 green, 1024 blue), 32×32.
-import { readFileSync } from 'node:fs';
-import { DataError } from './errors.js';
+import { DataError, readDataFile } from './errors.js';
 import { MemorySplit } from './split.js';
 
 const PIXELS = 3 * 32 * 32;
@@ -13,12 +12,7 @@ export function readCifarFiles(paths: string[], labelBytes: 1 | 2, labelIndex: n
   const parts: { buf: Uint8Array; path: string }[] = [];
   let total = 0;
   for (const p of paths) {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(p);
-    } catch (e) {
-      throw new DataError(p, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const buf = readDataFile(p);
     if (buf.length === 0) throw new DataError(p, 'empty file');
     if (buf.length % record !== 0) {
       throw new DataError(p, `truncated or corrupt ${what} file: ${buf.length} bytes is not a multiple of the ${record}-byte record (${Math.floor(buf.length / record)} whole records, ${buf.length % record} bytes left over)`);

@@ -3,7 +3,7 @@
 // use (inside the prefetching iterator) and cached as size×size uint8.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from './errors.js';
+import { DataError, ioReason } from './errors.js';
 import { Split } from './split.js';
 import { decodeImage, resizeCenterCrop } from './images.js';
 
@@ -14,7 +14,7 @@ export function listClassFolder(dir: string, classes: string[] | null): { files:
   try {
     entries = readdirSync(dir).sort();
   } catch (e) {
-    throw new DataError(dir, `cannot read folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(dir, `cannot read folder (${ioReason(e)})`);
   }
   const subdirs = entries.filter((e) => statSync(join(dir, e)).isDirectory());
   if (subdirs.length === 0) throw new DataError(dir, 'no class sub-folders (expected <split>/<class>/*.png|jpg)');

@@ -1,9 +1,8 @@
 // IDX files (MNIST, Fashion-MNIST): raw or gzip-compressed.
 // Layout: two zero bytes, a type byte (0x08 = unsigned byte), the number of
 // dimensions, then each dimension as a big-endian u32, then the data.
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from './errors.js';
+import { DataError, readDataFile } from './errors.js';
 
 export interface IdxArray {
   dims: number[];
@@ -12,12 +11,7 @@ export interface IdxArray {
 
 /** Read a whole file, transparently gunzipping it when it starts with the gzip magic. */
 export function readMaybeGzip(path: string): Uint8Array {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  let buf = readDataFile(path);
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf);

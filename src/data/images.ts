@@ -1,8 +1,7 @@
 // PNG and JPEG decoding (pngjs, jpeg-js), resizing and center cropping.
-import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { DataError } from './errors.js';
+import { DataError, readDataFile } from './errors.js';
 
 export interface Rgb {
   width: number;
@@ -12,12 +11,7 @@ export interface Rgb {
 }
 
 export function decodeImage(path: string): Rgb {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const buf = readDataFile(path);
   let width: number;
   let height: number;
   let rgba: Uint8Array;

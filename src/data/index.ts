@@ -1,8 +1,9 @@
 // The `data` namespace: readers (IDX, CIFAR binary, image folders), batching and augmentation.
 export { DataError } from './errors.js';
-export { Rng, deriveSeed, withSeededRandom } from './rng.js';
-export type { RngState } from './rng.js';
-export { MemorySplit, SubsetSplit } from './split.js';
+// data.Rng: the seeded data stream (sfc32, state saved and restored); see src/util/rng.ts.
+export { Sfc32 as Rng, deriveSeed, withSeededRandom } from '../util/rng.js';
+export type { RngState } from '../util/rng.js';
+export { MemorySplit, SubsetSplit, checkSplitLabels } from './split.js';
 export type { Split } from './split.js';
 export { readIdx, parseIdx, readMaybeGzip } from './idx.js';
 export type { IdxArray } from './idx.js';

@@ -3,7 +3,7 @@
 // an epoch into a Float32Array [B, C, H, W] and an Int32Array [B]; the trainer's
 // prefetcher calls it for batch k+1 while the GPU runs step k.
 import { Split } from './split.js';
-import { Rng, deriveSeed } from './rng.js';
+import { Sfc32, deriveSeed } from '../util/rng.js';
 
 export interface Normalization {
   mean: number[];
@@ -70,7 +70,7 @@ export interface HostBatch {
 
 export class Loader {
   private order: Int32Array;
-  private rng: Rng;
+  private rng: Sfc32;
   private pixels: Uint8Array;
   readonly imageSize: number;
   constructor(
@@ -80,7 +80,7 @@ export class Loader {
     this.imageSize = split.c * split.h * split.w;
     this.pixels = new Uint8Array(this.imageSize);
     this.order = identity(split.n);
-    this.rng = new Rng(opts.seed ?? 0);
+    this.rng = new Sfc32(opts.seed ?? 0);
   }
 
   get augmented(): boolean {
@@ -95,7 +95,7 @@ export class Loader {
 
   /** Start an epoch: a fresh permutation and augmentation stream, both a function of (seed, stage, epoch). */
   startEpoch(stage: number, epoch: number): void {
-    this.rng = new Rng(deriveSeed(this.opts.seed ?? 0, stage, epoch));
+    this.rng = new Sfc32(deriveSeed(this.opts.seed ?? 0, stage, epoch));
     this.order = this.opts.shuffle ? this.rng.permutation(this.split.n) : identity(this.split.n);
   }
 

@@ -2,6 +2,7 @@
 // C×H×W uint8 pixels (channel-planar) and N integer labels. Images either sit
 // in memory (IDX, CIFAR) or are decoded on first use and cached (image folders),
 // so decoding happens inside the prefetching batch iterator, overlapped with GPU work.
+import { DataError } from './errors.js';
 
 export interface Split {
   readonly n: number;
@@ -60,5 +61,21 @@ export class SubsetSplit implements Split {
   }
   readImage(i: number, dst: Uint8Array, offset: number): void {
     this.base.readImage(i, dst, offset);
+  }
+}
+
+/**
+ * Throw a DataError naming the split and the first label outside [0, numClasses).
+ * Host side, one pass over the labels: a trainer calls it once per data set, so a bad
+ * label is reported at load instead of surfacing as a NaN loss in the middle of training.
+ */
+export function checkSplitLabels(split: Split, numClasses: number, what: string): void {
+  const y = split.labels;
+  if (y.length < split.n) throw new DataError(split.source, `${what}: ${split.n} images but only ${y.length} labels`);
+  for (let i = 0; i < split.n; i++) {
+    const l = y[i];
+    if (l < 0 || l >= numClasses) {
+      throw new DataError(split.source, `${what}: label ${l} of image ${i} is out of range for ${numClasses} classes (labels must be class indices in [0, ${numClasses}))`);
+    }
   }
 }

@@ -26,8 +26,6 @@ const DTYPE_SIZE: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
 };
-const READ_AS_F32 = new Set(['F32', 'F16', 'BF16', 'F64']);
-const READ_AS_I32 = new Set(['I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'U32', 'BOOL']);
 
 /** One decoded entry, on the host. */
 export interface HostTensor {
@@ -54,69 +52,54 @@ function halfToFloat(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+type ElementReader = (dv: DataView, i: number) => number;
+/** Dtypes converted one element at a time, by the f32 or i32 tensor they become. */
+const TO_F32: Record<string, ElementReader> = {
+  F16: (dv, i) => halfToFloat(dv.getUint16(2 * i, true)),
+  F64: (dv, i) => dv.getFloat64(8 * i, true),
+};
+const TO_I32: Record<string, ElementReader> = {
+  I16: (dv, i) => dv.getInt16(2 * i, true),
+  U16: (dv, i) => dv.getUint16(2 * i, true),
+  I8: (dv, i) => dv.getInt8(i),
+  U8: (dv, i) => dv.getUint8(i),
+  BOOL: (dv, i) => dv.getUint8(i),
+};
+/** What focusnet reads: the bit copies, the range-checked integers and the tables above. */
+const READ_AS_F32 = new Set(['F32', 'BF16', ...Object.keys(TO_F32)]);
+const READ_AS_I32 = new Set(['I32', 'I64', 'U32', ...Object.keys(TO_I32)]);
+
 function convert(file: string, name: string, dtype: string, bytes: Uint8Array, n: number): Float32Array | Int32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (dtype) {
-    case 'F32': {
-      const out = new Float32Array(n);
-      new Uint8Array(out.buffer).set(bytes);
-      return out;
-    }
-    case 'F16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
-      return out;
-    }
-    case 'BF16': {
-      const out = new Float32Array(n);
-      const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-      return out;
-    }
-    case 'F64': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
-      return out;
-    }
-    case 'I32': {
-      const out = new Int32Array(n);
-      new Uint8Array(out.buffer).set(bytes);
-      return out;
-    }
-    case 'I64':
-    case 'U32': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = dtype === 'I64' ? dv.getBigInt64(8 * i, true) : BigInt(dv.getUint32(4 * i, true));
-        if (v > 2147483647n || v < -2147483648n) {
-          throw new SafetensorsError(file, `tensor '${name}' (${dtype}) holds ${v} at index ${i}, outside the i32 range`);
-        }
-        out[i] = Number(v);
-      }
-      return out;
-    }
-    case 'I16': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getInt16(2 * i, true);
-      return out;
-    }
-    case 'U16': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, true);
-      return out;
-    }
-    case 'I8': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getInt8(i);
-      return out;
-    }
-    default: {
-      // U8, BOOL
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = bytes[i];
-      return out;
-    }
+  if (dtype === 'F32' || dtype === 'I32') {
+    // the bits as they are (NaN payloads, -0, denormals)
+    const out = dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
   }
+  if (dtype === 'BF16') {
+    // the upper half of an f32, bit for bit
+    const out = new Float32Array(n);
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+    return out;
+  }
+  if (dtype === 'I64' || dtype === 'U32') {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = dtype === 'I64' ? dv.getBigInt64(8 * i, true) : BigInt(dv.getUint32(4 * i, true));
+      if (v > 2147483647n || v < -2147483648n) {
+        throw new SafetensorsError(file, `tensor '${name}' (${dtype}) holds ${v} at index ${i}, outside the i32 range`);
+      }
+      out[i] = Number(v);
+    }
+    return out;
+  }
+  const toF32 = TO_F32[dtype] as ElementReader | undefined;
+  const read = toF32 ?? TO_I32[dtype];
+  const out = toF32 ? new Float32Array(n) : new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = read(dv, i);
+  return out;
 }
 
 /** Parse and validate a safetensors file's bytes. `file` names it in errors. */

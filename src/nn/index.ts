@@ -5,5 +5,6 @@ export {
   Conv2d, BatchNorm2d, Linear, ReLU, ReLU6, MaxPool2d, AdaptiveAvgPool2d, Dropout, Flatten, Sequential, manualSeed,
 } from './layers.js';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions } from './layers.js';
-export { Rng } from './rng.js';
+// nn.Rng: the seeded initialisation stream (SplitMix32); src/util/rng.ts has both generators.
+export { SplitMix32 as Rng } from '../util/rng.js';
 export type { Activation } from './functional.js';

@@ -10,15 +10,15 @@ import { OpError } from '../gpu/errors.js';
 import * as ops from '../ops/index.js';
 import * as F from './functional.js';
 import { Module } from './module.js';
-import { Rng } from './rng.js';
+import { Rng, SplitMix32 } from '../util/rng.js';
 import counterSrc from '../../kernels/counter.wgsl';
 
 registerKernel('nn:counter', counterSrc, 'kernels/counter.wgsl');
 
-let defaultRng = new Rng(0);
+let defaultRng = new SplitMix32(0);
 /** Seed the generator layers use when constructed without an `rng` (like torch.manual_seed). */
 export function manualSeed(seed: number): void {
-  defaultRng = new Rng(seed);
+  defaultRng = new SplitMix32(seed);
 }
 
 function posInt(v: number, what: string, layer: string): number {

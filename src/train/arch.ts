@@ -4,7 +4,7 @@
 import * as models from '../models/index.js';
 import { Tensor, keep, tensor, Shape } from '../tensor/tensor.js';
 import { linear, flatten, relu, assign } from '../ops/index.js';
-import { Rng } from '../data/rng.js';
+import { Sfc32 } from '../util/rng.js';
 import { FocusnetError } from '../gpu/errors.js';
 import { Dropout } from '../nn/index.js';
 
@@ -41,8 +41,18 @@ export class ArchError extends FocusnetError {
 }
 
 
+/**
+ * Whether the ResNet / MobileNetV2 of a data set with images of this side use the
+ * small-input variant (`smallInput`: 3×3 stride-1 stem, no max-pool; the paper's CIFAR
+ * models). The trainer builds models by this rule, and code that rebuilds a trained model
+ * from its checkpoint (viz) must use the same one.
+ */
+export function smallInputFor(imageSize: number): boolean {
+  return imageSize <= 64;
+}
+
 export function createModel(arch: string, o: ArchOptions): ModuleLike {
-  const small = o.imageSize <= 64;
+  const small = smallInputFor(o.imageSize);
   switch (arch.toLowerCase()) {
     case 'mlp':
       return new Mlp(o.inChannels * o.imageSize * o.imageSize, 64, o.numClasses, o.seed ?? 0);
@@ -73,7 +83,7 @@ export class Mlp implements ModuleLike {
   training = true;
   constructor(inputs: number, hidden: number, classes: number, seed: number) {
     this.drop = new Dropout(0.1, seed);
-    const r = new Rng(seed);
+    const r = new Sfc32(seed);
     const uni = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r.next() - 1) / Math.sqrt(fanIn));
     this.params = {
       'fc1.weight': param(uni(hidden * inputs, inputs), [hidden, inputs], 'fc1.weight'),

@@ -1,7 +1,7 @@
 // The `train` namespace: the two-stage trainer, evaluation, checkpoints, progress.
 export { train, evaluate, prepareData, summaryTable, stageTwoName, loadInto, DivergedError, StoppedError } from './trainer.js';
 export type { TrainOptions, EpochRecord, Summary } from './trainer.js';
-export { createModel, Mlp, ARCHS, ArchError } from './arch.js';
+export { createModel, smallInputFor, Mlp, ARCHS, ArchError } from './arch.js';
 export type { ModuleLike, ArchOptions, ArchName } from './arch.js';
 export { LOSSES, stageTwoLoss, needsBaseline } from './objective.js';
 export type { LossName, ObjectiveOptions } from './objective.js';

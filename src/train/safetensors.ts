@@ -4,8 +4,8 @@
 //   to disk, then renamed over the target, so a crash never leaves a half-written file;
 // - an unreadable or malformed checkpoint is a DataError (the command line's exit status 2);
 // - host arrays ↔ GPU tensors for whole state dicts.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
-import { DataError } from '../data/errors.js';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+import { DataError, readDataFile } from '../data/errors.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, HostTensor } from '../io/safetensors.js';
 
@@ -36,12 +36,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 
 /** Read a checkpoint's tensors (on the host) and metadata ({} when it has none). */
 export function readSafetensorsFile(path: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, `cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const buf = readDataFile(path, 'checkpoint');
   try {
     const { tensors, metadata } = decodeSafetensors(buf, path);
     return { tensors, metadata: metadata ?? {} };

@@ -16,10 +16,11 @@ import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
 import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
 import { loadDataset, Dataset, LoadOptions } from '../data/dataset.js';
-import { SubsetSplit, Split } from '../data/split.js';
+import { SubsetSplit, Split, checkSplitLabels } from '../data/split.js';
 import { Loader, channelStats, Normalization } from '../data/loader.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../util/rng.js';
 import { DataError } from '../data/errors.js';
+import { checkLabels } from '../losses/common.js';
 import { createModel, ModuleLike } from './arch.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
 import { MetricAccumulator, MetricSums } from './metrics.js';
@@ -329,6 +330,7 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
             lastCheck = k === trainLoader.batchCount - 1 ? m : null;
             if (!Number.isFinite(m.lossSum)) {
               ctx.progress.stop();
+              await checkLabels(); // a label the loss kernels found out of range explains a NaN loss (throws naming it)
               const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
               throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: the loss became ${m.lossSum} (not finite); training stopped. ${prev}. Try a smaller --lr.`);
             }
@@ -407,6 +409,10 @@ export function prepareData(o: { data: string; trainLimit?: number; testLimit?: 
 export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepareData>): Promise<Summary> {
   const log = o.log ?? ((s: string) => console.log(s));
   const { ds, train, test, norm } = prepared ?? prepareData(o);
+  // Labels are checked once per data set here, on the host (the readers check their own
+  // files; a caller's `prepared` splits get the same guarantee).
+  checkSplitLabels(train, ds.numClasses, `training split of ${o.data}`);
+  checkSplitLabels(test, ds.numClasses, `test split of ${o.data}`);
   mkdirSync(o.out, { recursive: true });
   const ctx: Ctx = {
     o,

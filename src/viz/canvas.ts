@@ -76,17 +76,29 @@ export class Canvas {
 
   /** Bitmap text with its top-left corner at (x, y); returns the width drawn. */
   text(x: number, y: number, s: string, c: RGB, scale = 1): number {
-    let cx = Math.round(x);
+    const x0 = Math.round(x);
+    const advance = (GLYPH_W + 1) * scale;
+    this.drawGlyphs(s, c, scale, (k, r, col) => [x0 + k * advance + col * scale, y + r * scale]);
+    return textWidth(s, scale);
+  }
+
+  /**
+   * A scale×scale square at place(k, r, col) for each set pixel (row r, column col) of the
+   * k-th glyph of s: the one glyph walk behind horizontal and vertical text.
+   */
+  private drawGlyphs(s: string, c: RGB, scale: number, place: (k: number, r: number, col: number) => [number, number]): void {
+    let k = 0;
     for (const ch of s) {
       const rows = glyphRows(ch);
       for (let r = 0; r < GLYPH_H; r++) {
         for (let col = 0; col < GLYPH_W; col++) {
-          if (rows[r] & (0x10 >> col)) this.fillRect(cx + col * scale, y + r * scale, scale, scale, c);
+          if (!(rows[r] & (0x10 >> col))) continue;
+          const [px, py] = place(k, r, col);
+          this.fillRect(px, py, scale, scale, c);
         }
       }
-      cx += (GLYPH_W + 1) * scale;
+      k++;
     }
-    return textWidth(s, scale);
   }
 
   /** Text on a filled box (readable over images). */
@@ -98,16 +110,9 @@ export class Canvas {
 
   /** Text rotated 90° counter-clockwise (reads bottom to top), its glyph tops at column x. */
   textVertical(x: number, y: number, s: string, c: RGB, scale = 1): void {
-    let cy = Math.round(y);
-    for (const ch of s) {
-      const rows = glyphRows(ch);
-      for (let r = 0; r < GLYPH_H; r++) {
-        for (let col = 0; col < GLYPH_W; col++) {
-          if (rows[r] & (0x10 >> col)) this.fillRect(x + r * scale, cy - col * scale, scale, scale, c);
-        }
-      }
-      cy -= (GLYPH_W + 1) * scale;
-    }
+    const y0 = Math.round(y);
+    const advance = (GLYPH_W + 1) * scale;
+    this.drawGlyphs(s, c, scale, (k, r, col) => [x + r * scale, y0 - k * advance - col * scale]);
   }
 
   /** Paste another canvas at (x, y). */

@@ -13,6 +13,10 @@ import { buildReport, readMetrics } from './report.js';
 import { predictionsFromCheckpoints, stage2Name } from './predict.js';
 import { VizInputError } from './errors.js';
 import { DataError } from '../data/errors.js';
+import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from '../util/flags.js';
+
+const CAM_HELP = { help: 'focusnet cam --help' };
+const REPORT_HELP = { help: 'focusnet report --help' };
 
 export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
                     --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
@@ -28,39 +32,24 @@ export const REPORT_USAGE = `usage: focusnet report --run DIR [--data DIR [--arc
   a training run, written as PNGs and index.html into DIR. --data/--arch compute the
   test predictions from the run's checkpoints when DIR has no predictions.json.`;
 
-/** --flag value pairs; a flag given twice or without a value, or an unknown flag, is an error. */
-export function parseFlags(args: string[], known: string[], usage: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') throw new HelpRequested(usage);
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : null;
-    if (!name) throw new VizInputError(`unexpected argument '${a}'\n${usage}`);
-    if (!known.includes(name)) throw new VizInputError(`unknown flag --${name}\n${usage}`);
-    let v: string | undefined;
-    if (eq > 0) v = a.slice(eq + 1);
-    else {
-      v = args[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new VizInputError(`--${name} needs a value`);
-      i++;
-    }
-    if (name in out) throw new VizInputError(`--${name} given twice`);
-    out[name] = v;
+const CAM_FLAGS = {
+  arch: 'string', checkpoint: 'string', baseline: 'string', 'baseline-arch': 'string', data: 'string',
+  index: 'uint', out: 'string', method: ['cam', 'gradcam'], 'max-classes': 'posint', 'image-size': 'posint',
+} as const satisfies FlagSpec;
+const REPORT_FLAGS = { run: 'string', data: 'string', arch: 'string', 'baseline-arch': 'string' } as const satisfies FlagSpec;
+
+async function guarded(fn: () => Promise<void>, what: string, usage: string, args: string[]): Promise<number> {
+  if (helpRequested(args)) {
+    console.log(usage);
+    return 0;
   }
-  return out;
-}
-
-class HelpRequested extends Error {}
-
-async function guarded(fn: () => Promise<void>, what: string): Promise<number> {
   try {
     await fn();
     return 0;
   } catch (e) {
-    if (e instanceof HelpRequested) {
-      console.log(e.message);
-      return 0;
+    if (e instanceof ArgError) {
+      console.error(e.message);
+      return 2;
     }
     if (e instanceof VizInputError || e instanceof DataError) {
       console.error(`focusnet ${what}: ${e.message}`);
@@ -70,18 +59,10 @@ async function guarded(fn: () => Promise<void>, what: string): Promise<number> {
   }
 }
 
-function intFlag(v: string | undefined, flag: string, min = 0): number {
-  if (v === undefined) throw new VizInputError(`${flag} is required`);
-  if (!/^-?\d+$/.test(v)) throw new VizInputError(`${flag} ${v}: expected an integer`);
-  const n = Number(v);
-  if (n < min) throw new VizInputError(`${flag} ${v}: must be at least ${min}`);
-  return n;
-}
-
 export async function runCam(args: string[]): Promise<number> {
   return guarded(async () => {
-    const f = parseFlags(args, ['arch', 'checkpoint', 'baseline', 'baseline-arch', 'data', 'index', 'out', 'method', 'max-classes', 'image-size'], CAM_USAGE);
-    if (!f.checkpoint) throw new VizInputError(`--checkpoint is required\n${CAM_USAGE}`);
+    const f = parseFlags('cam', args, CAM_FLAGS, CAM_HELP);
+    requireFlags('cam', f, ['checkpoint', 'data', 'index'], CAM_HELP);
     if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
     if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
     // --arch defaults to what the trainer recorded in the model file's metadata.
@@ -89,12 +70,11 @@ export async function runCam(args: string[]): Promise<number> {
     const baseInfo = f.baseline ? checkpointInfo(f.baseline) : {};
     const arch = checkArch(f.arch ?? info.arch);
     const baseArch: Arch = f['baseline-arch'] || baseInfo.arch ? checkArch(f['baseline-arch'] ?? baseInfo.arch, '--baseline-arch') : arch;
-    if (!f.data) throw new VizInputError('--data is required');
-    const index = intFlag(f.index, '--index');
-    const maxClasses = f['max-classes'] ? intFlag(f['max-classes'], '--max-classes', 1) : 5;
-    const method = f.method as 'cam' | 'gradcam' | undefined;
-    if (method && method !== 'cam' && method !== 'gradcam') throw new VizInputError(`--method ${method}: expected cam or gradcam`);
-    const ds = openDataSet(f.data, { imageSize: f['image-size'] ? intFlag(f['image-size'], '--image-size', 8) : info.imageSize });
+    const index = f.index;
+    const maxClasses = f['max-classes'] ?? 5;
+    const method = f.method;
+    if (f['image-size'] !== undefined && f['image-size'] < 8) throw new ArgError(`focusnet cam: --image-size ${f['image-size']}: must be at least 8`);
+    const ds = openDataSet(f.data, { imageSize: f['image-size'] ?? info.imageSize });
     if (index >= ds.testCount) throw new VizInputError(`--index ${index} is beyond the test split of ${f.data} (${ds.testCount} images: 0..${ds.testCount - 1})`);
     const img = ds.image(index);
     if (img.label >= ds.classes.length) throw new VizInputError(`--data: label ${img.label} of test image ${index} is beyond the ${ds.classes.length} classes`);
@@ -144,7 +124,7 @@ export async function runCam(args: string[]): Promise<number> {
     });
     fig.writePng(out);
     console.log(`focusnet cam: wrote ${out} (classes: ${classIds.map((k) => ds.classes[k] ?? k).join(', ')})`);
-  }, 'cam');
+  }, 'cam', CAM_USAGE, args);
 }
 
 /** Write the report of a training run folder (PNG charts and index.html beside them). */
@@ -165,9 +145,9 @@ export async function writeReport(runDir: string, opts: { data?: string; arch?: 
 
 export async function runReport(args: string[]): Promise<number> {
   return guarded(async () => {
-    const f = parseFlags(args, ['run', 'data', 'arch', 'baseline-arch'], REPORT_USAGE);
-    if (!f.run) throw new VizInputError(`--run is required\n${REPORT_USAGE}`);
+    const f = parseFlags('report', args, REPORT_FLAGS, REPORT_HELP);
+    requireFlags('report', f, ['run'], REPORT_HELP);
     await writeReport(f.run, { data: f.data, arch: f.arch, baselineArch: f['baseline-arch'] });
     console.log(`focusnet report: wrote ${resolve(f.run, 'index.html')}`);
-  }, 'report');
+  }, 'report', REPORT_USAGE, args);
 }

@@ -1,7 +1,7 @@
 // viz: class activation maps (CAM, Grad-CAM) on the GPU, the CAM figure, and the run
 // report (confusion matrices, class pairs, per-class accuracy, training curves).
 // See docs/visualization.md.
-export { runCam, runReport, writeReport, parseFlags } from './commands.js';
+export { runCam, runReport, writeReport } from './commands.js';
 export { weightedChannelSum, gradChannelWeights, upsampleBilinear, classActivationMaps, softmaxCpu } from './cam.js';
 export type { FeatureSplit, CamResult } from './cam.js';
 export { splitModel, loadModel, verifySplit, namedChildren, ARCHS } from './split.js';

@@ -17,6 +17,7 @@ import * as models from '../models/index.js';
 import * as io from '../io/index.js';
 import { FeatureSplit } from './cam.js';
 import { VizInputError } from './errors.js';
+import { smallInputFor } from '../train/arch.js';
 import { existsSync } from 'node:fs';
 
 /** What the visualization needs from an nn.Module (api.md's contract). */
@@ -111,7 +112,7 @@ function buildWith(
   // The class count comes from the checkpoint's last layer when it has one.
   const last = dict['fc.weight'] ?? dict['classifier.1.weight'] ?? lastLinear(dict);
   const numClasses = last && last.rank === 2 ? last.shape[0] : opts.numClasses;
-  const smallInput = opts.imageSize <= 64;
+  const smallInput = smallInputFor(opts.imageSize);
   const mopts: Record<string, unknown> =
     arch === 'lenet5'
       ? { numClasses, inChannels: opts.inChannels }

@@ -14,16 +14,18 @@ export function convGeom(xs, ws, { stride, padding, groups = 1 } = {}) {
   return { n, cin, h, w, cout, cing, kh, kw, sh, sw, ph, pw, groups, coutg: cout / groups, oh, ow };
 }
 
-/** y = conv(x, w) + b (then ReLU when relu), Float64Array [N, Cout, OH, OW]. */
-export function conv2dRef(x, xs, w, ws, b, opts = {}) {
-  const g = convGeom(xs, ws, opts);
-  const y = new Float64Array(g.n * g.cout * g.oh * g.ow);
+/**
+ * Visit every tap of the convolution in a fixed order: for each output element (N, Cout,
+ * OH, OW order) each (ci, ky, kx) of its window that falls inside the image, as
+ * visit(yi, xi, wi) with the flat indices of the output, input and weight elements.
+ */
+function forEachTap(g, visit) {
   for (let n = 0; n < g.n; n++)
     for (let co = 0; co < g.cout; co++) {
       const grp = Math.floor(co / g.coutg);
       for (let oy = 0; oy < g.oh; oy++)
         for (let ox = 0; ox < g.ow; ox++) {
-          let s = b ? b[co] : 0;
+          const yi = ((n * g.cout + co) * g.oh + oy) * g.ow + ox;
           for (let ci = 0; ci < g.cing; ci++) {
             const c = grp * g.cing + ci;
             for (let ky = 0; ky < g.kh; ky++) {
@@ -32,48 +34,42 @@ export function conv2dRef(x, xs, w, ws, b, opts = {}) {
               for (let kx = 0; kx < g.kw; kx++) {
                 const ix = ox * g.sw - g.pw + kx;
                 if (ix < 0 || ix >= g.w) continue;
-                s += x[((n * g.cin + c) * g.h + iy) * g.w + ix] * w[((co * g.cing + ci) * g.kh + ky) * g.kw + kx];
+                visit(yi, ((n * g.cin + c) * g.h + iy) * g.w + ix, ((co * g.cing + ci) * g.kh + ky) * g.kw + kx);
               }
             }
           }
-          y[((n * g.cout + co) * g.oh + oy) * g.ow + ox] = opts.relu ? Math.max(0, s) : s;
         }
     }
+}
+
+/** Output channel of flat output index i. */
+const channelOf = (g, i) => Math.floor(i / (g.oh * g.ow)) % g.cout;
+
+/** y = conv(x, w) + b (then ReLU when relu), Float64Array [N, Cout, OH, OW]. */
+export function conv2dRef(x, xs, w, ws, b, opts = {}) {
+  const g = convGeom(xs, ws, opts);
+  const y = new Float64Array(g.n * g.cout * g.oh * g.ow);
+  if (b) for (let i = 0; i < y.length; i++) y[i] = b[channelOf(g, i)];
+  forEachTap(g, (yi, xi, wi) => {
+    y[yi] += x[xi] * w[wi];
+  });
+  if (opts.relu) for (let i = 0; i < y.length; i++) y[i] = Math.max(0, y[i]);
   return y;
 }
 
 /**
- * Gradients of L = Σ gy · y (y without ReLU) with respect to x, w and b: the adjoint
- * convolutions written directly, independent of the forward loops' structure.
+ * Gradients of L = Σ gy · y (y without ReLU) with respect to x, w and b: each tap's
+ * contribution y[yi] += x[xi]·w[wi] sends gy[yi]·w[wi] to gx and gy[yi]·x[xi] to gw.
  */
 export function conv2dGradRef(gy, x, xs, w, ws, opts = {}) {
   const g = convGeom(xs, ws, opts);
   const gx = new Float64Array(x.length);
   const gw = new Float64Array(w.length);
   const gb = new Float64Array(g.cout);
-  for (let n = 0; n < g.n; n++)
-    for (let co = 0; co < g.cout; co++) {
-      const grp = Math.floor(co / g.coutg);
-      for (let oy = 0; oy < g.oh; oy++)
-        for (let ox = 0; ox < g.ow; ox++) {
-          const d = gy[((n * g.cout + co) * g.oh + oy) * g.ow + ox];
-          gb[co] += d;
-          for (let ci = 0; ci < g.cing; ci++) {
-            const c = grp * g.cing + ci;
-            for (let ky = 0; ky < g.kh; ky++) {
-              const iy = oy * g.sh - g.ph + ky;
-              if (iy < 0 || iy >= g.h) continue;
-              for (let kx = 0; kx < g.kw; kx++) {
-                const ix = ox * g.sw - g.pw + kx;
-                if (ix < 0 || ix >= g.w) continue;
-                const xi = ((n * g.cin + c) * g.h + iy) * g.w + ix;
-                const wi = ((co * g.cing + ci) * g.kh + ky) * g.kw + kx;
-                gx[xi] += d * w[wi];
-                gw[wi] += d * x[xi];
-              }
-            }
-          }
-        }
-    }
+  for (let i = 0; i < g.n * g.cout * g.oh * g.ow; i++) gb[channelOf(g, i)] += gy[i];
+  forEachTap(g, (yi, xi, wi) => {
+    gx[xi] += gy[yi] * w[wi];
+    gw[wi] += gy[yi] * x[xi];
+  });
   return { gx, gw, gb };
 }
