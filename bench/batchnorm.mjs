@@ -3,9 +3,11 @@
 // against the adapter's copy bandwidth measured in the same run. Target on lavapipe: at least
 // half the copy bandwidth.
 //
-// The machine may be shared: each repetition times the op and, right after, a 16 MiB
-// copyBufferToBuffer, so every ratio compares two timings taken under the same load. Reported:
-// the best time of each (GB/s), their ratio, and the median of the paired ratios.
+// Two copy references: copyBufferToBuffer (on lavapipe a host memcpy) and a compute-shader copy
+// (the same pass any kernel makes: on lavapipe 0.25-0.5x of the memcpy). The machine may be
+// shared: each repetition times the op and, right after, a 16 MiB copy of each kind, so every
+// ratio compares timings taken under the same load. Reported: the best time of each (GB/s),
+// their ratio, and the median of the paired ratios.
 //   npm run bench -- batchnorm [--quick]
 import { lib, g, copyBandwidth, kernelCopy, median, printTable, writeJson, adapterLine } from './common.mjs';
 
@@ -25,27 +27,34 @@ const INNER = 3;
 
 /**
  * Paired timing, per repetition: `fn(state)` INNER times in one submit (`setup()` untimed makes
- * each state), then INNER 16 MiB buffer copies in one submit; ms per call.
+ * each state), then INNER 16 MiB buffer copies (copyBufferToBuffer) in one submit, then INNER
+ * 16 MiB compute-shader copies; ms per call. Each ratio compares timings of the same moment.
  */
 async function paired(fn, { setup = () => null, reps = 15, copyA, copyB }) {
   const op = [];
   const cp = [];
+  const sh = [];
+  const time = async (encode) => {
+    const t0 = performance.now();
+    encode();
+    await g.sync();
+    return (performance.now() - t0) / INNER;
+  };
   for (let i = 0; i < reps + 2; i++) {
     const states = Array.from({ length: INNER }, setup);
     await g.sync();
-    let t0 = performance.now();
-    lib.scope(() => { for (const st of states) fn(st); });
-    await g.sync();
-    const tOp = (performance.now() - t0) / INNER;
-    t0 = performance.now();
-    for (let k = 0; k < INNER; k++) g.copy(copyA.slice(), copyB.slice(), COPY_BYTES);
-    await g.sync();
-    const tCp = (performance.now() - t0) / INNER;
+    const tOp = await time(() => lib.scope(() => { for (const st of states) fn(st); }));
+    const tCp = await time(() => { for (let k = 0; k < INNER; k++) g.copy(copyA.slice(), copyB.slice(), COPY_BYTES); });
+    const tSh = await time(() => { for (let k = 0; k < INNER; k++) kernelCopy(copyA, copyB, COPY_BYTES); });
     for (const st of states) if (st && st.dispose) st.dispose();
-    if (i >= 2) { op.push(tOp); cp.push(tCp); }
+    if (i >= 2) { op.push(tOp); cp.push(tCp); sh.push(tSh); }
   }
-  const copyGBs = cp.map((t) => (2 * COPY_BYTES) / (t * 1e6));
-  return { best: Math.min(...op), median: median(op), ratioTimes: op.map((t, i) => ({ t, copy: copyGBs[i] })), copyBest: Math.max(...copyGBs) };
+  const gbs = (t) => (2 * COPY_BYTES) / (t * 1e6);
+  return {
+    best: Math.min(...op), median: median(op),
+    ratioTimes: op.map((t, i) => ({ t, copy: gbs(cp[i]), shader: gbs(sh[i]) })),
+    copyBest: Math.max(...cp.map(gbs)), shaderBest: Math.max(...sh.map(gbs)),
+  };
 }
 
 /** Bytes each pass moves (reads + writes, per-channel blocks ignored) for a tensor of `n` values. */
@@ -126,11 +135,13 @@ export async function run(args = []) {
     for (const [name, bytes, r] of cases) {
       const gbs = bytes / (r.best * 1e6);
       const ratio = median(r.ratioTimes.map(({ t, copy }) => bytes / (t * 1e6) / copy));
+      const ratioSh = median(r.ratioTimes.map(({ t, shader }) => bytes / (t * 1e6) / shader));
       copyBest = Math.max(copyBest, r.copyBest);
-      results.cases.push({ shape, name, bytes, bestMs: r.best, medianMs: r.median, GBs: gbs, pairedRatioMedian: ratio, copyBestGBs: r.copyBest });
+      results.cases.push({ shape, name, bytes, bestMs: r.best, medianMs: r.median, GBs: gbs, pairedRatioMedian: ratio, copyBestGBs: r.copyBest, shaderCopyBestGBs: r.shaderBest, pairedShaderRatioMedian: ratioSh });
       rows.push({
         case: `${JSON.stringify(shape)} ${name}`, 'best ms': r.best.toFixed(2), 'median ms': r.median.toFixed(2), 'GB/s': gbs.toFixed(2),
         'copy GB/s': r.copyBest.toFixed(1), 'best/best': (gbs / r.copyBest).toFixed(2), 'paired median': ratio.toFixed(2),
+        'shader copy GB/s': r.shaderBest.toFixed(1), 'vs shader: best/best': (gbs / r.shaderBest).toFixed(2), 'vs shader: paired median': ratioSh.toFixed(2),
       });
     }
     for (const t of [x, xc, gy, gamma, beta, rm, rv]) t.dispose();
@@ -139,9 +150,10 @@ export async function run(args = []) {
   copyB.dispose();
   results.copyPairedBestGBs = copyBest;
   rows.push({ case: 'copyBandwidth() (common.mjs, median)', 'GB/s': copyCommon.toFixed(2) });
-  printTable(rows, ['case', 'best ms', 'median ms', 'GB/s', 'copy GB/s', 'best/best', 'paired median']);
+  printTable(rows, ['case', 'best ms', 'median ms', 'GB/s', 'copy GB/s', 'best/best', 'paired median', 'shader copy GB/s', 'vs shader: best/best', 'vs shader: paired median']);
   console.log('GB/s: bytes that must move / best time; copy GB/s: best 16 MiB copyBufferToBuffer of the same repetitions;');
-  console.log('best/best: their ratio; paired median: median over repetitions of (op GB/s / copy GB/s of the same repetition).');
+  console.log('best/best: their ratio; paired median: median over repetitions of (op GB/s / copy GB/s of the same repetition);');
+  console.log('shader copy: the same with a 16 MiB compute-shader copy (bench/common.mjs kernelCopy) timed in each repetition.');
   console.log('\nper pass (replayed alone, best of the repetitions; GB/s of the bytes the pass itself moves):');
   const passRows = [];
   for (const shape of shapes) passRows.push(...(await passProfile(shape, 2 * reps)));
