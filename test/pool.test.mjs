@@ -138,6 +138,24 @@ test('maxPool2d without a gradient (noGrad, no requiresGrad) gives the same outp
   }
 });
 
+test('2x2 stride 2: the vectorized kernels agree bitwise with the generic one (same windows)', async () => {
+  // W = 8 (vec4) and W = 6 (vec2) against the same columns with one more (W odd: generic kernel)
+  const r = rng(22);
+  for (const W of [8, 6]) {
+    const [N, C, H] = [2, 3, 6];
+    const wide = Float32Array.from(r.randn(N * C * H * (W + 1), 1));
+    const narrow = wide.filter((_, i) => i % (W + 1) < W);
+    const tw = tensor(wide, [N, C, H, W + 1]);
+    const tn = tensor(narrow, [N, C, H, W]);
+    for (const f of [ops.maxPool2d, ops.avgPool2d]) {
+      const a = await f(tw, { kernelSize: 2 }).read();
+      const b = await f(tn, { kernelSize: 2 }).read();
+      assert.equal(b, a, `${f.name} W = ${W}`); // W + 1 columns give W / 2 outputs too
+    }
+    tw.dispose(); tn.dispose();
+  }
+});
+
 test('maxPool2d pads with -inf (all-negative input)', async () => {
   const x = Float32Array.from({ length: 25 }, (_, i) => -1 - i);
   const tx = tensor(x, [1, 1, 5, 5]);
