@@ -2,8 +2,8 @@
 // node with a fixed output gradient) for maxPool2d, avgPool2d, globalAvgPool2d on a few shapes:
 // best and median ms of `reps` round-robin repetitions (every case and build takes one turn per
 // round, so the machine's load falls on all of them alike).
-//   npm run bench -- pool [--reps N] [--against DIR]
-// --against DIR also loads another build of the library (e.g. one made with
+//   npm run bench -- pool [--reps N] [--only TEXT] [--against DIR]   (--only: cases whose label has TEXT)
+// --against DIR (repeatable) also loads another build of the library (e.g. one made with
 // FOCUSNET_DIST=bench/out/before-dist node build.mjs --no-types) into the same process and
 // times it in the same rounds; it also checks that both builds give the same outputs.
 import { printTable, writeJson, adapterLine, median } from './common.mjs';
@@ -73,18 +73,21 @@ export async function run(args = []) {
   const reps = Number(at('--reps', 15));
   const inner = 3;
   const builds = [{ name: 'here', lib: here }];
-  const other = at('--against', null);
-  if (other) builds.push({ name: 'against', lib: await import(pathToFileURL(resolve(other, 'index.js')).href) });
+  const others = args.flatMap((a, i) => (a === '--against' ? [args[i + 1]] : []));
+  for (const dir of others) builds.push({ name: dir.replace(/\/+$/, '').split('/').pop(), lib: await import(pathToFileURL(resolve(dir, 'index.js')).href) });
+  const other = others.length > 0;
   console.log(`adapter: ${adapterLine()}; ${reps} rounds, ${inner} calls per timing`);
   const states = [];
-  for (const c of CASES) for (const b of builds) states.push({ c, b: b.name, ...(await setup(b.lib, c)), fwdT: [], bwdT: [] });
+  const only = at('--only', '');
+  for (const c of CASES.filter((c) => label(c).includes(only))) for (const b of builds) states.push({ c, b: b.name, ...(await setup(b.lib, c)), fwdT: [], bwdT: [] });
   if (other) {
-    for (let i = 0; i < states.length; i += 2) {
-      const [a, b] = [await outputs(states[i]), await outputs(states[i + 1])];
+    for (let i = 0; i < states.length; i++) {
+      if (states[i].b === 'here') continue;
+      const [a, b] = [await outputs(states[i]), await outputs(states[i - (builds.findIndex((x) => x.name === states[i].b))])];
       for (let k = 0; k < 3; k++) {
         let diff = 0, maxRel = 0;
         for (let j = 0; j < a[k].length; j++) if (a[k][j] !== b[k][j]) { diff++; maxRel = Math.max(maxRel, Math.abs(a[k][j] - b[k][j]) / Math.max(Math.abs(b[k][j]), 1e-30)); }
-        console.log(`${label(states[i].c)} ${['y (noGrad)', 'y (grad)', 'dx'][k]}: ${diff ? `${diff} of ${a[k].length} differ (max rel ${maxRel.toExponential(2)})` : 'bitwise identical'}`);
+        console.log(`${label(states[i].c)} ${states[i].b} ${['y (noGrad)', 'y (grad)', 'dx'][k]}: ${diff ? `${diff} of ${a[k].length} differ (max rel ${maxRel.toExponential(2)})` : 'bitwise identical'}`);
       }
     }
   }

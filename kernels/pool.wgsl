@@ -103,9 +103,10 @@ fn spread_i(v: IV) -> XI { return XI(v); }
 @group(0) @binding(2) var<storage, read_write> dx: array<XV>;
 //#endif
 
-// ---- rules: a forward accumulator over the window's cells in row-major order (acc_take gets
-// each cell's value and plane index), the gradient an output sends to cells (grad_from: o's
-// gradient on each cell of `me`, before grad_done's final scale) ----
+// ---- rules. Forward: an accumulator over the window's cells in row-major order (acc_take gets
+// each cell's value and plane index). Backward: what output o holds (out_at: its gradient, and
+// its argmax for max, spread over the cells of a unit), the part of it that goes to each cell
+// of `me` (grad_to), and the final scale of a cell's sum (grad_done). ----
 
 //#if MAX
 struct Acc { best: YV, at: IV, };
@@ -139,12 +140,16 @@ fn acc_store(o: u32, a: Acc) { y[o] = a.sum * p.inv; }
 
 //#if MAX_GRAD
 @group(0) @binding(3) var<storage, read> arg: array<IV>;
-fn grad_from(o: u32, me: XI) -> XV { return select(XV(0.0), spread(g[o]), spread_i(arg[o]) == me); }
+struct Out { g: XV, at: XI, };
+fn out_at(o: u32) -> Out { return Out(spread(g[o]), spread_i(arg[o])); }
+fn grad_to(u: Out, me: XI) -> XV { return select(XV(0.0), u.g, u.at == me); }
 fn grad_done(v: XV) -> XV { return v; }
 //#endif
 
 //#if AVG_GRAD
-fn grad_from(o: u32, me: XI) -> XV { return spread(g[o]); }
+struct Out { g: XV, };
+fn out_at(o: u32) -> Out { return Out(spread(g[o])); }
+fn grad_to(u: Out, me: XI) -> XV { return u.g; }
 fn grad_done(v: XV) -> XV { return v * p.inv; }
 //#endif
 
@@ -202,7 +207,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       for (var b = 0u; b < CW; b = b + 1u) {
         let ow = rw.x + i32(b);
         let o = obase + u32(min(oh, rh.y)) * p.OW + u32(min(ow, rw.y));
-        acc = acc + select(0.0, grad_from(o, me), oh <= rh.y && ow <= rw.y);
+        acc = acc + select(0.0, grad_to(out_at(o), me), oh <= rh.y && ow <= rw.y);
       }
     }
     dx[pl * p.H * p.W + u32(me)] = grad_done(acc);
@@ -228,10 +233,9 @@ fn pair_step(r0: u32, o: u32, U: u32, k0: i32, oh: u32) {
 //#if PAIR_BWD
 fn pair_step(r0: u32, o: u32, U: u32, k0: i32, oh: u32) {
   let cells = k0 + CELL;    // plane indices of the unit's cells in the top row
-  let top = grad_done(grad_from(o, cells));
-  let bottom = grad_done(grad_from(o, cells + i32(p.W)));
-  dx[r0] = top;
-  dx[r0 + U] = bottom;
+  let u = out_at(o);
+  dx[r0] = grad_done(grad_to(u, cells));
+  dx[r0 + U] = grad_done(grad_to(u, cells + i32(p.W)));
   if (oh + 1u == p.OH && 2u * p.OH < p.H) { dx[r0 + 2u * U] = XV(0.0); }
 }
 //#endif
