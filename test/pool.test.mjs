@@ -1,7 +1,7 @@
 // maxPool2d, avgPool2d, globalAvgPool2d and dropout against float64 references and finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu, noGrad } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
 
@@ -106,6 +106,54 @@ test('maxPool2d ties on rows of even length (vec2 kernel): first maximum wins', 
   ref.arg.forEach((a, o) => { expected[a] += w[o]; });
   assertClose(await tx.grad.read(), expected, { rtol: 0, atol: 0, what: 'tie routing, W = 6' });
   for (const t of [tx, tw, loss]) t.dispose();
+});
+
+test('maxPool2d without a gradient (noGrad, no requiresGrad) gives the same output, ties included', async () => {
+  // every kernel layout: 2x2 s2 with W % 4 == 0 (vec4), W even (vec2), and a generic window
+  const cases = [[[2, 3, 6, 8], 2, 2, 0], [[2, 3, 5, 6], 2, 2, 0], [[2, 3, 7, 7], 3, 2, 1]];
+  const r = rng(21);
+  for (const [shape, k, s, p] of cases) {
+    // values on a coarse grid: many tied maxima
+    const x = Float32Array.from(r.randn(size(shape), 1), (v) => Math.round(v * 2) / 2);
+    const ref = maxPoolRef(x, shape, k, s, p);
+    const opts = { kernelSize: k, stride: s, padding: p };
+    const what = `${JSON.stringify(shape)} k${k} s${s} p${p}`;
+    const tg = tensor(x, shape, { requiresGrad: true });
+    const tn = tensor(x, shape);
+    const yg = ops.maxPool2d(tg, opts);
+    const ye = noGrad(() => ops.maxPool2d(tg, opts));
+    const yn = ops.maxPool2d(tn, opts);
+    assert.ok(yg.requiresGrad && !ye.requiresGrad && !yn.requiresGrad, `${what}: only the first records`);
+    for (const [y, how] of [[yg, 'with grad'], [ye, 'noGrad'], [yn, 'no requiresGrad']]) {
+      assertClose(await y.read(), ref.y, { rtol: 0, atol: 0, what: `${what} ${how}` });
+    }
+    const w = Array.from({ length: ref.y.length }, (_, i) => 1 + (i % 5));
+    const tw = tensor(w, ref.shape);
+    const loss = ops.sum(ops.mul(yg, tw));
+    loss.backward();
+    const expected = new Float64Array(x.length);
+    ref.arg.forEach((a, o) => { expected[Math.floor(o / (ref.shape[2] * ref.shape[3])) * shape[2] * shape[3] + a] += w[o]; });
+    assertClose(await tg.grad.read(), expected, { rtol: 0, atol: 0, what: `${what} tie routing` });
+    for (const t of [tg, tn, yg, ye, yn, tw, loss]) t.dispose();
+  }
+});
+
+test('2x2 stride 2: the vectorized kernels agree bitwise with the generic one (same windows)', async () => {
+  // W = 8 (vec4) and W = 6 (vec2) against the same columns with one more (W odd: generic kernel)
+  const r = rng(22);
+  for (const W of [8, 6]) {
+    const [N, C, H] = [2, 3, 6];
+    const wide = Float32Array.from(r.randn(N * C * H * (W + 1), 1));
+    const narrow = wide.filter((_, i) => i % (W + 1) < W);
+    const tw = tensor(wide, [N, C, H, W + 1]);
+    const tn = tensor(narrow, [N, C, H, W]);
+    for (const f of [ops.maxPool2d, ops.avgPool2d]) {
+      const a = await f(tw, { kernelSize: 2 }).read();
+      const b = await f(tn, { kernelSize: 2 }).read();
+      assert.equal(b, a, `${f.name} W = ${W}`); // W + 1 columns give W / 2 outputs too
+    }
+    tw.dispose(); tn.dispose();
+  }
 });
 
 test('maxPool2d pads with -inf (all-negative input)', async () => {

@@ -6,18 +6,34 @@ import dropoutSrc from '../../kernels/dropout.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor } from '../tensor/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record, needsGrad } from '../autograd/tape.js';
 import { checkF32, launch1d, out, gpu, OpError, shapeStr } from './common.js';
 import type { BufferSlice } from '../gpu/device.js';
 import { reshape } from './indexing.js';
 import { mean } from './reduce.js';
 
 const FILE = 'kernels/pool.wgsl';
-registerKernel('pool:max_fwd', instantiate(poolSrc, 'MAX_FWD'), FILE);
-registerKernel('pool:max_bwd', instantiate(poolSrc, 'MAX_BWD'), FILE);
-registerKernel('pool:avg_fwd', instantiate(poolSrc, 'AVG_FWD'), FILE);
-registerKernel('pool:avg_bwd', instantiate(poolSrc, 'AVG_BWD'), FILE);
-for (const b of ['MAX2_FWD', 'MAX2_BWD', 'AVG2_FWD', 'AVG2_BWD', 'MAXE_FWD', 'MAXE_BWD', 'AVGE_FWD', 'AVGE_BWD']) registerKernel(`pool:${b.toLowerCase()}`, instantiate(poolSrc, b), FILE);
+
+/** Kernel layouts: any window (scalar), 2x2 stride 2 on rows of W % 4 == 0 (vec4) or even W (vec2). */
+type Layout = 'window' | 'pair4' | 'pair2';
+/** One pass of a pooling rule; max_fwd_noarg skips the argmax output (no gradient needed). */
+type Pass = 'max_fwd' | 'max_fwd_noarg' | 'max_bwd' | 'avg_fwd' | 'avg_bwd';
+
+const LAYOUT_BLOCK: Record<Layout, string> = { window: 'SCALAR', pair4: 'PAIR4', pair2: 'PAIR2' };
+const PASS_BLOCKS: Record<Pass, string[]> = {
+  max_fwd: ['FWD', 'MAX', 'ARG_OUT'],
+  max_fwd_noarg: ['FWD', 'MAX', 'NO_ARG'],
+  max_bwd: ['BWD', 'MAX_GRAD'],
+  avg_fwd: ['FWD', 'AVG'],
+  avg_bwd: ['BWD', 'AVG_GRAD'],
+};
+for (const layout of Object.keys(LAYOUT_BLOCK) as Layout[]) {
+  for (const pass of Object.keys(PASS_BLOCKS) as Pass[]) {
+    const dir = pass.includes('_fwd') ? 'FWD' : 'BWD';
+    const body = layout === 'window' ? [`WINDOW_${dir}`] : [`PAIR_${dir}`, 'PAIR'];
+    registerKernel(`pool:${pass}:${layout}`, instantiate(poolSrc, [LAYOUT_BLOCK[layout], ...PASS_BLOCKS[pass], ...body]), FILE);
+  }
+}
 registerKernel('dropout:v1', instantiate(dropoutSrc, 'V1'), 'kernels/dropout.wgsl');
 registerKernel('dropout:v4', instantiate(dropoutSrc, 'V4'), 'kernels/dropout.wgsl');
 
@@ -74,29 +90,31 @@ function poolGeometry(op: string, x: Tensor, o: PoolOptions): PoolGeometry {
 }
 
 /**
- * 2x2 windows, stride 2, no padding on rows of even length: the vectorized kernels ('2': vec4
- * rows, two outputs per invocation, W % 4 == 0; 'e': vec2 rows, one output per invocation).
+ * 2x2 windows, stride 2, no padding on rows of even length take the vectorized kernels ('pair4':
+ * vec4 units, two outputs per invocation, W % 4 == 0; 'pair2': vec2 units, one output per
+ * invocation); any other geometry the generic 'window' kernels.
  */
-function pairKind(g: PoolGeometry): '2' | 'e' | null {
-  if (!(g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0)) return null;
-  return g.W % 4 === 0 ? '2' : g.W % 2 === 0 ? 'e' : null;
+function layoutOf(g: PoolGeometry): Layout {
+  if (!(g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0)) return 'window';
+  return g.W % 4 === 0 ? 'pair4' : g.W % 2 === 0 ? 'pair2' : 'window';
 }
 
 /**
- * Launch a pool kernel: the generic ones over `cols` x `rows` x planes (workgroup 16 x 4), the
- * 2x2 ones (`pairKind`) over W/4 x OH or OW x OH, x planes (workgroup 8 x 8).
+ * Launch a pool kernel: the 'window' ones over OW x OH (forward) or W x H (backward) x planes
+ * (workgroup 16 x 4), the pair ones over W/UNIT x OH x planes (workgroup 8 x 8).
+ * Bindings: forward x, y[, arg]; backward g, dx[, arg].
  */
-function launch(kind: 'max_fwd' | 'max_bwd' | 'avg_fwd' | 'avg_bwd', label: string, g: PoolGeometry, bindings: BufferSlice[]): void {
+function launch(pass: Pass, label: string, g: PoolGeometry, bindings: BufferSlice[]): void {
   const planes = g.N * g.C;
-  const pk = pairKind(g);
-  const fwd = kind.endsWith('fwd');
-  const [cols, rows] = pk === '2' ? [g.W / 4, g.OH] : pk === 'e' ? [g.OW, g.OH] : fwd ? [g.OW, g.OH] : [g.W, g.H];
+  const layout = layoutOf(g);
+  const fwd = pass.includes('_fwd');
+  const [cols, rows] = layout === 'pair4' ? [g.W / 4, g.OH] : layout === 'pair2' ? [g.W / 2, g.OH] : fwd ? [g.OW, g.OH] : [g.W, g.H];
   if (cols * rows * planes === 0) return;
-  const [wx, wy] = pk ? [8, 8] : [16, 4];
+  const [wx, wy] = layout === 'window' ? [16, 4] : [8, 8];
   gpu().dispatch({
-    module: pk ? `pool:${kind.replace('_', pk + '_')}` : `pool:${kind}`,
+    module: `pool:${pass}:${layout}`,
     label, bindings,
-    constants: pk ? undefined : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw },
+    constants: layout === 'window' ? { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw } : undefined,
     u: [g.H, g.W, g.OH, g.OW, planes, 0, 0, 0],
     i: [g.ph, g.pw],
     f: [1 / (g.kh * g.kw)],
@@ -104,17 +122,24 @@ function launch(kind: 'max_fwd' | 'max_bwd' | 'avg_fwd' | 'avg_bwd', label: stri
   });
 }
 
-/** Max pooling (padding counts as -inf); the gradient goes to the first maximum of each window in row-major order. */
+/**
+ * Max pooling (padding counts as -inf); the gradient goes to the first maximum of each window in
+ * row-major order. The argmax indices are written only when a gradient will be needed.
+ */
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const op = 'maxPool2d';
   const g = poolGeometry(op, x, opts);
   const y = out([g.N, g.C, g.OH, g.OW]);
+  if (!needsGrad(x)) {
+    launch('max_fwd_noarg', 'max_pool2d', g, [x.slice(op), y.slice(op)]);
+    return y;
+  }
   const arg = out([g.N, g.C, g.OH, g.OW], 'i32');
   launch('max_fwd', 'max_pool2d', g, [x.slice(op), y.slice(op), arg.slice(op)]);
   const xs = x.shape;
   record(op, [x], y, [arg], (gy, [a]) => {
     const dx = out(xs);
-    launch('max_bwd', 'max_pool2d_backward', g, [gy.slice(op), a.slice(op), dx.slice(op)]);
+    launch('max_bwd', 'max_pool2d_backward', g, [gy.slice(op), dx.slice(op), a.slice(op)]);
     return [dx];
   });
   arg.dispose();
