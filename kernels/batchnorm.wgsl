@@ -17,11 +17,13 @@
 //
 // stats_partial: part[(c*R + r)*64 + l] = (count, mean(x-K), M2, 0) of lane l's units
 //                bindings: 0 P, 1 x, 2 part                 dispatch (R, C), workgroup 64
-// stats_merge:   one invocation per channel: Chan merge of the R*64 partials; writes
+// stats_merge:   per channel, Chan merge of the R*64 partials; writes
 //                st[c] = (K, mean(x-K), invstd, 0 | gamma*invstd, beta, 0, 0) and, when
 //                P.flags & 1, updates running mean/var in place (unbiased variance).
 //                bindings: 0 P, 1 x, 2 part, 3 gamma, 4 beta, 5 rmean, 6 rvar, 7 st
-//                dispatch ceil(C/64), workgroup 64
+//                MERGE_SERIAL (CPU adapters): one invocation per channel, dispatch ceil(C/64);
+//                MERGE_WG (GPUs): one workgroup of 64 per channel, lanes merge strided shares,
+//                then a tree in workgroup memory; dispatch C. Workgroup 64 both.
 // eval_coef:     st[c] from the running statistics (K = 0)
 //                bindings: 0 P, 1 gamma, 2 beta, 3 rmean, 4 rvar, 5 st      dispatch ceil(C/64)
 // normalize:     y = ACT(((x - K) - mean) * scale + beta)
@@ -33,7 +35,7 @@
 //                dx = p*gz + q*xhat + r (training: p = gamma*invstd, q = -p*Sgx/M, r = -p*Sg/M;
 //                eval, P.flags & 2: q = r = 0), written to co[c] = (K, mean, invstd, 0 | p, q, r, 0)
 //                bindings: 0 P, 1 part, 2 st, 3 gamma, 4 co, 5 dgamma, 6 dbeta
-//                dispatch ceil(C/64), workgroup 64
+//                MERGE_SERIAL / MERGE_WG as stats_merge
 // grad_input:    dx = p*gz + q*xhat + r
 //                bindings: 0 P, 1 g, 2 x, 3 co, 4 dx[, 5 y]   dispatch 1-D over units/UNITS, wg 64
 // normalize_x, grad_input_x: the same with vec4 units when only the total size is a multiple of
@@ -155,34 +157,61 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @group(0) @binding(5) var<storage, read_write> rmean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rvar: array<f32>;
 @group(0) @binding(7) var<storage, read_write> st: array<vec4<f32>>;
+// Chan's merge of two (count, mean, M2) summaries; an empty one leaves the other as it is.
+fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+  if (b.x == 0.0) { return a; }
+  let n = a.x + b.x;
+  let delta = b.y - a.y;
+  return vec3<f32>(n, a.y + delta * (b.x / n), a.z + b.z + delta * delta * (a.x * b.x / n));
+}
+// Lane `lane` of `lanes` merges the channel's partials lane, lane + lanes, ...
+fn merge_partials(c: u32, lane: u32, lanes: u32) -> vec3<f32> {
+  let np = p.R * LANES;
+  var q = vec3<f32>(0.0);
+  for (var j = lane; j < np; j = j + lanes) { q = chan(q, part[c * np + j].xyz); }
+  return q;
+}
+// The channel's coefficients and running statistics from its merged (count, mean(x-K), M2).
+fn finish_stats(c: u32, q: vec3<f32>) {
+  let K = shift_of(c);
+  let varb = q.z / p.count;
+  let invstd = 1.0 / sqrt(varb + p.eps);
+  st[2u * c] = vec4<f32>(K, q.y, invstd, 0.0);
+  st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
+  if ((p.flags & 1u) != 0u) {
+    let mom = p.momentum;
+    rmean[c] = (1.0 - mom) * rmean[c] + mom * (K + q.y);
+    rvar[c] = (1.0 - mom) * rvar[c] + mom * (q.z / (p.count - 1.0));
+  }
+}
+//#endif
+
+//#if MERGE_SERIAL
+// The merge entry points, shared by stats_merge and grad_merge: MERGE_T is the partials'
+// summary type, COMBINE merges two summaries, FINISH writes a channel's results.
+// CPU adapters: one invocation per channel walks its partials (no barriers).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
   if (c >= p.C) { return; }
-  let K = shift_of(c);
-  var na = 0.0;
-  var ma = 0.0;
-  var m2 = 0.0;
-  let np = p.R * LANES;
-  for (var j = 0u; j < np; j = j + 1u) {
-    let q = part[c * np + j];
-    if (q.x > 0.0) {
-      let nab = na + q.x;
-      let delta = q.y - ma;
-      ma = ma + delta * (q.x / nab);
-      m2 = m2 + q.z + delta * delta * (na * q.x / nab);
-      na = nab;
-    }
+  FINISH(c, merge_partials(c, 0u, 1u));
+}
+//#endif
+
+//#if MERGE_WG
+// GPUs: one workgroup per channel; each lane merges a strided share of the partials, then a
+// tree over the 64 lanes in workgroup memory.
+var<workgroup> red: array<MERGE_T, 64>;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x;
+  red[lid] = merge_partials(c, lid, 64u);
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] = COMBINE(red[lid], red[lid + s]); }
+    workgroupBarrier();
   }
-  let varb = m2 / p.count;
-  let invstd = 1.0 / sqrt(varb + p.eps);
-  st[2u * c] = vec4<f32>(K, ma, invstd, 0.0);
-  st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
-  if ((p.flags & 1u) != 0u) {
-    let mom = p.momentum;
-    rmean[c] = (1.0 - mom) * rmean[c] + mom * (K + ma);
-    rvar[c] = (1.0 - mom) * rvar[c] + mom * (m2 / (p.count - 1.0));
-  }
+  if (lid == 0u) { FINISH(c, red[0]); }
 }
 //#endif
 
@@ -283,18 +312,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @group(0) @binding(4) var<storage, read_write> co: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x;
-  if (c >= p.C) { return; }
+// Lane `lane` of `lanes` sums the channel's partials lane, lane + lanes, ...: (Sg, Sgx).
+fn merge_partials(c: u32, lane: u32, lanes: u32) -> vec2<f32> {
   let np = p.R * LANES;
-  var sg = 0.0;
-  var sgx = 0.0;
-  for (var j = 0u; j < np; j = j + 1u) {
-    let q = part[c * np + j];
-    sg = sg + q.x;
-    sgx = sgx + q.y;
-  }
+  var q = vec2<f32>(0.0);
+  for (var j = lane; j < np; j = j + lanes) { q = q + part[c * np + j]; }
+  return q;
+}
+fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> { return a + b; }
+fn grad_finish(c: u32, q: vec2<f32>) {
+  let sg = q.x;
+  let sgx = q.y;
   dgamma[c] = sgx;
   dbeta[c] = sg;
   let a = st[2u * c];

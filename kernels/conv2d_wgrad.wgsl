@@ -16,9 +16,11 @@
 // REDUCE: O[i] = Σ_{s < S} part[s·len + i]. Bindings: 0 R, 1 part, 2 O.
 //   Dispatch: workgroup 64, grid(len, 64).
 //
-// BGRAD: db[c] = Σ_{n, pixel} dY[n, c, pixel]. One workgroup of 64 per channel: strided
-//   per-invocation sums, then one tree reduction in workgroup memory (6 barriers).
-//   Bindings: 0 B, 1 dY, 2 db. Dispatch: (C, 1, 1)... folded by grid(C, 1).
+// BGRAD: db[c] = Σ_{n, pixel} dY[n, c, pixel]. One workgroup of 64 per (channel c, split s):
+//   it sums the images n ≡ s (mod S) with strided per-invocation sums, then one tree
+//   reduction in workgroup memory (6 barriers), and writes O[s·C + c] (summed over the splits
+//   by REDUCE when S > 1: with few channels a GPU needs the batch split to fill its cores).
+//   Bindings: 0 B, 1 dY, 2 O. Dispatch: (C, S, 1).
 
 //#if WGRAD
 struct P {
@@ -117,23 +119,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 //#endif
 
 //#if BGRAD
-struct B { n: u32, c: u32, hw: u32, pad0: u32 };
+struct B { n: u32, c: u32, hw: u32, splits: u32 };
 @group(0) @binding(0) var<uniform> b: B;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read_write> db: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
 var<workgroup> red: array<f32, 64>;
 
 @compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nw: vec3<u32>) {
-  let c = wid.x + wid.y * nw.x;
-  let valid = c < b.c;
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let c = wid.x;
+  let split = wid.y;
   var s = 0.0;
-  if (valid) {
-    for (var n = 0u; n < b.n; n = n + 1u) {
-      let base = (n * b.c + c) * b.hw;
-      for (var k = lid.x; k < b.hw; k = k + 64u) { s = s + dY[base + k]; }
-    }
+  for (var n = split; n < b.n; n = n + b.splits) {
+    let base = (n * b.c + c) * b.hw;
+    for (var k = lid.x; k < b.hw; k = k + 64u) { s = s + dY[base + k]; }
   }
   red[lid.x] = s;
   workgroupBarrier();
@@ -141,6 +140,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (lid.x < half) { red[lid.x] = red[lid.x] + red[lid.x + half]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u && valid) { db[c] = red[0]; }
+  if (lid.x == 0u) { O[split * b.c + c] = red[0]; }
 }
 //#endif

@@ -121,8 +121,13 @@ export const convTuning = {
   depthwiseKernels: true,
   /** run 1×1 stride-1 unpadded convolutions through matmulRaw where the epilogue allows */
   matmul1x1: true,
-  /** workgroups the weight-gradient dispatch should reach before it stops splitting N·OH·OW */
+  /**
+   * Workgroups the weight- and bias-gradient dispatches should reach before they stop splitting
+   * their reduction over N·OH·OW: on a CPU adapter, and on a hardware GPU (which needs far more
+   * to fill its cores: with 32, LeNet's bias gradients ran 6 workgroups on an H100).
+   */
   minWorkgroups: 32,
+  minWorkgroupsHardware: 1024,
   /**
    * Lower dense convolutions to matmulRaw through an explicit im2col buffer, per direction:
    * 'auto' where the subgroup matmul can run and the shape is large enough (im2colAuto),
@@ -376,6 +381,11 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   return gx;
 }
 
+/** The adapter's target for split reductions (convTuning.minWorkgroups / minWorkgroupsHardware). */
+function minWorkgroups(): number {
+  return gpu().info.isSoftware ? convTuning.minWorkgroups : convTuning.minWorkgroupsHardware;
+}
+
 /** Sum `parts` [S, len] over S into a new tensor of `shape` (or reshape when S = 1). */
 function reduceSplits(parts: Tensor, splits: number, shape: number[]): Tensor {
   if (splits === 1) {
@@ -398,7 +408,7 @@ function reduceSplits(parts: Tensor, splits: number, shape: number[]): Tensor {
 /** Weight gradient from the output gradient and the saved input. */
 export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
   const wshape = [g.cout, g.cing, g.kh, g.kw];
-  const target = convTuning.minWorkgroups;
+  const target = minWorkgroups();
   if (isDepthwise(g)) {
     const bp = convTuning.dwBp;
     const owb = Math.ceil(g.ow / bp);
@@ -450,16 +460,17 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
   return reduceSplits(parts, splits, wshape);
 }
 
-/** Bias gradient: the output gradient summed over N, OH, OW. */
+/** Bias gradient: the output gradient summed over N, OH, OW (the batch split in S parts when there are few channels). */
 export function conv2dBiasGrad(gy: Tensor, g: ConvGeom): Tensor {
-  const db = out([g.cout]);
+  const splits = Math.max(1, Math.min(Math.ceil(minWorkgroups() / g.cout), g.n, 65535));
+  const parts = out([splits, g.cout]);
   gpu().dispatch({
     module: bgradKernel(), label: 'conv2d_bias_grad',
-    bindings: [gy.slice(OP), db.slice(OP)],
-    u: [g.n, g.cout, g.oh * g.ow, 0],
-    workgroups: grid(g.cout, 1),
+    bindings: [gy.slice(OP), parts.slice(OP)],
+    u: [g.n, g.cout, g.oh * g.ow, splits],
+    workgroups: [g.cout, splits],
   });
-  return db;
+  return reduceSplits(parts, splits, [g.cout]);
 }
 
 // ---- the differentiable op ----------------------------------------------------------------
