@@ -101,4 +101,35 @@ test('a long run of dispatches without readbacks recycles buffers (early submit)
   gpu().trim();
 });
 
+
+test('a repeated training step gets the same buffers: no new bind groups after warm-up', async () => {
+  // ResNet-18 (residual adds: intermediates are released in another order than they were
+  // taken, which a last-released-first pool turned into another buffer assignment each step)
+  const { models, losses } = (await import('./helpers/lib.mjs')).default;
+  const r = rng(7);
+  const model = models.resnet18({ numClasses: 10, smallInput: true }).train();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = keep(tensor(Float32Array.from(r.uniform(2 * 3 * 32 * 32, -1, 1)), [2, 3, 32, 32]));
+  const y = keep(tensor(Int32Array.from([3, 1]), [2], { dtype: 'i32' }));
+  const step = () => scope(() => { opt.zeroGrad(); losses.crossEntropy(model.forward(x), y).backward(); opt.step(); });
+  step(); // warm-up: pipelines, pool
+  await gpu().sync();
+  const g = gpu();
+  const dispatch = g.dispatch;
+  const record = async () => {
+    const bufs = [];
+    g.dispatch = (d) => { bufs.push(d.bindings.map((b) => b.buffer)); dispatch.call(g, d); };
+    try { step(); await g.sync(); } finally { g.dispatch = dispatch; }
+    return bufs;
+  };
+  const a = await record();
+  const b0 = g.counters.bindGroups;
+  const b = await record();
+  assert.ok(a.length > 200 && b.length === a.length, `dispatches per step: ${a.length}, ${b.length}`);
+  const differ = a.filter((bs, k) => bs.some((buf, j) => buf !== b[k][j])).length;
+  assert.is(differ, 0, 'dispatches whose buffers changed from one step to the next');
+  assert.is(g.counters.bindGroups - b0, 0, 'bind groups created by the repeated step');
+  x.dispose(); y.dispose(); model.dispose();
+});
+
 test.run();

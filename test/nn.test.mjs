@@ -189,7 +189,6 @@ test('loadStateDict into parameters an optimizer has packed; the optimizer keeps
   x.dispose();
 });
 
-test.run();
 
 test('randomState: dropout draw counters by module name; restoring them repeats the masks', async () => {
   const x = tensor(Float32Array.from({ length: 64 }, (_, i) => 1 + (i % 7)), [4, 16]);
@@ -215,3 +214,5 @@ test('randomState: dropout draw counters by module name; restoring them repeats 
   for (const t of [x]) t.dispose();
   a.dispose(); b.dispose(); m.dispose();
 });
+
+test.run();

@@ -96,7 +96,8 @@ export class Gpu {
   private lostReason: string | null = null;
   private batchKernels: string[] = [];
   /** total dispatches and submits, for benchmarks and tests */
-  counters = { dispatches: 0, submits: 0 };
+  /** dispatches encoded, submits made, bind groups created (a repeated step should create none) */
+  counters = { dispatches: 0, submits: 0, bindGroups: 0 };
   /**
    * Validation errors are caught per batch (one error scope around each submit) and name
    * the batch's kernels. With `checkEachDispatch` (init option, or FOCUSNET_CHECK=1) every
@@ -277,6 +278,7 @@ export class Gpu {
       let layout = this.layouts.get(pipe);
       if (!layout) this.layouts.set(pipe, (layout = pipe.getBindGroupLayout(0)));
       group = dev.createBindGroup({ layout, entries, label });
+      this.counters.bindGroups++;
       if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
       this.bindGroups.set(key, group);
     }
