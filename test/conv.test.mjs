@@ -100,14 +100,17 @@ test('other register-block shapes agree with the reference', async () => {
   }
 });
 
-test('weight gradient splits the N·OH·OW reduction and sums the parts', async () => {
+test('weight and bias gradients split the N·OH·OW reduction and sum the parts', async () => {
   const prev = ops.convTuning.minWorkgroups;
+  const prevBias = ops.convTuning.biasGradSplit;
   try {
     ops.convTuning.minWorkgroups = 1000; // forces many splits
+    ops.convTuning.biasGradSplit = true; // (GPUs only by default)
     await compare('split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 });
     await compare('split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 });
   } finally {
     ops.convTuning.minWorkgroups = prev;
+    ops.convTuning.biasGradSplit = prevBias;
   }
 });
 
