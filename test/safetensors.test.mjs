@@ -48,6 +48,25 @@ test('round trip is bit-exact (NaN, -0, denormals, i32 as I64) and the layout is
   for (const t of [...Object.values(dict), ...Object.values(back)]) t.dispose();
 });
 
+test('readSafetensorsMetadata reads the header only: the metadata of a file whose data is cut short', () => {
+  const bytes = io.encodeSafetensors({ w: { shape: [1000], data: new Float32Array(1000).fill(1) } }, { arch: 'lenet5', epoch: '3' });
+  const whole = join(dir, 'meta-whole.safetensors');
+  writeFileSync(whole, bytes);
+  assert.equal(io.readSafetensorsMetadata(whole), { arch: 'lenet5', epoch: '3' });
+  // the same header with half the data: loading fails, the metadata still reads
+  const cut = join(dir, 'meta-cut.safetensors');
+  writeFileSync(cut, bytes.subarray(0, bytes.byteLength - 2000));
+  assert.equal(io.readSafetensorsMetadata(cut), { arch: 'lenet5', epoch: '3' });
+  assert.throws(() => io.loadSafetensors(cut), /go beyond|cover/);
+  const none = join(dir, 'meta-none.safetensors');
+  writeFileSync(none, io.encodeSafetensors({ w: { shape: [2], data: Float32Array.of(1, 2) } }));
+  assert.is(io.readSafetensorsMetadata(none), null);
+  const bad = join(dir, 'meta-bad.safetensors');
+  writeFileSync(bad, Uint8Array.of(200, 0, 0, 0, 0, 0, 0, 0, 123));
+  assert.throws(() => io.readSafetensorsMetadata(bad), /header length 200 goes beyond the end of the file/);
+  assert.throws(() => io.readSafetensorsMetadata(join(dir, 'missing.safetensors')), /cannot read the file/);
+});
+
 test('encode → decode on the host matches, tensors ordered I64 first then by name', () => {
   const bytes = io.encodeSafetensors({ b: { shape: [2], data: Float32Array.of(1, 2) }, a: { shape: [1], data: Float32Array.of(3) }, n: { shape: [], data: Int32Array.of(4) } });
   const dec = io.decodeSafetensors(bytes, 'mem');

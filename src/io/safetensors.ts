@@ -11,7 +11,7 @@
 // Tensors are laid out as the Python library does: by dtype size (largest first), then name.
 // Every malformed file gives a SafetensorsError naming the file and what is wrong.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { Tensor, tensor, numel } from '../tensor/tensor.js';
 import { FocusnetError } from '../gpu/errors.js';
 
@@ -254,7 +254,43 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
   return out;
 }
 
-/** The `__metadata__` map of a safetensors file (null when it has none). */
+/**
+ * The `__metadata__` map of a safetensors file (null when it has none). Reads the 8-byte length
+ * and the JSON header only, not the tensor data (a checkpoint's metadata without its weights);
+ * the tensors are checked when the file is loaded.
+ */
 export function readSafetensorsMetadata(path: string): Record<string, string> | null {
-  return decodeSafetensors(readFile(path), path).metadata;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new SafetensorsError(path, `cannot read the file (${(e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(8);
+    if (size < 8 || readSync(fd, head, 0, 8, 0) !== 8) throw new SafetensorsError(path, `file is ${size} bytes, too short for the 8-byte header length`);
+    const n64 = new DataView(head.buffer).getBigUint64(0, true);
+    if (n64 > BigInt(size - 8)) throw new SafetensorsError(path, `header length ${n64} goes beyond the end of the file (${size} bytes; truncated or not a safetensors file)`);
+    const n = Number(n64);
+    if (n > MAX_HEADER) throw new SafetensorsError(path, `header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
+    const header = new Uint8Array(n);
+    if (readSync(fd, header, 0, n, 8) !== n) throw new SafetensorsError(path, 'the header could not be read whole');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+    } catch (e) {
+      throw new SafetensorsError(path, `header is not valid UTF-8 JSON (${(e as Error).message})`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SafetensorsError(path, 'header is not a JSON object');
+    const raw = (parsed as Record<string, unknown>).__metadata__;
+    if (raw === undefined) return null;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SafetensorsError(path, '__metadata__ must be an object of strings');
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v !== 'string') throw new SafetensorsError(path, `__metadata__ entry '${k}' is not a string`);
+    }
+    return raw as Record<string, string>;
+  } finally {
+    closeSync(fd);
+  }
 }
