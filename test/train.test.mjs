@@ -212,6 +212,17 @@ test('two stages: killed in stage 2, resumed from baseline.safetensors to the sa
   const sb = await T.train(o(b, { resume: true }));
   assert.equal(sb.baseline, sa.baseline);
   assert.equal(sb.focusnet, sa.focusnet);
+  // predictions.json: both final models' test predictions, which give the summary's top-1;
+  // a resumed run (its baseline evaluated again) writes the same
+  const pa = JSON.parse(readFileSync(join(a, 'predictions.json'), 'utf8'));
+  assert.is(pa.labels.length, 40);
+  assert.is(pa.classes.length, 10);
+  for (const [k, s] of [['baseline', sa.baseline], ['focusnet', sa.focusnet]]) {
+    assert.is(pa[k].length, 40, `${k} predictions`);
+    const top1 = (100 * pa[k].filter((p, i) => p === pa.labels[i]).length) / 40;
+    assert.ok(Math.abs(top1 - s.top1) < 1e-6, `${k}: top-1 from predictions.json ${top1} vs summary ${s.top1}`);
+  }
+  assert.equal(JSON.parse(readFileSync(join(b, 'predictions.json'), 'utf8')), pa);
   const ta = tensorsOf(join(a, 'focusnet.safetensors'));
   const tb = tensorsOf(join(b, 'focusnet.safetensors'));
   for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);

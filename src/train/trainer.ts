@@ -7,11 +7,12 @@
 // are summed on the GPU and read every `logEvery` steps (progress, NaN check)
 // and at the end of the epoch. After every epoch: evaluation (top-1, top-5), a
 // metrics.jsonl line and an atomic checkpoint (model, momentum, epoch, RNG).
-import { existsSync, mkdirSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpu } from '../gpu/device.js';
 import { FocusnetError } from '../gpu/errors.js';
-import { scope } from '../tensor/tensor.js';
+import { scope, keep, Tensor } from '../tensor/tensor.js';
+import { argmax } from '../ops/reduce.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
 import { multiStep, cosine, constant, Schedule } from '../optim/schedule.js';
@@ -119,6 +120,8 @@ interface Ctx {
   history: EpochRecord[];
   epochsDone: number;
   stage2Name: string;
+  /** test-split predictions of each stage's final model, for predictions.json */
+  predictions: { baseline?: number[]; stage2?: number[] };
 }
 
 const STAGE_NUM = { baseline: 1, stage2: 2 } as const;
@@ -215,15 +218,48 @@ function makeLoader(ctx: Ctx, split: Split, trainMode: boolean): Loader {
 }
 
 /** Top-1 and top-5 (percent) of a model on a split. */
-export async function evaluate(model: ModuleLike, loader: Loader, acc = new MetricAccumulator()): Promise<{ top1: number; top5: number; count: number; seconds: number }> {
+/**
+ * Top-1/top-5 of `model` over `loader` (in eval mode). With `predictions`, also the predicted
+ * class of every sample in loader order (argmax on the GPU, read back once at the end).
+ */
+export async function evaluate(
+  model: ModuleLike,
+  loader: Loader,
+  acc = new MetricAccumulator(),
+  predictions?: number[],
+): Promise<{ top1: number; top5: number; count: number; seconds: number }> {
   model.eval();
   acc.reset();
   loader.startEpoch(0, 0);
+  const argmaxes: Tensor[] = [];
   const t = await runBatches(loader, (b) => {
-    scope(() => noGrad(() => acc.add(model.forward(b.x), b.y)));
+    scope(() =>
+      noGrad(() => {
+        const z = model.forward(b.x);
+        acc.add(z, b.y);
+        if (predictions) argmaxes.push(keep(argmax(z, -1)));
+      }),
+    );
   });
   const m = await acc.read();
+  for (const a of argmaxes) {
+    for (const v of await a.read()) predictions!.push(v);
+    a.dispose();
+  }
   return { top1: m.top1, top5: m.top5, count: m.count, seconds: t.seconds };
+}
+
+/**
+ * predictions.json: the test labels and both final models' predicted classes (the stage-2
+ * model's under "focusnet", whatever the method), for the report's confusion matrices. Written
+ * when both stages' predictions were collected (not when a stage was resumed already finished,
+ * nor without a baseline); the report then recomputes them from the checkpoints.
+ */
+function writePredictions(ctx: Ctx, test: Split): void {
+  const { baseline, stage2 } = ctx.predictions;
+  if (!baseline || !stage2 || baseline.length !== test.n || stage2.length !== test.n) return;
+  const body = { labels: Array.from(test.labels), baseline, focusnet: stage2, classes: ctx.ds.classNames, stage2: ctx.stage2Name };
+  writeFileSync(join(ctx.o.out, 'predictions.json'), JSON.stringify(body));
 }
 
 /** Baseline logits for every training image (in dataset order), for --cache-baseline. */
@@ -342,7 +378,10 @@ async function runStage(ctx: Ctx, s: StageSpec): Promise<{ top1: number; top5: n
       ctx.progress.stop();
     }
     const tr = lastCheck ?? (await ctx.acc.read());
-    const ev = await evaluate(s.model, testLoader, ctx.acc);
+    const finalEpoch = epoch === s.epochs - 1;
+    const preds: number[] | undefined = finalEpoch ? [] : undefined;
+    const ev = await evaluate(s.model, testLoader, ctx.acc, preds);
+    if (preds) ctx.predictions[s.stageNum === 1 ? 'baseline' : 'stage2'] = preds;
     const sec = (performance.now() - t0) / 1000;
     seconds += sec;
     const rec: EpochRecord = {
@@ -427,6 +466,7 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
     history: [],
     epochsDone: 0,
     stage2Name: stageTwoName(o.loss),
+    predictions: {},
   };
   const E0 = o.baselineEpochs ?? o.epochs;
   const baselineArch = o.baselineArch ?? o.arch;
@@ -471,7 +511,8 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
     const arch = o.baselineArch ?? f.metadata.arch ?? o.arch;
     baseline = buildModel(ctx, arch, 1);
     loadInto(baseline, f.tensors, f.metadata.format === 'focusnet-checkpoint' ? 'model.' : '', o.baseline);
-    const ev = await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc);
+    ctx.predictions.baseline = [];
+    const ev = await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
     summary.baseline = { top1: ev.top1, top5: ev.top5 };
     log(`baseline from ${o.baseline} (${arch}): test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%`);
   } else if (wantBaseline) {
@@ -482,6 +523,8 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
       loadInto(baseline, f.tensors, '', baselineFile);
       const h = ctx.history.filter((r) => r.stage === 'baseline').pop();
       if (h) summary.baseline = { top1: h.test_top1, top5: h.test_top5 };
+      ctx.predictions.baseline = []; // for predictions.json (one eval pass, on resume only)
+      await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
       baseSeconds = ctx.history.filter((r) => r.stage === 'baseline').reduce((a, r) => a + r.seconds, 0);
     } else {
       const r = await runStage(ctx, { name: 'baseline', stageNum: 1, model: baseline, arch: baselineArch, epochs: E0, teacher: null, loss: 'baseline', ckptPath: ck1, resumeFrom: resume1 });
@@ -504,6 +547,7 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
   });
   await saveModelFile(finalFile, student, modelMeta(ctx, o.arch, ctx.stage2Name));
   summary[ctx.stage2Name] = { top1: r2.top1, top5: r2.top5 };
+  writePredictions(ctx, test);
   const stage2Epochs = ctx.history.filter((h) => h.stage === ctx.stage2Name);
   const meanEpoch = stage2Epochs.length ? stage2Epochs.reduce((a, h) => a + h.train_seconds, 0) / stage2Epochs.length : NaN;
   const total = ctx.history.reduce((a, h) => a + h.seconds, 0);
