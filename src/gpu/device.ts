@@ -95,7 +95,6 @@ export class Gpu {
   private compileError: Error | null = null;
   private lostReason: string | null = null;
   private batchKernels: string[] = [];
-  /** total dispatches and submits, for benchmarks and tests */
   /** dispatches encoded, submits made, bind groups created (a repeated step should create none) */
   counters = { dispatches: 0, submits: 0, bindGroups: 0 };
   /**

@@ -71,6 +71,8 @@ interface Geometry {
   M: number;
   L: number;
   R: number;
+  /** the adapter's layout, read once per op call (the backward reuses the forward's) */
+  t: Tuning;
 }
 
 function geometry(N: number, C: number, H: number, W: number): Geometry {
@@ -86,7 +88,7 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
   let L = Math.ceil(M / R);
   L = Math.ceil(L / LANES) * LANES;
   R = Math.ceil(M / L);
-  return { N, C, HW: HW / width, count: N * HW, width, M, L, R };
+  return { N, C, HW: HW / width, count: N * HW, width, M, L, R, t: tuning() };
 }
 
 /**
@@ -106,7 +108,7 @@ function elementwise(g: Geometry): { suffix: string; u: number[]; units: number 
 
 function uniforms(g: Geometry, flags: number): number[] {
   const S = g.L / LANES;
-  const [la, lb] = tuning().interleaved ? [1, LANES] : [S, 1];
+  const [la, lb] = g.t.interleaved ? [1, LANES] : [S, 1];
   return [g.C, g.HW, g.M, g.L, g.R, g.C * g.HW, flags, g.N * g.C * g.HW, la, lb, 0, 0];
 }
 
@@ -115,7 +117,11 @@ function uniforms(g: Geometry, flags: number): number[] {
  * elementwise invocation handles 8 units (fewer loop trips, loads and channel look-ups); on a
  * GPU lanes interleave (coalesced) and elementwise invocations take one unit.
  */
-function tuning(): { interleaved: boolean; units: number } {
+interface Tuning {
+  interleaved: boolean;
+  units: number;
+}
+function tuning(): Tuning {
   const sw = gpu().info.isSoftware;
   const env = typeof process !== 'undefined' ? process.env.FOCUSNET_BN_LAYOUT : undefined;
   const interleaved = env ? env === 'gpu' : !sw;
@@ -128,8 +134,8 @@ function tuning(): { interleaved: boolean; units: number } {
  * tree on a GPU (one serial invocation per channel would leave the GPU idle: 0.05-0.16 ms on an
  * H100, as long as the statistics pass itself).
  */
-function merge(C: number): { kind: 'serial' | 'wg'; workgroups: [number] } {
-  return tuning().interleaved ? { kind: 'wg', workgroups: [C] } : { kind: 'serial', workgroups: [Math.ceil(C / 64)] };
+function merge(g: Geometry): { kind: 'serial' | 'wg'; workgroups: [number] } {
+  return g.t.interleaved ? { kind: 'wg', workgroups: [g.C] } : { kind: 'serial', workgroups: [Math.ceil(g.C / 64)] };
 }
 
 function checkVec(t: Tensor | null | undefined, C: number, arg: string, xs: readonly number[]): void {
@@ -199,9 +205,9 @@ export function batchNorm2d(
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 0);
     dev.dispatch({
-      module: `bn:stats_merge_${merge(C).kind}:${v}`, label: 'batchnorm_merge',
+      module: `bn:stats_merge_${merge(g).kind}:${v}`, label: 'batchnorm_merge',
       bindings: [x.slice(op), part.slice(op), gm.slice(op), bt.slice(op), rm.slice(op), rv.slice(op), st.slice(op)],
-      u: uniforms(g, update ? 1 : 0), f: [eps, momentum, g.count, 0], workgroups: merge(C).workgroups,
+      u: uniforms(g, update ? 1 : 0), f: [eps, momentum, g.count, 0], workgroups: merge(g).workgroups,
     });
     part.dispose();
     if (!runningMean) {
@@ -215,7 +221,7 @@ export function batchNorm2d(
       u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: [Math.ceil(C / 64)],
     });
   }
-  const units = tuning().units;
+  const units = g.t.units;
   const ew = elementwise(g);
   dev.dispatch({
     module: ew.suffix ? `bn:normalize_x:${act}` : `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
@@ -263,15 +269,15 @@ function batchNormBackward(
   const dgamma = out([C]);
   const dbeta = out([C]);
   dev.dispatch({
-    module: `bn:grad_merge_${merge(C).kind}`, label: 'batchnorm_grad_merge',
+    module: `bn:grad_merge_${merge(g).kind}`, label: 'batchnorm_grad_merge',
     bindings: [part.slice(op), st.slice(op), gm.slice(op), co.slice(op), dgamma.slice(op), dbeta.slice(op)],
-    u: uniforms(g, evalMode ? 2 : 0), f: [0, 0, g.count, 0], workgroups: merge(C).workgroups,
+    u: uniforms(g, evalMode ? 2 : 0), f: [0, 0, g.count, 0], workgroups: merge(g).workgroups,
   });
   part.dispose();
   let dx: Tensor | null = null;
   if (who.x.requiresGrad) {
     dx = out(x.shape);
-    const units = tuning().units;
+    const units = g.t.units;
     const ew = elementwise(g);
     dev.dispatch({
       module: ew.suffix ? `bn:grad_input_x:${act}` : `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
