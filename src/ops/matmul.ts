@@ -110,9 +110,12 @@ export interface MatmulTuneResult {
 }
 
 const tuned = new Map<string, MatmulTuneResult>();
+let lastKey: { info: object; key: string } | null = null;
+/** The current adapter's key in the tuning table (built once per device: every matmul asks). */
 function adapterKey(): string {
   const i = gpu().info;
-  return `${i.vendor}|${i.architecture}|${i.description}|${i.device}`;
+  if (lastKey?.info !== i) lastKey = { info: i, key: `${i.vendor}|${i.architecture}|${i.description}|${i.device}` };
+  return lastKey.key;
 }
 
 /** The autotune table for the current adapter, if `autotuneMatmul` ran. */
