@@ -20,8 +20,9 @@ import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../op
 export { OpError, shapeStr, launch1d, out };
 
 const FILE = 'kernels/losses.wgsl';
-for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, b), w), FILE);
-for (const b of ['WARM', 'FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, b), FILE);
+for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, ['ROW', b]), w), FILE);
+registerKernel('losses:warm', instantiate(src, 'WARM'), FILE);
+for (const b of ['FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, [b, 'LABELS']), FILE);
 registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
 registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
 
