@@ -105,7 +105,7 @@ fn operands(i: u32, c: u32) -> Ops { let x = a[i]; return Ops(x, x, E()); }
 @group(0) @binding(1) var<storage, read> gr: array<E>;
 @group(0) @binding(2) var<storage, read> sv: array<E>;
 @group(0) @binding(3) var<storage, read_write> out: array<E>;
-fn operands(i: u32, c: u32) -> Ops { let s = sv[i]; return Ops(s, s, gr[i]); }
+fn operands(i: u32, c: u32) -> Ops { let g = gr[i]; let s = sv[i]; return Ops(s, s, g); }
 //#endif
 
 //#if BINARY
