@@ -8,9 +8,11 @@
 //        dz[r, n] = (p_n - s_n) * scale                       (override GRAD = 0: skipped)
 //        bindings: 0 P, 1 z [B, N], 2 labels [B] i32, 3 dz [B, N], 4 rowLoss [B]
 //        A label outside [0, N) is clamped (FINISH reports it and makes the mean NaN).
-//        CE and KD come with a width block W1 / W2 / W4 (f32 / vec2 / vec4 loads, N % W == 0)
-//        and take two passes: log-sum-exp shifted by the row's first entry in one pass
-//        (a row whose spread exceeds 64 takes one more, shifted by its max), then dz.
+//        CE and KD come with ROW (their entry point and the bindings 1 z, 3 dz, 4 rowLoss
+//        and override GRAD they share; each gives lossRow) and a width block W1 / W2 / W4
+//        (f32 / vec2 / vec4 loads, N % W == 0), and take two passes: log-sum-exp shifted by
+//        the row's first entry in one pass (a row whose spread exceeds 64 takes one more,
+//        shifted by its max), then dz.
 // KD     pt = softmax(zb / T), ps = softmax(z / T):
 //        rowLoss[r] = T^2 KL(pt || ps) = T^2 sum pt (log pt - log ps)
 //        dz[r, n] = T (ps_n - pt_n) * scale
@@ -30,6 +32,7 @@
 //        bindings: 0 P, 1 src, 2 out, 3 labels i32, 4 status i32 [8]
 // CHECK  label validation alone (composed losses): the FINISH check without a sum.
 //        One invocation.        bindings: 0 P, 1 labels i32, 2 status i32 [8]
+//        FINISH and CHECK come with LABELS (the check, labelsValid).
 
 struct P { b: u32, n: u32, flag: u32, nl: u32, a: f32, t: f32, eps: f32, scale: f32 };
 @group(0) @binding(0) var<uniform> p: P;
@@ -38,9 +41,10 @@ fn rowId(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 6
 
 // Vector width of the CE / KD row kernels (N % W == 0): one of these blocks goes with them.
 // V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
-//#if CE
+//#if ROW
+// The CE / KD entry point and the bindings they share; their block's lossRow(r, base, nv)
+// writes rowLoss[r] and (GRAD == 1) dz for row r, whose nv = N / W entries start at z[base].
 @group(0) @binding(1) var<storage, read> z: array<V>;
-@group(0) @binding(2) var<storage, read> labels: array<i32>;
 @group(0) @binding(3) var<storage, read_write> dz: array<V>;
 @group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
 override GRAD: u32 = 1u;
@@ -48,9 +52,15 @@ override GRAD: u32 = 1u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let r = rowId(gid, nw);
   if (r >= p.b) { return; }
+  let nv = p.n / W;
+  lossRow(r, r * nv, nv);
+}
+//#endif
+
+//#if CE
+@group(0) @binding(2) var<storage, read> labels: array<i32>;
+fn lossRow(r: u32, base: u32, nv: u32) {
   let n = p.n;
-  let nv = n / W;
-  let base = r * nv;
   let t = min(u32(max(labels[r], 0)), n - 1u);   // bad labels: see FINISH
   // pass 1: log-sum-exp shifted by the first entry (by the max if the spread exceeds 64)
   let z0 = first(z[base]);
@@ -85,17 +95,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 //#endif
 
 //#if KD
-@group(0) @binding(1) var<storage, read> z: array<V>;
 @group(0) @binding(2) var<storage, read> zb: array<V>;
-@group(0) @binding(3) var<storage, read_write> dz: array<V>;
-@group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
-override GRAD: u32 = 1u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let r = rowId(gid, nw);
-  if (r >= p.b) { return; }
-  let nv = p.n / W;
-  let base = r * nv;
+fn lossRow(r: u32, base: u32, nv: u32) {
   let it = 1.0 / p.t;
   // pass 1: both log-sum-exps of x/T shifted by the first entries, and
   // acc = sum eb (dbj - dzj) with dzj = (z - z0)/T, dbj = (zb - b0)/T, eb = exp(dbj)
@@ -207,16 +208,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var s = 0.0;
   for (var i = i0; i < i1; i++) { s += src[i]; }
   s *= p.scale;
-  let nc = i32(p.t);
-  for (var i = 0u; i < p.nl; i++) {
-    let v = labels[i];
-    if (v < 0 || v >= nc) {
-      s = bitcast<f32>(0x7fc00000u | (p.b & 0u));   // NaN (a runtime value: a constant NaN is rejected)
-      if (status[0] == 0) {
-        status[0] = 1; status[1] = i32(i); status[2] = v; status[3] = nc; status[4] = i32(p.a);
-      }
-      break;
-    }
+  if (!labelsValid()) {
+    s = bitcast<f32>(0x7fc00000u | (p.b & 0u));   // NaN (a runtime value: a constant NaN is rejected)
   }
   outs[k] = s;
 }
@@ -227,6 +220,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(2) var<storage, read_write> status: array<i32>;
 @compute @workgroup_size(1)
 fn main() {
+  _ = labelsValid();
+}
+//#endif
+
+//#if LABELS
+// With FINISH and CHECK: are labels[0 .. P.nl) in [0, N) (N = P.t)? On the first bad one,
+// when status[0] == 0, status = [1, row, label, N, opcode (P.a)]; returns false.
+fn labelsValid() -> bool {
   let nc = i32(p.t);
   for (var i = 0u; i < p.nl; i++) {
     let v = labels[i];
@@ -234,8 +235,9 @@ fn main() {
       if (status[0] == 0) {
         status[0] = 1; status[1] = i32(i); status[2] = v; status[3] = nc; status[4] = i32(p.a);
       }
-      break;
+      return false;
     }
   }
+  return true;
 }
 //#endif

@@ -1,26 +1,29 @@
 // Row-wise softmax / log-softmax over the last dimension of a [rows, n] view,
 // stable for large |logits| (subtract the row max; log-softmax is x - max - log Σexp).
 //
-// forward:   y = softmax(x) or log_softmax(x)             bindings: 0 P, 1 x, 2 y
-// backward:  softmax:     dx = y ⊙ (g − Σ g⊙y)
-//            log-softmax: dx = g − exp(y) · Σ g           bindings: 0 P, 1 g, 2 y, 3 dx
+// FWD  forward:   y = softmax(x) or log_softmax(x)             bindings: 0 P, 1 x, 2 y
+// BWD  backward:  softmax:     dx = y ⊙ (g − Σ g⊙y)
+//                 log-softmax: dx = g − exp(y) · Σ g           bindings: 0 P, 1 g, 2 y, 3 dx
+// Override LOG = 1: log-softmax. One entry point; the block's rowOp(base) does the row whose
+// P.n entries start at base.
 // Dispatch: one invocation per row, workgroup 64, grid folded into (x, y).
 // Rows are independent; each invocation walks its row (what lavapipe runs well).
 
 struct P { rows: u32, n: u32, pad0: u32, pad1: u32 };
 @group(0) @binding(0) var<uniform> p: P;
+override LOG: u32 = 0u;
 
-fn row(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 64u; }
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = gid.x + gid.y * nw.x * 64u;
+  if (r >= p.rows) { return; }
+  rowOp(r * p.n);
+}
 
 //#if FWD
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-override LOG: u32 = 0u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let r = row(gid, nw);
-  if (r >= p.rows) { return; }
-  let base = r * p.n;
+fn rowOp(base: u32) {
   var m = x[base];
   for (var j = 1u; j < p.n; j = j + 1u) { m = max(m, x[base + j]); }
   var s = 0.0;
@@ -39,12 +42,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-override LOG: u32 = 0u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let r = row(gid, nw);
-  if (r >= p.rows) { return; }
-  let base = r * p.n;
+fn rowOp(base: u32) {
   var s = 0.0;
   if (LOG == 1u) {
     for (var j = 0u; j < p.n; j = j + 1u) { s = s + g[base + j]; }

@@ -1,9 +1,9 @@
 // Cross-entropy with optional label smoothing, fused (kernels/losses.wgsl CE) or composed.
 
 import { Tensor, scope } from '../tensor/tensor.js';
-import { needsGrad, noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, validateLabels } from './common.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, validateLabels } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
 
 export interface CrossEntropyOptions {
@@ -28,13 +28,5 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
       return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
     });
   }
-  const grad = needsGrad(logits);
-  const dz = grad ? out([b, n]) : null;
-  const rowLoss = out([b]);
-  launch1d(b, {
-    module: `losses:ce:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
-    bindings: [logits.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [0, 0, eps, 1 / b],
-  }, 64);
-  return finishFused(op, logits, rowLoss, dz, labels, n);
+  return fusedRowLoss(op, 'ce', logits, labels, labels, [0, 0, eps]);
 }

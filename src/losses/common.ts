@@ -14,14 +14,15 @@ import vecSrc from '../../kernels/vec_width.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, Storage, keep } from '../tensor/tensor.js';
-import { record, isUnitSeed } from '../autograd/tape.js';
+import { record, isUnitSeed, needsGrad } from '../autograd/tape.js';
 import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
 
 export { OpError, shapeStr, launch1d, out };
 
 const FILE = 'kernels/losses.wgsl';
-for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, b), w), FILE);
-for (const b of ['WARM', 'FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, b), FILE);
+for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, ['ROW', b]), w), FILE);
+registerKernel('losses:warm', instantiate(src, 'WARM'), FILE);
+for (const b of ['FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, [b, 'LABELS']), FILE);
 registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
 registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
 
@@ -213,6 +214,24 @@ export function finishFused(op: LossOp, z: Tensor, rowLoss: Tensor, dz: Tensor |
     dz.dispose();
   }
   return y;
+}
+
+/**
+ * Run a fused row loss of kernels/losses.wgsl (ROW + CE or KD: bindings 1 z, 2 `second`,
+ * 3 dz, 4 rowLoss; one invocation per row, workgroup 64) and finish it (finishFused).
+ * `f` holds P's a, t, eps (P.scale = 1 / B is filled in); `labels` go to the batch-mean check.
+ */
+export function fusedRowLoss(op: LossOp, kernel: 'ce' | 'kd', z: Tensor, second: Tensor, labels: Tensor | null, f: [number, number, number]): Tensor {
+  const [b, n] = z.shape;
+  const grad = needsGrad(z);
+  const dz = grad ? out([b, n]) : null;
+  const rowLoss = out([b]);
+  launch1d(b, {
+    module: `losses:${kernel}:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
+    bindings: [z.slice(op), second.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
+    u: [b, n, 0, 0], f: [...f, 1 / b],
+  }, 64);
+  return finishFused(op, z, rowLoss, dz, labels, n);
 }
 
 /** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */

@@ -1,9 +1,9 @@
 // Hinton's knowledge-distillation term: T^2 KL(softmax(zb/T) || softmax(z/T)), batch mean.
 
 import { Tensor, scope } from '../tensor/tensor.js';
-import { needsGrad, noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth } from './common.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
 
 export interface DistillationOptions {
@@ -32,13 +32,5 @@ export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts:
       return asLoss(ops.mul(ops.mean(kl), t * t));
     });
   }
-  const grad = needsGrad(z);
-  const dz = grad ? out([b, n]) : null;
-  const rowLoss = out([b]);
-  launch1d(b, {
-    module: `losses:kd:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
-    bindings: [z.slice(op), zb.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [0, t, 0, 1 / b],
-  }, 64);
-  return finishFused(op, z, rowLoss, dz, null, n);
+  return fusedRowLoss(op, 'kd', z, zb, null, [0, t, 0]);
 }

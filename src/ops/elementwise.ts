@@ -71,18 +71,22 @@ export function vec4Expr(expr: string): string {
 }
 
 const FILE = 'kernels/elementwise.wgsl';
+/** One module of kernels/elementwise.wgsl: a width block, operand blocks, and EXPR (vec4-wrapped for VEC4). */
+function ewKernel(name: string, width: 'SCALAR' | 'VEC4', operands: string[], expr: string, subst: Record<string, string> = {}): void {
+  const e = width === 'VEC4' ? vec4Expr(expr) : expr;
+  registerKernel(name, instantiate(src, [width, ...operands], { EXPR: e, ...subst }), FILE);
+}
 for (const [name, d] of Object.entries(UNARY)) {
-  registerKernel(`ew:${name}`, instantiate(src, 'UNARY', { EXPR: d.fwd }), FILE);
-  registerKernel(`ew:${name}:bwd`, instantiate(src, 'UNARY_BWD', { EXPR: d.bwd }), FILE);
-  registerKernel(`ew:${name}:v4`, instantiate(src, ['VEC4', 'UNARY4'], { EXPR: vec4Expr(d.fwd) }), FILE);
-  registerKernel(`ew:${name}:bwd:v4`, instantiate(src, ['VEC4', 'UNARY_BWD4'], { EXPR: vec4Expr(d.bwd) }), FILE);
+  ewKernel(`ew:${name}`, 'SCALAR', ['FLAT', 'UNARY'], d.fwd);
+  ewKernel(`ew:${name}:bwd`, 'SCALAR', ['FLAT', 'UNARY_BWD'], d.bwd);
+  ewKernel(`ew:${name}:v4`, 'VEC4', ['FLAT', 'UNARY'], d.fwd);
+  ewKernel(`ew:${name}:bwd:v4`, 'VEC4', ['FLAT', 'UNARY_BWD'], d.bwd);
 }
 for (const [name, e] of Object.entries({ ...BINARY, ...MASKS })) {
-  registerKernel(`ew:${name}`, instantiate(src, 'BINARY', { EXPR: e }), FILE);
-  const e4 = vec4Expr(e);
-  registerKernel(`ew:${name}:v4`, instantiate(src, ['VEC4', 'BINARY4'], { EXPR: e4 }), FILE);
-  registerKernel(`ew:${name}:bca:v4`, instantiate(src, ['VEC4', 'BC4_A', 'BC4'], { EXPR: e4, XV: 'sv', YV: 'fv' }), FILE);
-  registerKernel(`ew:${name}:bcb:v4`, instantiate(src, ['VEC4', 'BC4_B', 'BC4'], { EXPR: e4, XV: 'fv', YV: 'sv' }), FILE);
+  ewKernel(`ew:${name}`, 'SCALAR', ['STRIDED'], e);
+  ewKernel(`ew:${name}:v4`, 'VEC4', ['FLAT', 'BINARY'], e);
+  ewKernel(`ew:${name}:bca:v4`, 'VEC4', ['BC4_A', 'BC4'], e, { XV: 'sv', YV: 'fv' });
+  ewKernel(`ew:${name}:bcb:v4`, 'VEC4', ['BC4_B', 'BC4'], e, { XV: 'fv', YV: 'sv' });
 }
 const UFILE = 'kernels/util.wgsl';
 registerKernel('util:fill', instantiate(utilSrc, 'FILL'), UFILE);

@@ -9,8 +9,8 @@ import { check, checkF32, checkI32, launch1d, out, OpError, shapeStr } from './c
 
 const FILE = 'kernels/index.wgsl';
 registerKernel('index:gather', instantiate(src, 'GATHER'), FILE);
-registerKernel('index:gather_bwd', instantiate(src, 'GATHER_BWD'), FILE);
-registerKernel('index:one_hot', instantiate(src, 'ONE_HOT'), FILE);
+registerKernel('index:gather_bwd', instantiate(src, ['GATHER_BWD', 'SCATTER']), FILE);
+registerKernel('index:one_hot', instantiate(src, ['ONE_HOT', 'SCATTER']), FILE);
 
 /** out[r] = x[r, idx[r]] for x [rows, n] and idx i32 [rows]. */
 export function gather(x: Tensor, idx: Tensor): Tensor {
