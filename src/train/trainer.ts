@@ -242,10 +242,10 @@ export async function evaluate(
     );
   });
   const m = await acc.read();
-  for (const a of argmaxes) {
-    for (const v of await a.read()) predictions!.push(v);
-    a.dispose();
-  }
+  // all readbacks in flight at once (one submit, one wait)
+  const parts = await Promise.all(argmaxes.map((a) => a.read()));
+  for (const part of parts) for (const v of part) predictions!.push(v);
+  for (const a of argmaxes) a.dispose();
   return { top1: m.top1, top5: m.top5, count: m.count, seconds: t.seconds };
 }
 
