@@ -147,6 +147,7 @@ test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding
       await compare(`im2col ${v} 3x3 pad1 relu`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, relu: true, seed: 31 });
       await compare(`im2col ${v} 3x3 s2 p1 batch 1`, [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
       await compare(`im2col ${v} 5x5 no pad`, [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
+      await compare(`im2col ${v} 3x3 relu without bias`, [2, 3, 6, 7], [5, 3, 3, 3], { padding: 1, bias: false, relu: true, seed: 36 });
       await compare(`im2col ${v} 3x3 p[3,0] (stride 1, col2im)`, [2, 3, 5, 6], [4, 3, 3, 3], { padding: [3, 0], seed: 35 });
       await compare(`im2col ${v} 3x2 s[2,1] p[0,2]`, [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
     }
