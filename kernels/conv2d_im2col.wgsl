@@ -24,8 +24,9 @@
 //   Bindings: 0 P, 1 W, 2 Wf. Dispatch: workgroup 64, grid(P.total = Cout·Cin·KH·KW, 64).
 //
 // BIASACT: Y[n, c, p] = act(Y[n, c, p] + b[c]) in place (the conv bias runs along rows of
-//   the matmul's output, its fused bias along columns). P.mode bit 0: add the bias,
-//   bit 1: ReLU. An invocation owns one plane (n, c), P values (P.total = N·Cout).
+//   the matmul's output, its fused bias along columns; without a bias the ReLU runs in the
+//   matmul's epilogue and this pass is skipped). P.mode = 1: ReLU. An invocation owns one
+//   plane (n, c), P values (P.total = N·Cout).
 //   Bindings: 0 P, 1 b, 2 Y. Dispatch: workgroup 64, grid(P.total, 64).
 
 struct P {
@@ -163,9 +164,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nw.x * 64u;
   if (i >= p.total) { return; }
   let PP = p.oh * p.ow;
-  var bias = 0.0;
-  if ((p.mode & 1u) != 0u) { bias = b[i % p.cout]; }
-  let relu = (p.mode & 2u) != 0u;
+  let bias = b[i % p.cout];
+  let relu = p.mode == 1u;
   let o = i * PP;
   for (var q = 0u; q < PP; q++) {
     var v = Y[o + q] + bias;

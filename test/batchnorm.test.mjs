@@ -241,12 +241,20 @@ test('no buffers leak: forward + backward (no scope), training and eval, with an
 test('the GPU layout (interleaved lanes, one unit per invocation) gives the same results', async () => {
   const prev = process.env.FOCUSNET_BN_LAYOUT;
   process.env.FOCUSNET_BN_LAYOUT = 'gpu';
+  const labels = [];
+  const prevHook = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
   try {
     await checkTrain([3, 7, 61, 59], { seed: 30 });
     await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
     await gradCase([2, 3, 2, 3], { seed: 32 });
     await gradCase([2, 3, 4, 4], { seed: 33, act: 'relu' });
+    // the workgroup-per-channel merges (MERGE_WG) ran, and no serial one
+    const merges = labels.filter((l) => l.includes('_merge'));
+    assert.ok(merges.includes('batchnorm_merge(wg)') && merges.includes('batchnorm_grad_merge(wg)'), merges.join());
+    assert.ok(merges.every((l) => l.endsWith('(wg)')), merges.join());
   } finally {
+    gpu().onDispatch = prevHook;
     if (prev === undefined) delete process.env.FOCUSNET_BN_LAYOUT;
     else process.env.FOCUSNET_BN_LAYOUT = prev;
   }

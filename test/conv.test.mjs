@@ -2,7 +2,7 @@
 // (test/helpers/conv-ref.mjs), finite differences on tiny cases, and bad input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
 import { conv2dRef, conv2dGradRef } from './helpers/conv-ref.mjs';
 
@@ -38,6 +38,19 @@ async function compare(name, xs, ws, { bias = true, seed = 1, ...opts } = {}) {
   assertClose(await tw.grad.read(), ref.gw, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/dw` });
   if (tb) assertClose(await tb.grad.read(), ref.gb, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/db` });
   for (const t of [tx, tw, tb, ty, loss]) t?.dispose();
+}
+
+/** The labels of the dispatches `fn` issues. */
+async function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    await fn();
+  } finally {
+    gpu().onDispatch = prev;
+  }
+  return labels;
 }
 
 test('1×1 convolution (matmul path without bias, kernel path with bias)', async () => {
@@ -106,8 +119,14 @@ test('weight and bias gradients split the N·OH·OW reduction and sum the parts'
   try {
     ops.convTuning.minWorkgroups = 1000; // forces many splits
     ops.convTuning.biasGradSplit = true; // (GPUs only by default)
-    await compare('split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 });
-    await compare('split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 });
+    for (const [name, xs, ws, opts] of [
+      ['split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 }],
+      ['split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 }],
+    ]) {
+      const labels = await dispatched(() => compare(name, xs, ws, opts));
+      // the weight and the bias gradient each sum their parts
+      assert.is(labels.filter((l) => l === 'conv2d_split_reduce').length, 2, `${name}: ${labels.join(', ')}`);
+    }
   } finally {
     ops.convTuning.minWorkgroups = prev;
     ops.convTuning.biasGradSplit = prevBias;
@@ -147,6 +166,9 @@ test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding
       await compare(`im2col ${v} 3x3 pad1 relu`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, relu: true, seed: 31 });
       await compare(`im2col ${v} 3x3 s2 p1 batch 1`, [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
       await compare(`im2col ${v} 5x5 no pad`, [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
+      const labels = await dispatched(() =>
+        compare(`im2col ${v} 3x3 relu without bias`, [2, 3, 6, 7], [5, 3, 3, 3], { padding: 1, bias: false, relu: true, seed: 36 }));
+      assert.ok(labels.includes('conv2d_im2col(cols)') && !labels.includes('conv2d_bias_act'), `relu in matmul's epilogue: ${labels.join(', ')}`);
       await compare(`im2col ${v} 3x3 p[3,0] (stride 1, col2im)`, [2, 3, 5, 6], [4, 3, 3, 3], { padding: [3, 0], seed: 35 });
       await compare(`im2col ${v} 3x2 s[2,1] p[0,2]`, [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
     }

@@ -281,14 +281,16 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   if (useIm2col(g, 'fwd')) {
     const col = im2col(x, g, 0);
     const w2 = w.view([g.cout, g.cin * g.kh * g.kw]);
-    const y3 = matmulRaw(w2, col);
+    // without a bias the ReLU runs in matmul's epilogue; the conv bias runs along rows (the
+    // matmul's along columns), so with one BIASACT adds it and applies the ReLU
+    const y3 = matmulRaw(w2, col, { relu: relu && !b });
     col.dispose(); w2.dispose();
-    if (b || relu) {
+    if (b) {
       const total = g.n * g.cout;
       gpu().dispatch({
         module: im2colKernel('BIASACT'), label: 'conv2d_bias_act',
-        bindings: [(b ?? w).slice(OP), y3.slice(OP)],
-        u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, (b ? 1 : 0) | (relu ? 2 : 0), total, g.cout, 0],
+        bindings: [b.slice(OP), y3.slice(OP)],
+        u: [g.n, g.cin, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, relu ? 1 : 0, total, g.cout, 0],
         workgroups: grid(total, 64),
       });
     }

@@ -204,10 +204,11 @@ export function batchNorm2d(
     const update = !!o.training && runningMean !== null;
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 0);
+    const m = merge(g);
     dev.dispatch({
-      module: `bn:stats_merge_${merge(g).kind}:${v}`, label: 'batchnorm_merge',
+      module: `bn:stats_merge_${m.kind}:${v}`, label: `batchnorm_merge(${m.kind})`,
       bindings: [x.slice(op), part.slice(op), gm.slice(op), bt.slice(op), rm.slice(op), rv.slice(op), st.slice(op)],
-      u: uniforms(g, update ? 1 : 0), f: [eps, momentum, g.count, 0], workgroups: merge(g).workgroups,
+      u: uniforms(g, update ? 1 : 0), f: [eps, momentum, g.count, 0], workgroups: m.workgroups,
     });
     part.dispose();
     if (!runningMean) {
@@ -266,12 +267,13 @@ function batchNormBackward(
     u: uniforms(g, 0), f: [0, 0, g.count, 0], workgroups: [g.R, C],
   });
   const co = out([C, 8]);
+  const m = merge(g);
   const dgamma = out([C]);
   const dbeta = out([C]);
   dev.dispatch({
-    module: `bn:grad_merge_${merge(g).kind}`, label: 'batchnorm_grad_merge',
+    module: `bn:grad_merge_${m.kind}`, label: `batchnorm_grad_merge(${m.kind})`,
     bindings: [part.slice(op), st.slice(op), gm.slice(op), co.slice(op), dgamma.slice(op), dbeta.slice(op)],
-    u: uniforms(g, evalMode ? 2 : 0), f: [0, 0, g.count, 0], workgroups: merge(g).workgroups,
+    u: uniforms(g, evalMode ? 2 : 0), f: [0, 0, g.count, 0], workgroups: m.workgroups,
   });
   part.dispose();
   let dx: Tensor | null = null;
