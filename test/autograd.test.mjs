@@ -243,18 +243,23 @@ test('a loss returned from a scope and disposed without backward frees its graph
   x.dispose();
 });
 
-test('a graph freed by its scope cannot be backpropagated', () => {
+test('a graph freed by its scope cannot be backpropagated', async () => {
   const x = tensor([1, 2], [2], { requiresGrad: true });
-  let y;
+  let y, kept;
   const loss = scope(() => {
     y = ops.exp(x);
+    kept = keep(ops.exp(x)); // the tensor outlives the scope; the node recorded there does not
     return ops.sum(x);
   });
-  // y's node was released with the scope (y was not returned)
+  // y and the nodes of y and kept were released with the scope (neither was returned)
   assert.ok(y.disposed);
-  loss.backward();
-  loss.dispose();
-  x.dispose();
+  assert.ok(!kept.disposed);
+  const s = ops.sum(kept);
+  assert.throws(() => s.backward(), /backward: the graph through 'exp' was already freed/);
+  assert.is(x.grad, null, 'the refused backward touched no gradient');
+  loss.backward(); // the returned graph is intact
+  assertClose(await x.grad.read(), [1, 1]);
+  for (const t of [s, kept, loss, x]) t.dispose();
 });
 
 test('requiresGrad is only for f32', () => {

@@ -10,10 +10,10 @@ const pattern = process.argv[2] ? new RegExp(process.argv[2]) : /\.test\.mjs$/;
 // uvu ignores a test registered after its file's test.run(): it would never run, silently.
 for (const f of readdirSync(new URL('.', import.meta.url)).filter((n) => n.endsWith('.test.mjs'))) {
   const src = readFileSync(new URL(f, import.meta.url), 'utf8');
-  const run = src.lastIndexOf('test.run()');
-  const late = src.slice(run + 1).search(/^test(\.only)?\(/m);
-  if (run < 0 || late >= 0) {
-    console.error(`test/${f}: ${run < 0 ? 'no test.run()' : 'a test is registered after test.run() and would never run'}`);
+  const runAt = src.lastIndexOf('test.run()');
+  const late = src.slice(runAt + 1).search(/^test(\.only)?\(/m);
+  if (runAt < 0 || late >= 0) {
+    console.error(`test/${f}: ${runAt < 0 ? 'no test.run()' : 'a test is registered after test.run() and would never run'}`);
     process.exit(1);
   }
 }

@@ -5,9 +5,12 @@
 // when a readback needs it, when the uniform staging area is full, or on
 // `flush()`. Uniforms of every dispatch in a batch live in one staging buffer
 // written once per submit (queue order makes reusing it across batches safe).
-// Errors: each dispatch runs inside a validation error scope whose promise is
-// collected, never awaited per dispatch; they are checked at readback and at
-// `sync()`, and thrown naming the kernel.
+// Bind groups are cached by pipeline, uniform slot and buffer slices (`counters.bindGroups`
+// counts the ones created). Errors: each batch runs inside validation and
+// out-of-memory error scopes (each dispatch in its own with `checkEachDispatch` /
+// FOCUSNET_CHECK=1); their promises are collected, never awaited per dispatch,
+// checked at readback and at `sync()`, and thrown naming the batch's kernels (or the
+// exact kernel).
 
 import { create, globals } from 'webgpu';
 import { BufferPool, PoolStats } from './pool.js';

@@ -102,39 +102,50 @@ function convert(file: string, name: string, dtype: string, bytes: Uint8Array, n
   return out;
 }
 
-/** Parse and validate a safetensors file's bytes. `file` names it in errors. */
-export function decodeSafetensors(buf: Uint8Array, file = '<buffer>'): DecodedSafetensors {
-  if (buf.byteLength < 8) throw new SafetensorsError(file, `file is ${buf.byteLength} bytes, too short for the 8-byte header length`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(buf.byteLength - 8)) {
-    throw new SafetensorsError(file, `header length ${n64} goes beyond the end of the file (${buf.byteLength} bytes; truncated or not a safetensors file)`);
+/**
+ * The header length N from the file's first 8 bytes (`first8`), checked against the file's
+ * `size` in bytes (under 8: the file is too short, and `first8` is not read).
+ */
+function headerLength(file: string, first8: Uint8Array, size: number): number {
+  if (size < 8) throw new SafetensorsError(file, `file is ${size} bytes, too short for the 8-byte header length`);
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(size - 8)) {
+    throw new SafetensorsError(file, `header length ${n64} goes beyond the end of the file (${size} bytes; truncated or not a safetensors file)`);
   }
   const n = Number(n64);
   if (n > MAX_HEADER) throw new SafetensorsError(file, `header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
   if (n < 2) throw new SafetensorsError(file, `header length ${n} is too small for a JSON object`);
+  return n;
+}
+
+/** The JSON header (its N bytes) as an object, and its checked `__metadata__` string map. */
+function parseHeader(file: string, bytes: Uint8Array): { header: Record<string, unknown>; metadata: Record<string, string> | null } {
   let header: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n));
-    header = JSON.parse(text);
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
     throw new SafetensorsError(file, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError(file, 'header is not a JSON object');
+  const raw = (header as Record<string, unknown>).__metadata__;
+  if (raw === undefined) return { header: header as Record<string, unknown>, metadata: null };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SafetensorsError(file, '__metadata__ must be an object of strings');
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw new SafetensorsError(file, `__metadata__ entry '${k}' is not a string`);
+  }
+  return { header: header as Record<string, unknown>, metadata: raw as Record<string, string> };
+}
+
+/** Parse and validate a safetensors file's bytes. `file` names it in errors. */
+export function decodeSafetensors(buf: Uint8Array, file = '<buffer>'): DecodedSafetensors {
+  const n = headerLength(file, buf, buf.byteLength);
+  const { header, metadata } = parseHeader(file, buf.subarray(8, 8 + n));
   const dataStart = 8 + n;
   const dataLen = buf.byteLength - dataStart;
-  let metadata: Record<string, string> | null = null;
   const spans: { name: string; begin: number; end: number }[] = [];
   const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SafetensorsError(file, '__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw new SafetensorsError(file, `__metadata__ entry '${k}' is not a string`);
-      }
-      metadata = raw as Record<string, string>;
-      continue;
-    }
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SafetensorsError(file, `entry '${name}' is not an object`);
     const { dtype, shape, data_offsets: offs } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) throw new SafetensorsError(file, `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`);
@@ -268,28 +279,13 @@ export function readSafetensorsMetadata(path: string): Record<string, string> | 
   }
   try {
     const size = fstatSync(fd).size;
-    const head = new Uint8Array(8);
-    if (size < 8 || readSync(fd, head, 0, 8, 0) !== 8) throw new SafetensorsError(path, `file is ${size} bytes, too short for the 8-byte header length`);
-    const n64 = new DataView(head.buffer).getBigUint64(0, true);
-    if (n64 > BigInt(size - 8)) throw new SafetensorsError(path, `header length ${n64} goes beyond the end of the file (${size} bytes; truncated or not a safetensors file)`);
-    const n = Number(n64);
-    if (n > MAX_HEADER) throw new SafetensorsError(path, `header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
-    const header = new Uint8Array(n);
-    if (readSync(fd, header, 0, n, 8) !== n) throw new SafetensorsError(path, 'the header could not be read whole');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
-    } catch (e) {
-      throw new SafetensorsError(path, `header is not valid UTF-8 JSON (${(e as Error).message})`);
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SafetensorsError(path, 'header is not a JSON object');
-    const raw = (parsed as Record<string, unknown>).__metadata__;
-    if (raw === undefined) return null;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SafetensorsError(path, '__metadata__ must be an object of strings');
-    for (const [k, v] of Object.entries(raw)) {
-      if (typeof v !== 'string') throw new SafetensorsError(path, `__metadata__ entry '${k}' is not a string`);
-    }
-    return raw as Record<string, string>;
+    const readAt = (bytes: number, pos: number): Uint8Array => {
+      const b = new Uint8Array(bytes);
+      if (readSync(fd, b, 0, bytes, pos) !== bytes) throw new SafetensorsError(path, `${bytes} bytes at offset ${pos} could not be read`);
+      return b;
+    };
+    const n = headerLength(path, readAt(Math.min(8, size), 0), size);
+    return parseHeader(path, readAt(n, 8)).metadata;
   } finally {
     closeSync(fd);
   }

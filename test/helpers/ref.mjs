@@ -95,12 +95,6 @@ export async function checkGrad({ inputs, shapes, engine, ref, wrt, rtol = 1e-3,
 
 // ---- float64 reference implementations --------------------------------------------------------
 
-export function stridesOf(shape) {
-  const s = new Array(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
-  return s;
-}
-
 /** NumPy broadcasting of two shapes (throws on a mismatch). */
 export function broadcastShape(a, b) {
   const r = Math.max(a.length, b.length);
