@@ -62,7 +62,15 @@ test('an explicit gradient is shared, not copied: the .grad it reaches is the le
   g2.dispose();
   assert.equal(x2.grad.shape, [2, 2]);
   assertClose(await x2.grad.read(), [6, 6, 6, 6]);
-  for (const t of [x, y, x2]) t.dispose();
+  // an i32 or disposed seed is refused, not read as f32
+  const x3 = tensor([1, 2], [2], { requiresGrad: true });
+  const y3 = ops.mul(x3, 2);
+  const gi = tensor([1, 1], [2], { dtype: 'i32' });
+  assert.throws(() => y3.backward(gi), /backward: the gradient must be a live f32 tensor, got dtype i32/);
+  const gd = tensor([1, 1], [2]);
+  gd.dispose();
+  assert.throws(() => y3.backward(gd), /backward: the gradient must be a live f32 tensor, got a disposed tensor/);
+  for (const t of [x, y, x2, x3, y3, gi]) t.dispose();
 });
 
 test('only inputs with requiresGrad get gradients', async () => {

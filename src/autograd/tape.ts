@@ -163,6 +163,9 @@ function backward(root: Tensor, seed?: Tensor): void {
     throw new OpError('backward', `needs a scalar (single-element) tensor, got shape ${shapeStr(root.shape)}; reduce it first (ops.sum / ops.mean)`);
   }
   if (!root.requiresGrad) throw new OpError('backward', 'the tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)');
+  if (seed && (seed.disposed || seed.dtype !== 'f32')) {
+    throw new OpError('backward', `the gradient must be a live f32 tensor, got ${seed.disposed ? 'a disposed tensor' : `dtype ${seed.dtype}`}`);
+  }
   if (seed && (seed.size !== root.size)) {
     throw new OpError('backward', `gradient shape ${shapeStr(seed.shape)} does not match tensor shape ${shapeStr(root.shape)}`);
   }
