@@ -68,7 +68,7 @@ const BWD_EXPRS: Record<string, string> = {
 };
 
 /** The vec4 form of a table expression: float literals become T(literal). */
-export function vec4Expr(expr: string): string {
+function vec4Expr(expr: string): string {
   return expr.replace(/(?<![\w.])(\d+\.\d*(?:e[+-]?\d+)?)(?![\w.])/g, 'T($1)');
 }
 
