@@ -56,13 +56,8 @@ override TB: u32 = 0u;
 //#endif
 //#if MM_OR_V4
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-//#endif
-
-//#if MM_OR_V4
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-//#endif
 
-//#if MM_OR_V4
 fn store(base: u32, m: u32, n: u32, v: f32) {
   if (m < p.m && n < p.n) {
     var r = v;
