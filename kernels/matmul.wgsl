@@ -9,7 +9,7 @@
 // Overridable constants: TA, TB (0/1).
 // RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
 // transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
-// lavapipe where compiling a barrier kernel costs seconds; RB4 and SG use TA/TB.
+// lavapipe where compiling a barrier kernel costs seconds; RB4 uses TA/TB (SG reads one fixed layout).
 //
 // Variant RB (register-blocked, no barriers, portable): kernel RB4 where the vectorised
 //   dimensions are multiples of 4 (vec4 loads, K in steps of 4), else RB (scalar loads).
@@ -56,13 +56,8 @@ override TB: u32 = 0u;
 //#endif
 //#if MM_OR_V4
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-//#endif
-
-//#if MM_OR_V4
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-//#endif
 
-//#if MM_OR_V4
 fn store(base: u32, m: u32, n: u32, v: f32) {
   if (m < p.m && n < p.n) {
     var r = v;

@@ -118,6 +118,13 @@ test('matmul: autotune keeps a checked winner per bucket and matmul uses it', as
   }
   assert.is(ops.matmulVariant(24, 20, 30), small.winner);
   assert.is(ops.matmulTuning(), t);
+  // the table decides, whatever its winner (the timed one may equal the default)
+  const timed = small.winner;
+  for (const v of variants) {
+    small.winner = v;
+    assert.is(ops.matmulVariant(24, 20, 30), v, `table winner ${v}`);
+  }
+  small.winner = timed;
   // the tuned choice still computes the right thing
   await check(undefined, { m: 24, n: 20, k: 30, tb: true, withBias: true });
   ops.clearMatmulTuning();

@@ -59,14 +59,16 @@ const BINARY: Record<BinaryName, string> = {
   minimum: 'min(x, y)',
 };
 
-// masks used by backward rules of maximum/minimum: 1 where x wins (ties go to x)
-const MASKS: Record<string, string> = {
+// binary expressions only backward rules use: the masks of maximum/minimum (1 where x
+// wins, ties go to x) and div's -g * q
+const BWD_EXPRS: Record<string, string> = {
   ge_mask: 'select(0.0, 1.0, x >= y)',
   le_mask: 'select(0.0, 1.0, x <= y)',
+  negmul: '-(x * y)',
 };
 
 /** The vec4 form of a table expression: float literals become T(literal). */
-export function vec4Expr(expr: string): string {
+function vec4Expr(expr: string): string {
   return expr.replace(/(?<![\w.])(\d+\.\d*(?:e[+-]?\d+)?)(?![\w.])/g, 'T($1)');
 }
 
@@ -82,7 +84,7 @@ for (const [name, d] of Object.entries(UNARY)) {
   ewKernel(`ew:${name}:v4`, 'VEC4', ['FLAT', 'UNARY'], d.fwd);
   ewKernel(`ew:${name}:bwd:v4`, 'VEC4', ['FLAT', 'UNARY_BWD'], d.bwd);
 }
-for (const [name, e] of Object.entries({ ...BINARY, ...MASKS })) {
+for (const [name, e] of Object.entries({ ...BINARY, ...BWD_EXPRS })) {
   ewKernel(`ew:${name}`, 'SCALAR', ['STRIDED'], e);
   ewKernel(`ew:${name}:v4`, 'VEC4', ['FLAT', 'BINARY'], e);
   ewKernel(`ew:${name}:bca:v4`, 'VEC4', ['BC4_A', 'BC4'], e, { XV: 'sv', YV: 'fv' });
@@ -284,21 +286,14 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
       ]);
       break;
     case 'div':
-      record(name, [a, b], y, [a, b], (g, [sa, sb]) => {
-        let ga: Tensor | null = null;
+      // d(a/b)/da = 1 / b; d(a/b)/db = -a / b^2 = -y / b, from the saved output y
+      record(name, [a, b], y, [b, y], (g, [sb, sy]) => {
+        const ga = a.requiresGrad ? sumToOwned(binaryRaw('div', g, sb, g.shape as number[]), as) : null;
         let gb: Tensor | null = null;
-        if (a.requiresGrad) {
-          const t = binaryRaw('div', g, sb, g.shape as number[]);
-          ga = sumToOwned(t, as);
-        }
         if (b.requiresGrad) {
-          // d(a/b)/db = -a / b^2
-          const q = binaryRaw('div', sa, sb, g.shape as number[]);
-          const q2 = binaryRaw('div', q, sb, g.shape as number[]);
-          const t = binaryRaw('mul', g, q2, g.shape as number[]);
-          const nt = unaryRaw('neg', t);
-          q.dispose(); q2.dispose(); t.dispose();
-          gb = sumToOwned(nt, bs);
+          const q = binaryRaw('div', sy, sb, g.shape as number[]);
+          gb = sumToOwned(binaryRaw('negmul', g, q, g.shape as number[]), bs);
+          q.dispose();
         }
         return [ga, gb];
       });

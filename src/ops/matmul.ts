@@ -110,12 +110,10 @@ export interface MatmulTuneResult {
 }
 
 const tuned = new Map<string, MatmulTuneResult>();
-let lastKey: { info: object; key: string } | null = null;
-/** The current adapter's key in the tuning table (built once per device: every matmul asks). */
+/** The current adapter's key in the tuning table (a table outlives its device: re-init on the same adapter keeps it). */
 function adapterKey(): string {
   const i = gpu().info;
-  if (lastKey?.info !== i) lastKey = { info: i, key: `${i.vendor}|${i.architecture}|${i.description}|${i.device}` };
-  return lastKey.key;
+  return `${i.vendor}|${i.architecture}|${i.description}|${i.device}`;
 }
 
 /** The autotune table for the current adapter, if `autotuneMatmul` ran. */
@@ -126,13 +124,10 @@ export function matmulTuning(): MatmulTuneResult | null {
 /** The variant matmulRaw uses for an [m, k]·[k, n] product when none is passed. */
 export function matmulVariant(m?: number, n?: number, k?: number): MatmulVariant {
   if (forced) return forced;
-  if (m !== undefined && n !== undefined && k !== undefined) {
-    const t = tuned.get(adapterKey());
-    const e = t?.buckets[matmulBucket(m, n, k)];
-    if (e) return e.winner;
-    return defaultMatmulVariant(m, n, k);
-  }
-  return defaultMatmulVariant();
+  // the table is looked up only once some adapter was tuned (every matmul asks)
+  const e = tuned.size && m !== undefined && n !== undefined && k !== undefined
+    ? tuned.get(adapterKey())?.buckets[matmulBucket(m, n, k)] : undefined;
+  return e?.winner ?? defaultMatmulVariant(m, n, k);
 }
 
 export interface AutotuneOptions {
