@@ -477,6 +477,20 @@ export class Gpu {
     this.readPool.trim();
   }
 
+  private placeholderSlice: BufferSlice | null = null;
+  /**
+   * A 256-byte zeroed storage buffer, one per device, outside the pool (so it never shows in
+   * pool statistics), bound where a kernel's binding is unused: no bias, no momentum, no
+   * labels, no gradient output. A dispatch must bind it at most once.
+   */
+  placeholder(): BufferSlice {
+    if (!this.placeholderSlice) {
+      const buffer = this.device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE, label: 'placeholder' });
+      this.placeholderSlice = { buffer, offset: 0, size: 256 };
+    }
+    return this.placeholderSlice;
+  }
+
   destroy(): void {
     this.trim();
     this.device.destroy();

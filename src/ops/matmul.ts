@@ -41,19 +41,6 @@ function registerVariant(v: MatmulVariant): void {
   if (v === 'rb') registerKernel('matmul:rb4', instantiate(src, ['RB4', 'V4', 'MM_OR_V4']), FILE);
 }
 
-// The dummy is a bare 16-byte buffer outside the tensor pool (so it never shows up in pool
-// statistics or live-tensor counts), one per device.
-const dummyBias = new WeakMap<object, BufferSlice>();
-function noBias(): BufferSlice {
-  const g = gpu();
-  let sl = dummyBias.get(g);
-  if (!sl) {
-    const buffer = g.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'matmul:no-bias' });
-    sl = { buffer, offset: 0, size: 16 };
-    dummyBias.set(g, sl);
-  }
-  return sl;
-}
 
 /** Whether the 'sg' variant can run here: subgroups enabled, subgroups of at least 8 lanes. */
 export function subgroupMatmulSupported(): boolean {
@@ -325,7 +312,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   const kernel = vec4 ? 'rb4' : variant;
   // scalar rb and tiled read the transposes from a uniform (one pipeline for all forms)
   const flagged = kernel === 'rb' || kernel === 'tiled';
-  const bindings = [av.slice('matmul'), bv.slice('matmul'), c.slice('matmul'), o.bias ? o.bias.slice('matmul') : noBias()];
+  const bindings = [av.slice('matmul'), bv.slice('matmul'), c.slice('matmul'), o.bias ? o.bias.slice('matmul') : gpu().placeholder()];
   gpu().dispatch({
     module: `matmul:${kernel}`,
     label: `matmul(${kernel})`,

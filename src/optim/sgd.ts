@@ -162,7 +162,7 @@ export class SGD {
         bindings: [
           { buffer: a.params, offset: 0, size: a.bytes },
           { buffer: a.grads, offset: 0, size: a.bytes },
-          a.moms ? { buffer: a.moms, offset: 0, size: a.bytes } : this.dummy(),
+          a.moms ? { buffer: a.moms, offset: 0, size: a.bytes } : gpu().placeholder(),
         ],
         u: [n4, first, this.nesterov ? 1 : 0, a.moms ? 1 : 0],
         f: [this.lr, this.momentum, this.dampening, this.weightDecay],
@@ -191,11 +191,6 @@ export class SGD {
     });
   }
 
-  private dummyBuf: GPUBuffer | null = null;
-  private dummy(): { buffer: GPUBuffer; offset: number; size: number } {
-    if (!this.dummyBuf) this.dummyBuf = gpu().pool.acquire(256);
-    return { buffer: this.dummyBuf, offset: 0, size: 256 };
-  }
 
   /** Give the arenas back to the pool; the parameters become unusable. */
   dispose(): void {
@@ -209,7 +204,6 @@ export class SGD {
       g.pool.release(a.grads);
       if (a.moms) g.pool.release(a.moms);
     }
-    if (this.dummyBuf) g.pool.release(this.dummyBuf);
     this.arenas = [];
   }
 
