@@ -33,7 +33,7 @@ export type LossOp = (typeof OPS)[number];
 // ---- persistent small buffers -----------------------------------------------------------------
 
 let statusT: Tensor | null = null;
-let dummyT: Tensor | null = null;
+let placeholderT: Tensor | null = null;
 let pending = false;
 
 function statusTensor(): Tensor {
@@ -44,20 +44,14 @@ function statusTensor(): Tensor {
   return statusT;
 }
 
-let dummyF: Tensor | null = null;
-/** A 16-byte f32 buffer bound where a kernel's gradient output is unused (forward only). */
-export function dummyF32(): Tensor {
-  if (!dummyF || dummyF.disposed) dummyF = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
-  return dummyF;
-}
-
-/** A 4-byte i32 buffer bound where a kernel's label binding is unused. */
-function dummyI32(): Tensor {
-  if (!dummyT || dummyT.disposed) {
-    dummyT = keep(new Tensor(Storage.alloc(4), [1], 'i32'));
-    gpu().write(dummyT.slice('losses'), new Int32Array(1));
-  }
-  return dummyT;
+/**
+ * A 16-byte buffer bound where a kernel's binding is unused: a row kernel's dz when it writes
+ * no gradient (GRAD = 0), FINISH's labels when there are none to check (P.nl = 0). Never read
+ * or written, so its contents do not matter.
+ */
+export function placeholder(): Tensor {
+  if (!placeholderT || placeholderT.disposed) placeholderT = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
+  return placeholderT;
 }
 
 /**
@@ -144,7 +138,7 @@ const CHUNK = 256;
  */
 export function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
   const b = rowLoss.size;
-  const lab = labels ?? dummyI32();
+  const lab = labels ?? placeholder();
   const st = statusTensor();
   const opcode = OPS.indexOf(op);
   let srcT = rowLoss;
@@ -228,7 +222,7 @@ export function fusedRowLoss(op: LossOp, kernel: 'ce' | 'kd', z: Tensor, second:
   const rowLoss = out([b]);
   launch1d(b, {
     module: `losses:${kernel}:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
-    bindings: [z.slice(op), second.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
+    bindings: [z.slice(op), second.slice(op), (dz ?? placeholder()).slice(op), rowLoss.slice(op)],
     u: [b, n, 0, 0], f: [...f, 1 / b],
   }, 64);
   return finishFused(op, z, rowLoss, dz, labels, n);

@@ -8,7 +8,7 @@ import { Tensor, scope } from '../tensor/tensor.js';
 import { needsGrad, noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import {
-  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, withVecWidth,
+  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, placeholder, vecWidth, withVecWidth,
 } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
@@ -52,7 +52,7 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
   const rowLoss = out([b]);
   launch1d(b, {
     module: `focus_loss:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0, RULE: rule === 'softmax' ? 1 : 0 },
-    bindings: [z.slice(op), zb.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
+    bindings: [z.slice(op), zb.slice(op), labels.slice(op), (dz ?? placeholder()).slice(op), rowLoss.slice(op)],
     u: [b, n, 0, 0], f: [alpha, beta, 1 / temperature, eps, 1 / b],
   }, 64);
   return finishFused(op, z, rowLoss, dz, labels, n);
