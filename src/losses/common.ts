@@ -1,6 +1,7 @@
-// Shared machinery of the losses: argument checks, the batch-mean reduction of per-row
-// losses (two-level, atomic-free, kernels/losses.wgsl FINISH), the backward of a fused loss
-// (scale the saved dL/dz by the upstream gradient), and label validation.
+// Shared machinery of the losses: argument checks, the launcher of the fused row losses (CE,
+// KD, focus: fusedRowLoss), the batch-mean reduction of per-row losses (two-level,
+// atomic-free, kernels/losses.wgsl FINISH), the backward of a fused loss (scale the saved
+// dL/dz by the upstream gradient), and label validation.
 //
 // Labels live on the GPU, so checking them on the host would need a readback inside the
 // training step. Instead the kernels check them: the last reduction level scans the labels
@@ -49,7 +50,7 @@ function statusTensor(): Tensor {
  * no gradient (GRAD = 0), FINISH's labels when there are none to check (P.nl = 0). Never read
  * or written, so its contents do not matter.
  */
-export function placeholder(): Tensor {
+function placeholder(): Tensor {
   if (!placeholderT || placeholderT.disposed) placeholderT = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
   return placeholderT;
 }
@@ -126,7 +127,7 @@ export function checkChoice<T extends string>(v: unknown, op: string, name: stri
 // ---- reductions, validation, backward ------------------------------------------------------------
 
 /** Widest load (vec4, vec2, f32) that divides the row length. */
-export function vecWidth(n: number): 1 | 2 | 4 {
+function vecWidth(n: number): 1 | 2 | 4 {
   return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
 }
 
@@ -197,35 +198,32 @@ export function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
 }
 
 /**
- * Finish a fused loss: mean of rowLoss, and (when z requires grad) record the backward that
- * scales the saved gradient dz by the upstream gradient. Consumes rowLoss and dz.
+ * Run a fused row loss and finish it: `module` (its vector width w1/w2/w4 is appended) takes
+ * bindings 1 z, then `inputs`, then dz and rowLoss [B]; one invocation per row, workgroup 64.
+ * The kernel writes each row's loss and (override GRAD = 1, when z requires grad) dL/dz
+ * already divided by B (`f` ends with that 1 / B); the mean of the row losses is the loss,
+ * and its backward scales the saved dL/dz by the upstream gradient. `labels` go to the
+ * batch-mean check.
  */
-export function finishFused(op: LossOp, z: Tensor, rowLoss: Tensor, dz: Tensor | null, labels: Tensor | null, classes: number): Tensor {
-  const y = batchMean(rowLoss, labels, classes, op);
+export function fusedRowLoss(
+  op: LossOp, module: string, z: Tensor, inputs: Tensor[], labels: Tensor | null, f: number[], constants: Record<string, number> = {},
+): Tensor {
+  const [b, n] = z.shape;
+  const grad = needsGrad(z);
+  const dz = grad ? out([b, n]) : null;
+  const rowLoss = out([b]);
+  launch1d(b, {
+    module: `${module}:w${vecWidth(n)}`, label: op, constants: { ...constants, GRAD: grad ? 1 : 0 },
+    bindings: [z, ...inputs, dz ?? placeholder(), rowLoss].map((t) => t.slice(op)),
+    u: [b, n, 0, 0], f: [...f, 1 / b],
+  }, 64);
+  const y = batchMean(rowLoss, labels, n, op);
   rowLoss.dispose();
   if (dz) {
     record(op, [z], y, [dz], (g, [sdz]) => [scaleBySeed(sdz, g, op)]);
     dz.dispose();
   }
   return y;
-}
-
-/**
- * Run a fused row loss of kernels/losses.wgsl (ROW + CE or KD: bindings 1 z, 2 `second`,
- * 3 dz, 4 rowLoss; one invocation per row, workgroup 64) and finish it (finishFused).
- * `f` holds P's a, t, eps (P.scale = 1 / B is filled in); `labels` go to the batch-mean check.
- */
-export function fusedRowLoss(op: LossOp, kernel: 'ce' | 'kd', z: Tensor, second: Tensor, labels: Tensor | null, f: [number, number, number]): Tensor {
-  const [b, n] = z.shape;
-  const grad = needsGrad(z);
-  const dz = grad ? out([b, n]) : null;
-  const rowLoss = out([b]);
-  launch1d(b, {
-    module: `losses:${kernel}:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
-    bindings: [z.slice(op), second.slice(op), (dz ?? placeholder()).slice(op), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [...f, 1 / b],
-  }, 64);
-  return finishFused(op, z, rowLoss, dz, labels, n);
 }
 
 /** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */
