@@ -16,9 +16,7 @@ import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, Storage, keep } from '../tensor/tensor.js';
 import { record, isUnitSeed, needsGrad } from '../autograd/tape.js';
-import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
-
-export { OpError, shapeStr, launch1d, out };
+import { checkF32, checkI32, sameShape, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
 
 const FILE = 'kernels/losses.wgsl';
 for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, ['ROW', b]), w), FILE);
@@ -28,7 +26,7 @@ registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
 registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
 
 /** Opcodes stored in the status buffer, so the error can name the loss that saw the label. */
-export const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
+const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
 export type LossOp = (typeof OPS)[number];
 
 // ---- persistent small buffers -----------------------------------------------------------------
@@ -101,7 +99,7 @@ export function checkLogits(t: unknown, op: string, arg: string): [number, numbe
 
 export function checkSame(a: Tensor, b: unknown, op: string, argA: string, argB: string): void {
   const y = checkF32(b, op, argB);
-  if (y.rank !== a.rank || y.shape.some((d, i) => d !== a.shape[i])) {
+  if (!sameShape(y.shape, a.shape)) {
     throw new OpError(op, `argument '${argB}' ${shapeStr(y.shape)} must have the shape of '${argA}' ${shapeStr(a.shape)}`);
   }
 }
@@ -137,7 +135,7 @@ const CHUNK = 256;
  * mean over rows of rowLoss [B] → scalar, two levels when B > CHUNK; the last level checks
  * `labels` (if given) against `classes`.
  */
-export function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
+function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
   const b = rowLoss.size;
   const lab = labels ?? placeholder();
   const st = statusTensor();
@@ -185,15 +183,16 @@ export function validateLabels(labels: Tensor, classes: number, op: LossOp): voi
  * gradient g[0] in place (the node owns the only reference) and hand the buffer on; nothing to
  * scale when g is backward()'s own seed of 1 (`loss.backward()`).
  */
-export function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
-  if (isUnitSeed(g)) return new Tensor(saved.storage!.retain(), saved.shape, 'f32'); // loss.backward(): g = 1
-  const v4 = saved.size % 4 === 0;
-  const n = v4 ? saved.size / 4 : saved.size;
-  launch1d(n, {
-    module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
-    bindings: [saved.slice(op), g.slice(op)],
-    u: [n, 0, 0, 0], f: [0, 0, 0, 0],
-  }, 256);
+function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
+  if (!isUnitSeed(g)) {
+    const v4 = saved.size % 4 === 0;
+    const n = v4 ? saved.size / 4 : saved.size;
+    launch1d(n, {
+      module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
+      bindings: [saved.slice(op), g.slice(op)],
+      u: [n, 0, 0, 0], f: [0, 0, 0, 0],
+    }, 256);
+  }
   return new Tensor(saved.storage!.retain(), saved.shape, 'f32');
 }
 
@@ -227,6 +226,6 @@ export function fusedRowLoss(
 }
 
 /** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */
-export function withVecWidth(code: string, w: 1 | 2 | 4 | number): string {
+export function withVecWidth(code: string, w: number): string {
   return `${code}\n${instantiate(vecSrc, `W${w}`)}`;
 }
