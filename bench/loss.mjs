@@ -57,18 +57,21 @@ async function race(steps, reps) {
   return Object.fromEntries(names.map((k) => [k, { ms: median(wall[k]), min: Math.min(...wall[k]), cpu: median(cpu[k]) }]));
 }
 
+/** A table / JSON row: each timing as its median ('ms', unprefixed ratios) and its minimum ('min'). */
 function row(loss, B, N, r, bytes, bw) {
   const copyMs = bytes / (bw * 1e6);
+  const o = { loss, B, N, 'copy ms': copyMs.toFixed(3), 'shader copy ms': r.copyShader ? r.copyShader.ms.toFixed(3) : '' };
+  for (const [s, pre] of [['ms', ''], ['min', 'min ']]) {
+    const k = r.kernel[s];
+    Object.assign(o, {
+      [`fused ${s}`]: r.fused[s].toFixed(3), [`composed ${s}`]: r.composed[s].toFixed(3), [`${pre}speedup`]: (r.composed[s] / r.fused[s]).toFixed(1),
+      [`kernel ${s}`]: k.toFixed(3), [`${pre}GB/s`]: (bytes / (k * 1e6)).toFixed(2), [`${pre}kernel/copy`]: (k / copyMs).toFixed(2),
+      [`${pre}kernel/shader copy`]: r.copyShader ? (k / r.copyShader[s]).toFixed(2) : '',
+    });
+  }
   return {
-    loss, B, N,
-    'fused ms': r.fused.ms.toFixed(3), 'composed ms': r.composed.ms.toFixed(3), speedup: (r.composed.ms / r.fused.ms).toFixed(1),
-    'kernel ms': r.kernel.ms.toFixed(3), 'GB/s': (bytes / (r.kernel.ms * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3),
-    'kernel/copy': (r.kernel.ms / copyMs).toFixed(2),
-    'shader copy ms': r.copyShader ? r.copyShader.ms.toFixed(3) : '', 'kernel/shader copy': r.copyShader ? (r.kernel.ms / r.copyShader.ms).toFixed(2) : '',
-    'min kernel/shader copy': r.copyShader ? (r.kernel.min / r.copyShader.min).toFixed(2) : '',
+    ...o,
     'same-bytes copy min': r.copyKernel ? r.copyKernel.min.toFixed(3) : '', 'kernel/same-bytes copy (min)': r.copyKernel ? (r.kernel.min / r.copyKernel.min).toFixed(2) : '',
-    'fused min': r.fused.min.toFixed(3), 'composed min': r.composed.min.toFixed(3), 'min speedup': (r.composed.min / r.fused.min).toFixed(1),
-    'kernel min': r.kernel.min.toFixed(3), 'min GB/s': (bytes / (r.kernel.min * 1e6)).toFixed(2), 'min kernel/copy': (r.kernel.min / copyMs).toFixed(2),
     'fused cpu': r.fused.cpu.toFixed(2), 'composed cpu': r.composed.cpu.toFixed(2), 'cpu speedup': (r.composed.cpu / r.fused.cpu).toFixed(1),
     'kernel cpu': r.kernel.cpu.toFixed(2),
   };
