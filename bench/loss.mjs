@@ -7,19 +7,9 @@
 // The variants of one shape are timed round-robin, so load from other processes hits them
 // alike; process CPU ms (all threads) is reported too, as it barely moves with such load.
 import os from 'node:os';
-import { lib, g, median, copyBandwidth, kernelCopy, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, median, rand, timeOnce, copyBandwidth, kernelCopy, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { losses, tensor } = lib;
-
-function rand(n, seed, scale = 3) {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return a;
-}
 
 function setup(B, N) {
   const z = lib.keep(tensor(rand(B * N, 1), [B, N], { requiresGrad: true }));
@@ -45,13 +35,9 @@ async function race(steps, reps) {
   for (let w = 0; w < 2; w++) for (const k of names) { lib.scope(steps[k]); await g.sync(); }
   for (let i = 0; i < reps; i++) {
     for (const k of names) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      lib.scope(steps[k]);
-      await g.sync();
-      wall[k].push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu[k].push((c.user + c.system) / 1000);
+      const t = await timeOnce(steps[k]);
+      wall[k].push(t.wall);
+      cpu[k].push(t.cpu);
     }
   }
   return Object.fromEntries(names.map((k) => [k, { ms: median(wall[k]), min: Math.min(...wall[k]), cpu: median(cpu[k]) }]));
