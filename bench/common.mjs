@@ -44,6 +44,12 @@ export function rand(n, seed, scale = 3) {
   return a;
 }
 
+/** The value after `--name` in a runner's args, or `dflt` when the option is absent. */
+export function option(args, name, dflt) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

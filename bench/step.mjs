@@ -5,7 +5,7 @@
 // step, measured with timestamp queries (each dispatch timed in its own pass; the sum of
 // dispatch times is printed next to the wall-clock step so the profiling overhead shows).
 import { availableParallelism, loadavg } from 'node:os';
-import { lib, g, median, timeOnce, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, median, timeOnce, option, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { models, optim, losses, tensor, scope } = lib;
 
@@ -62,7 +62,7 @@ async function timeStep(step, reps) {
 
 export async function run(args = []) {
   const quick = args.includes('--quick');
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+  const only = option(args, 'only', null);
   console.log(`adapter: ${adapterLine()}`);
   const cores = availableParallelism();
   console.log(`cores: ${cores}, load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);

@@ -8,12 +8,7 @@
 // by up to ~15% in medians on the scalar elementwise ops: more than a kernel-text change.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { lib, g, median, rand } from './common.mjs';
-
-function arg(args, name, dflt) {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-}
+import { lib, g, median, rand, option as arg } from './common.mjs';
 
 export async function run(args) {
 const base = arg(args, 'base', 'fc74105');
