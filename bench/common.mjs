@@ -1,5 +1,5 @@
 // Shared benchmark helpers: the library, GPU timing by wall clock around a synced
-// batch of repetitions, medians, copy bandwidth of the adapter, table and JSON output.
+// batch of repetitions (and wall + CPU time of one step), medians, random inputs, copy bandwidth of the adapter, table and JSON output.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as lib from '../dist/index.js';
 
@@ -17,6 +17,37 @@ export async function timeMs(fn, { warmup = 2, reps = 7, inner = 1 } = {}) {
     times.push((performance.now() - t0) / inner);
   }
   return median(times);
+}
+
+/**
+ * Wall-clock and process CPU ms (all threads: lavapipe's workers run in this process) of one
+ * synced step: `fn` (which encodes GPU work) inside a scope, then a sync.
+ */
+export async function timeOnce(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  lib.scope(fn);
+  await g.sync();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
+}
+
+/** n deterministic pseudo-random values, uniform in [-scale, scale) (an LCG seeded by `seed`). */
+export function rand(n, seed, scale = 3) {
+  let s = seed >>> 0;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = ((s / 4294967296) * 2 - 1) * scale;
+  }
+  return a;
+}
+
+/** The value after `--name` in a runner's args, or `dflt` when the option is absent. */
+export function option(args, name, dflt) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
 }
 
 export function median(xs) {

@@ -5,10 +5,10 @@
 //   serial   — wait for the GPU, then prepare the next batch (no overlap)
 // prefetch ≈ static means data preparation is hidden behind GPU work.
 //   npm run bench -- data-overlap [--arch lenet5|mlp] [--steps K] [--batch B] [--augment]
-import { lib, adapterLine, printTable, writeJson } from './common.mjs';
+import { lib, option, adapterLine, printTable, writeJson } from './common.mjs';
 
 export async function run(args) {
-  const opt = (name, d) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : d; };
+  const opt = (name, d) => option(args, name, d);
   const arch = opt('arch', 'lenet5');
   const steps = Number(opt('steps', 40));
   const B = Number(opt('batch', 128));

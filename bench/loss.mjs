@@ -7,19 +7,9 @@
 // The variants of one shape are timed round-robin, so load from other processes hits them
 // alike; process CPU ms (all threads) is reported too, as it barely moves with such load.
 import os from 'node:os';
-import { lib, g, median, copyBandwidth, kernelCopy, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, median, rand, timeOnce, copyBandwidth, kernelCopy, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { losses, tensor } = lib;
-
-function rand(n, seed, scale = 3) {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return a;
-}
 
 function setup(B, N) {
   const z = lib.keep(tensor(rand(B * N, 1), [B, N], { requiresGrad: true }));
@@ -45,30 +35,29 @@ async function race(steps, reps) {
   for (let w = 0; w < 2; w++) for (const k of names) { lib.scope(steps[k]); await g.sync(); }
   for (let i = 0; i < reps; i++) {
     for (const k of names) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      lib.scope(steps[k]);
-      await g.sync();
-      wall[k].push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu[k].push((c.user + c.system) / 1000);
+      const t = await timeOnce(steps[k]);
+      wall[k].push(t.wall);
+      cpu[k].push(t.cpu);
     }
   }
   return Object.fromEntries(names.map((k) => [k, { ms: median(wall[k]), min: Math.min(...wall[k]), cpu: median(cpu[k]) }]));
 }
 
+/** A table / JSON row: each timing as its median ('ms', unprefixed ratios) and its minimum ('min'). */
 function row(loss, B, N, r, bytes, bw) {
   const copyMs = bytes / (bw * 1e6);
+  const o = { loss, B, N, 'copy ms': copyMs.toFixed(3), 'shader copy ms': r.copyShader ? r.copyShader.ms.toFixed(3) : '' };
+  for (const [s, pre] of [['ms', ''], ['min', 'min ']]) {
+    const k = r.kernel[s];
+    Object.assign(o, {
+      [`fused ${s}`]: r.fused[s].toFixed(3), [`composed ${s}`]: r.composed[s].toFixed(3), [`${pre}speedup`]: (r.composed[s] / r.fused[s]).toFixed(1),
+      [`kernel ${s}`]: k.toFixed(3), [`${pre}GB/s`]: (bytes / (k * 1e6)).toFixed(2), [`${pre}kernel/copy`]: (k / copyMs).toFixed(2),
+      [`${pre}kernel/shader copy`]: r.copyShader ? (k / r.copyShader[s]).toFixed(2) : '',
+    });
+  }
   return {
-    loss, B, N,
-    'fused ms': r.fused.ms.toFixed(3), 'composed ms': r.composed.ms.toFixed(3), speedup: (r.composed.ms / r.fused.ms).toFixed(1),
-    'kernel ms': r.kernel.ms.toFixed(3), 'GB/s': (bytes / (r.kernel.ms * 1e6)).toFixed(2), 'copy ms': copyMs.toFixed(3),
-    'kernel/copy': (r.kernel.ms / copyMs).toFixed(2),
-    'shader copy ms': r.copyShader ? r.copyShader.ms.toFixed(3) : '', 'kernel/shader copy': r.copyShader ? (r.kernel.ms / r.copyShader.ms).toFixed(2) : '',
-    'min kernel/shader copy': r.copyShader ? (r.kernel.min / r.copyShader.min).toFixed(2) : '',
+    ...o,
     'same-bytes copy min': r.copyKernel ? r.copyKernel.min.toFixed(3) : '', 'kernel/same-bytes copy (min)': r.copyKernel ? (r.kernel.min / r.copyKernel.min).toFixed(2) : '',
-    'fused min': r.fused.min.toFixed(3), 'composed min': r.composed.min.toFixed(3), 'min speedup': (r.composed.min / r.fused.min).toFixed(1),
-    'kernel min': r.kernel.min.toFixed(3), 'min GB/s': (bytes / (r.kernel.min * 1e6)).toFixed(2), 'min kernel/copy': (r.kernel.min / copyMs).toFixed(2),
     'fused cpu': r.fused.cpu.toFixed(2), 'composed cpu': r.composed.cpu.toFixed(2), 'cpu speedup': (r.composed.cpu / r.fused.cpu).toFixed(1),
     'kernel cpu': r.kernel.cpu.toFixed(2),
   };

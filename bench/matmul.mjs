@@ -6,7 +6,7 @@
 // these machines are shared, so wall time swings with other load while CPU time does not).
 // The 'picked' column is the variant matmulRaw chooses for the shape (after autotune).
 import os from 'node:os';
-import { lib, g, adapterLine, printTable, writeJson } from './common.mjs';
+import { lib, g, rand, timeOnce, adapterLine, printTable, writeJson } from './common.mjs';
 
 const { ops, tensor } = lib;
 
@@ -20,24 +20,9 @@ function parse(args) {
   return o;
 }
 
-function rand(n, seed) {
-  const d = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; d[i] = s / 4294967296 - 0.5; }
-  return d;
-}
-
 /** best wall ms and best CPU ms of one synced matmul, reps sized to the budget */
 async function timeCase(a, b, opts, maxMs) {
-  const once = async () => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    lib.scope(() => { ops.matmulRaw(a, b, opts); });
-    await g.sync();
-    const wall = performance.now() - t0;
-    const cu = process.cpuUsage(c0);
-    return { wall, cpu: (cu.user + cu.system) / 1000 };
-  };
+  const once = () => timeOnce(() => { ops.matmulRaw(a, b, opts); });
   const first = await once(); // compiles the pipeline, warms caches
   const reps = Math.max(1, Math.min(5, Math.floor(maxMs / Math.max(first.wall, 1))));
   let wall = Infinity, cpu = Infinity;
@@ -69,8 +54,8 @@ export async function run(args) {
   const results = [];
   for (const cs of cases) {
     const { m, n, k, ta = false, tb = false } = cs;
-    const a = tensor(rand(m * k, 1), ta ? [k, m] : [m, k]);
-    const b = tensor(rand(k * n, 2), tb ? [n, k] : [k, n]);
+    const a = tensor(rand(m * k, 1, 0.5), ta ? [k, m] : [m, k]);
+    const b = tensor(rand(k * n, 2, 0.5), tb ? [n, k] : [k, n]);
     const flop = 2 * m * n * k;
     const picked = ops.matmulVariant(m, n, k);
     const row = { shape: cs.name, picked };

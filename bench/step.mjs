@@ -5,7 +5,7 @@
 // step, measured with timestamp queries (each dispatch timed in its own pass; the sum of
 // dispatch times is printed next to the wall-clock step so the profiling overhead shows).
 import { availableParallelism, loadavg } from 'node:os';
-import { lib, g, median, printTable, writeJson, adapterLine } from './common.mjs';
+import { lib, g, median, timeOnce, option, printTable, writeJson, adapterLine } from './common.mjs';
 
 const { models, optim, losses, tensor, scope } = lib;
 
@@ -53,20 +53,16 @@ async function timeStep(step, reps) {
   const wall = [];
   const cpu = [];
   for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    scope(step);
-    await g.sync();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
+    const t = await timeOnce(step);
+    wall.push(t.wall);
+    cpu.push(t.cpu);
   }
   return { ms: median(wall), cpuMs: median(cpu) };
 }
 
 export async function run(args = []) {
   const quick = args.includes('--quick');
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+  const only = option(args, 'only', null);
   console.log(`adapter: ${adapterLine()}`);
   const cores = availableParallelism();
   console.log(`cores: ${cores}, load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);

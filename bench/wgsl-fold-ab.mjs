@@ -8,12 +8,7 @@
 // by up to ~15% in medians on the scalar elementwise ops: more than a kernel-text change.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { lib, g, median } from './common.mjs';
-
-function arg(args, name, dflt) {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-}
+import { lib, g, median, rand, option as arg } from './common.mjs';
 
 export async function run(args) {
 const base = arg(args, 'base', 'fc74105');
@@ -54,11 +49,6 @@ const K = {
 const names = Object.keys(K).filter((n) => !only || only.test(n));
 for (const n of names) { lib.registerKernel(`kab:${n}:old`, K[n][0], n); lib.registerKernel(`kab:${n}:new`, K[n][1], n); }
 
-function rand(n, seed, scale = 3) {
-  let s = seed >>> 0; const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = ((s / 4294967296) * 2 - 1) * scale; }
-  return a;
-}
 const t = (a, s) => lib.keep(lib.tensor(a, s));
 const NX = 32 * 64 * 32 * 32, B = 1024, N = 1000;
 const x = t(rand(NX, 1), [NX]), y = t(rand(NX, 2), [NX]), o = lib.keep(lib.empty([NX]));

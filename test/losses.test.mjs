@@ -173,30 +173,48 @@ test('focusPicking: large batch (two-level reduction) and large N', async () => 
 });
 
 test('focusPicking: gradient reaches z only; zb and labels are not written; upstream gradient scales', async () => {
-  const B = 3, N = 5;
-  const { z, zb, labels } = inputs(11, B, N);
-  for (const impl of ['fused', 'composed']) {
+  for (const [B, N] of [[3, 5], [4, 5]]) {   // 15 and 20 gradient entries: the f32 and the vec4 scale pass
+    const { z, zb, labels } = inputs(11, B, N);
+    for (const impl of ['fused', 'composed']) {
+      const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
+      const tb = tensor(Float32Array.from(zb), [B, N], { requiresGrad: true });
+      const tl = tensor(labels, [B], { dtype: 'i32' });
+      const y = scope(() => ops.mul(losses.focusPicking(tz, tb, tl, { impl }), 3));
+      y.backward();
+      assert.is(tb.grad, null, `${impl}: zb gets no gradient`);
+      const ref = focusRef(f32(z), f32(zb), labels, B, N);
+      assertClose(await tz.grad.read(), ref.grad.map((g) => 3 * g), { rtol: 1e-5, atol: 1e-7, what: `${impl} [${B}, ${N}]: 3 * dL/dz` });
+      assertClose(await tb.read(), Float32Array.from(zb), { rtol: 0, atol: 0, what: `${impl}: zb unchanged` });
+      assert.equal(Array.from(await tl.read()), Array.from(labels), `${impl}: labels unchanged`);
+      y.dispose(); tz.dispose(); tb.dispose(); tl.dispose();
+    }
+  }
+  // CE and KD: the same backward (the saved dL/dz scaled by the upstream gradient)
+  const B = 4, N = 5;
+  const { z, zb, labels } = inputs(28, B, N);
+  for (const kind of ['ce', 'kd']) {
     const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
-    const tb = tensor(Float32Array.from(zb), [B, N], { requiresGrad: true });
+    const tb = tensor(Float32Array.from(zb), [B, N]);
     const tl = tensor(labels, [B], { dtype: 'i32' });
-    const y = scope(() => ops.mul(losses.focusPicking(tz, tb, tl, { impl }), 3));
+    const y = scope(() => ops.mul(kind === 'ce' ? losses.crossEntropy(tz, tl) : losses.distillation(tz, tb, tl), -2));
     y.backward();
-    assert.is(tb.grad, null, `${impl}: zb gets no gradient`);
-    const ref = focusRef(f32(z), f32(zb), labels, B, N);
-    assertClose(await tz.grad.read(), ref.grad.map((g) => 3 * g), { rtol: 1e-5, atol: 1e-7, what: `${impl}: 3 * dL/dz` });
-    assertClose(await tb.read(), Float32Array.from(zb), { rtol: 0, atol: 0, what: `${impl}: zb unchanged` });
-    assert.equal(Array.from(await tl.read()), Array.from(labels), `${impl}: labels unchanged`);
+    const ref = reference(kind, f32(z), f32(zb), labels, B, N);
+    assertClose(await tz.grad.read(), ref.grad.map((g) => -2 * g), { rtol: 1e-5, atol: 1e-7, what: `${kind}: -2 * dL/dz` });
     y.dispose(); tz.dispose(); tb.dispose(); tl.dispose();
   }
 });
 
-test('focusPicking: forward without gradient (noGrad) gives the same value', async () => {
+test('focusPicking, crossEntropy, distillation: forward without gradient (noGrad) gives the same value', async () => {
   const B = 4, N = 7;
   const { z, zb, labels } = inputs(12, B, N);
-  const ref = focusRef(f32(z), f32(zb), labels, B, N, { labelSmoothing: 0.1 });
-  for (const impl of ['fused', 'composed']) {
-    const v = await noGrad(() => losses.focusPicking(tensor(Float32Array.from(z), [B, N]), tensor(Float32Array.from(zb), [B, N]), tensor(labels, [B], { dtype: 'i32' }), { impl, labelSmoothing: 0.1 })).item();
-    assertClose([v], [ref.value], { rtol: 1e-5, what: `${impl} under noGrad` });
+  const opts = { focus: { labelSmoothing: 0.1 }, ce: { labelSmoothing: 0.1 }, kd: { temperature: 2 } };
+  const run = { focus: losses.focusPicking, ce: (a, b, l, o) => losses.crossEntropy(a, l, o), kd: losses.distillation };
+  for (const kind of ['focus', 'ce', 'kd']) {
+    const ref = reference(kind, f32(z), f32(zb), labels, B, N, opts[kind]);
+    for (const impl of ['fused', 'composed']) {
+      const v = await noGrad(() => run[kind](tensor(Float32Array.from(z), [B, N]), tensor(Float32Array.from(zb), [B, N]), tensor(labels, [B], { dtype: 'i32' }), { impl, ...opts[kind] })).item();
+      assertClose([v], [ref.value], { rtol: 1e-5, what: `${kind} ${impl} under noGrad` });
+    }
   }
 });
 

@@ -28,5 +28,5 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
       return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
     });
   }
-  return fusedRowLoss(op, 'ce', logits, labels, labels, [0, 0, eps]);
+  return fusedRowLoss(op, 'losses:ce', logits, [labels], labels, [0, 0, eps]);
 }

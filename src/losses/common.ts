@@ -1,6 +1,7 @@
-// Shared machinery of the losses: argument checks, the batch-mean reduction of per-row
-// losses (two-level, atomic-free, kernels/losses.wgsl FINISH), the backward of a fused loss
-// (scale the saved dL/dz by the upstream gradient), and label validation.
+// Shared machinery of the losses: argument checks, the launcher of the fused row losses (CE,
+// KD, focus: fusedRowLoss), the batch-mean reduction of per-row losses (two-level,
+// atomic-free, kernels/losses.wgsl FINISH), the backward of a fused loss (scale the saved
+// dL/dz by the upstream gradient), and label validation.
 //
 // Labels live on the GPU, so checking them on the host would need a readback inside the
 // training step. Instead the kernels check them: the last reduction level scans the labels
@@ -15,9 +16,7 @@ import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, Storage, keep } from '../tensor/tensor.js';
 import { record, isUnitSeed, needsGrad } from '../autograd/tape.js';
-import { checkF32, checkI32, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
-
-export { OpError, shapeStr, launch1d, out };
+import { checkF32, checkI32, sameShape, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
 
 const FILE = 'kernels/losses.wgsl';
 for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, ['ROW', b]), w), FILE);
@@ -27,13 +26,13 @@ registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
 registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
 
 /** Opcodes stored in the status buffer, so the error can name the loss that saw the label. */
-export const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
+const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
 export type LossOp = (typeof OPS)[number];
 
 // ---- persistent small buffers -----------------------------------------------------------------
 
 let statusT: Tensor | null = null;
-let dummyT: Tensor | null = null;
+let placeholderT: Tensor | null = null;
 let pending = false;
 
 function statusTensor(): Tensor {
@@ -44,20 +43,14 @@ function statusTensor(): Tensor {
   return statusT;
 }
 
-let dummyF: Tensor | null = null;
-/** A 16-byte f32 buffer bound where a kernel's gradient output is unused (forward only). */
-export function dummyF32(): Tensor {
-  if (!dummyF || dummyF.disposed) dummyF = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
-  return dummyF;
-}
-
-/** A 4-byte i32 buffer bound where a kernel's label binding is unused. */
-function dummyI32(): Tensor {
-  if (!dummyT || dummyT.disposed) {
-    dummyT = keep(new Tensor(Storage.alloc(4), [1], 'i32'));
-    gpu().write(dummyT.slice('losses'), new Int32Array(1));
-  }
-  return dummyT;
+/**
+ * A 16-byte buffer bound where a kernel's binding is unused: a row kernel's dz when it writes
+ * no gradient (GRAD = 0), FINISH's labels when there are none to check (P.nl = 0). Never read
+ * or written, so its contents do not matter.
+ */
+function placeholder(): Tensor {
+  if (!placeholderT || placeholderT.disposed) placeholderT = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
+  return placeholderT;
 }
 
 /**
@@ -106,7 +99,7 @@ export function checkLogits(t: unknown, op: string, arg: string): [number, numbe
 
 export function checkSame(a: Tensor, b: unknown, op: string, argA: string, argB: string): void {
   const y = checkF32(b, op, argB);
-  if (y.rank !== a.rank || y.shape.some((d, i) => d !== a.shape[i])) {
+  if (!sameShape(y.shape, a.shape)) {
     throw new OpError(op, `argument '${argB}' ${shapeStr(y.shape)} must have the shape of '${argA}' ${shapeStr(a.shape)}`);
   }
 }
@@ -132,7 +125,7 @@ export function checkChoice<T extends string>(v: unknown, op: string, name: stri
 // ---- reductions, validation, backward ------------------------------------------------------------
 
 /** Widest load (vec4, vec2, f32) that divides the row length. */
-export function vecWidth(n: number): 1 | 2 | 4 {
+function vecWidth(n: number): 1 | 2 | 4 {
   return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
 }
 
@@ -142,9 +135,9 @@ const CHUNK = 256;
  * mean over rows of rowLoss [B] → scalar, two levels when B > CHUNK; the last level checks
  * `labels` (if given) against `classes`.
  */
-export function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
+function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
   const b = rowLoss.size;
-  const lab = labels ?? dummyI32();
+  const lab = labels ?? placeholder();
   const st = statusTensor();
   const opcode = OPS.indexOf(op);
   let srcT = rowLoss;
@@ -190,24 +183,40 @@ export function validateLabels(labels: Tensor, classes: number, op: LossOp): voi
  * gradient g[0] in place (the node owns the only reference) and hand the buffer on; nothing to
  * scale when g is backward()'s own seed of 1 (`loss.backward()`).
  */
-export function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
-  if (isUnitSeed(g)) return new Tensor(saved.storage!.retain(), saved.shape, 'f32'); // loss.backward(): g = 1
-  const v4 = saved.size % 4 === 0;
-  const n = v4 ? saved.size / 4 : saved.size;
-  launch1d(n, {
-    module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
-    bindings: [saved.slice(op), g.slice(op)],
-    u: [n, 0, 0, 0], f: [0, 0, 0, 0],
-  }, 256);
+function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
+  if (!isUnitSeed(g)) {
+    const v4 = saved.size % 4 === 0;
+    const n = v4 ? saved.size / 4 : saved.size;
+    launch1d(n, {
+      module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
+      bindings: [saved.slice(op), g.slice(op)],
+      u: [n, 0, 0, 0], f: [0, 0, 0, 0],
+    }, 256);
+  }
   return new Tensor(saved.storage!.retain(), saved.shape, 'f32');
 }
 
 /**
- * Finish a fused loss: mean of rowLoss, and (when z requires grad) record the backward that
- * scales the saved gradient dz by the upstream gradient. Consumes rowLoss and dz.
+ * Run a fused row loss and finish it: `module` (its vector width w1/w2/w4 is appended) takes
+ * bindings 1 z, then `inputs`, then dz and rowLoss [B]; one invocation per row, workgroup 64.
+ * The kernel writes each row's loss and (override GRAD = 1, when z requires grad) dL/dz
+ * already divided by B (`f` ends with that 1 / B); the mean of the row losses is the loss,
+ * and its backward scales the saved dL/dz by the upstream gradient. `labels` go to the
+ * batch-mean check.
  */
-export function finishFused(op: LossOp, z: Tensor, rowLoss: Tensor, dz: Tensor | null, labels: Tensor | null, classes: number): Tensor {
-  const y = batchMean(rowLoss, labels, classes, op);
+export function fusedRowLoss(
+  op: LossOp, module: string, z: Tensor, inputs: Tensor[], labels: Tensor | null, f: number[], constants: Record<string, number> = {},
+): Tensor {
+  const [b, n] = z.shape;
+  const grad = needsGrad(z);
+  const dz = grad ? out([b, n]) : null;
+  const rowLoss = out([b]);
+  launch1d(b, {
+    module: `${module}:w${vecWidth(n)}`, label: op, constants: { ...constants, GRAD: grad ? 1 : 0 },
+    bindings: [z, ...inputs, dz ?? placeholder(), rowLoss].map((t) => t.slice(op)),
+    u: [b, n, 0, 0], f: [...f, 1 / b],
+  }, 64);
+  const y = batchMean(rowLoss, labels, n, op);
   rowLoss.dispose();
   if (dz) {
     record(op, [z], y, [dz], (g, [sdz]) => [scaleBySeed(sdz, g, op)]);
@@ -216,25 +225,7 @@ export function finishFused(op: LossOp, z: Tensor, rowLoss: Tensor, dz: Tensor |
   return y;
 }
 
-/**
- * Run a fused row loss of kernels/losses.wgsl (ROW + CE or KD: bindings 1 z, 2 `second`,
- * 3 dz, 4 rowLoss; one invocation per row, workgroup 64) and finish it (finishFused).
- * `f` holds P's a, t, eps (P.scale = 1 / B is filled in); `labels` go to the batch-mean check.
- */
-export function fusedRowLoss(op: LossOp, kernel: 'ce' | 'kd', z: Tensor, second: Tensor, labels: Tensor | null, f: [number, number, number]): Tensor {
-  const [b, n] = z.shape;
-  const grad = needsGrad(z);
-  const dz = grad ? out([b, n]) : null;
-  const rowLoss = out([b]);
-  launch1d(b, {
-    module: `losses:${kernel}:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0 },
-    bindings: [z.slice(op), second.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [...f, 1 / b],
-  }, 64);
-  return finishFused(op, z, rowLoss, dz, labels, n);
-}
-
 /** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */
-export function withVecWidth(code: string, w: 1 | 2 | 4 | number): string {
+export function withVecWidth(code: string, w: number): string {
   return `${code}\n${instantiate(vecSrc, `W${w}`)}`;
 }

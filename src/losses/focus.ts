@@ -5,15 +5,12 @@ import src from '../../kernels/focus_loss.wgsl';
 import { registerKernel } from '../gpu/kernels.js';
 import { instantiate } from '../gpu/template.js';
 import { Tensor, scope } from '../tensor/tensor.js';
-import { needsGrad, noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import {
-  checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, launch1d, out, finishFused, asLoss, dummyF32, vecWidth, withVecWidth,
-} from './common.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, withVecWidth } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
 for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, withVecWidth(src, w), 'kernels/focus_loss.wgsl');
-
 
 export type LossImpl = 'fused' | 'composed';
 export const LOSS_IMPLS: readonly LossImpl[] = ['fused', 'composed'];
@@ -46,16 +43,7 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
   const eps = checkNumber(opts.labelSmoothing ?? 0, op, 'labelSmoothing', (e) => e >= 0 && e < 1, 'in [0, 1)');
   const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
   if (impl === 'composed') return composed(z, zb, labels, n, { alpha, beta, rule, temperature, eps });
-
-  const grad = needsGrad(z);
-  const dz = grad ? out([b, n]) : null;
-  const rowLoss = out([b]);
-  launch1d(b, {
-    module: `focus_loss:w${vecWidth(n)}`, label: op, constants: { GRAD: grad ? 1 : 0, RULE: rule === 'softmax' ? 1 : 0 },
-    bindings: [z.slice(op), zb.slice(op), labels.slice(op), (dz ?? dummyF32()).slice(op), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [alpha, beta, 1 / temperature, eps, 1 / b],
-  }, 64);
-  return finishFused(op, z, rowLoss, dz, labels, n);
+  return fusedRowLoss(op, 'focus_loss', z, [zb, labels], labels, [alpha, beta, 1 / temperature, eps], { RULE: rule === 'softmax' ? 1 : 0 });
 }
 
 interface Resolved { alpha: number; beta: number; rule: WarmRule; temperature: number; eps: number }

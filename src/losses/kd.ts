@@ -32,5 +32,5 @@ export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts:
       return asLoss(ops.mul(ops.mean(kl), t * t));
     });
   }
-  return fusedRowLoss(op, 'kd', z, zb, null, [0, t, 0]);
+  return fusedRowLoss(op, 'losses:kd', z, [zb], null, [0, t, 0]);
 }

@@ -2,7 +2,8 @@
 
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
-import { checkLogits, checkLabelTensor, checkChoice, checkNumber, launch1d, out, validateLabels } from './common.js';
+import { launch1d, out } from '../ops/common.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, validateLabels } from './common.js';
 
 export type WarmRule = 'positive-logit' | 'softmax';
 export const WARM_RULES: readonly WarmRule[] = ['positive-logit', 'softmax'];

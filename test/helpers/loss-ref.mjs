@@ -2,15 +2,11 @@
 // gradients with respect to z, written from the equations in docs/losses.md.
 // Arrays are flat row-major [B, N]; labels an Int32Array [B].
 
+import { refSoftmax } from './ref.mjs';
+
+/** log softmax(x[o .. o + n) * invT) */
 function logSoftmaxRow(x, o, n, invT = 1) {
-  let m = -Infinity;
-  for (let j = 0; j < n; j++) m = Math.max(m, x[o + j] * invT);
-  let s = 0;
-  for (let j = 0; j < n; j++) s += Math.exp(x[o + j] * invT - m);
-  const ls = Math.log(s);
-  const out = new Float64Array(n);
-  for (let j = 0; j < n; j++) out[j] = x[o + j] * invT - m - ls;
-  return out;
+  return refSoftmax(Float64Array.from({ length: n }, (_, j) => x[o + j] * invT), 1, n, true);
 }
 
 /** multi-warm label [B*N] */
