@@ -32,7 +32,6 @@ export type LossOp = (typeof OPS)[number];
 // ---- persistent small buffers -----------------------------------------------------------------
 
 let statusT: Tensor | null = null;
-let placeholderT: Tensor | null = null;
 let pending = false;
 
 function statusTensor(): Tensor {
@@ -43,15 +42,6 @@ function statusTensor(): Tensor {
   return statusT;
 }
 
-/**
- * A 16-byte buffer bound where a kernel's binding is unused: a row kernel's dz when it writes
- * no gradient (GRAD = 0), FINISH's labels when there are none to check (P.nl = 0). Never read
- * or written, so its contents do not matter.
- */
-function placeholder(): Tensor {
-  if (!placeholderT || placeholderT.disposed) placeholderT = keep(new Tensor(Storage.alloc(16), [4], 'f32'));
-  return placeholderT;
-}
 
 /**
  * Throw an OpError if a loss launched since the last check saw a label outside [0, N).
@@ -137,7 +127,8 @@ const CHUNK = 256;
  */
 function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
   const b = rowLoss.size;
-  const lab = labels ?? placeholder();
+  // without labels, the device's placeholder fills the binding (P.nl = 0: never read)
+  const lab = labels ? labels.slice(op) : gpu().placeholder();
   const st = statusTensor();
   const opcode = OPS.indexOf(op);
   let srcT = rowLoss;
@@ -149,7 +140,7 @@ function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: 
     partial = out([k]);
     launch1d(k, {
       module: 'losses:finish', label: `${op}:sum_rows`,
-      bindings: [rowLoss.slice(op), partial.slice(op), lab.slice(op), st.slice(op)],
+      bindings: [rowLoss.slice(op), partial.slice(op), lab, st.slice(op)],
       u: [k, b, CHUNK, 0], f: [opcode, classes, 0, 1],
     }, 64);
     srcT = partial;
@@ -158,7 +149,7 @@ function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: 
   const y = new LossTensor(Storage.alloc(4), [], 'f32');
   launch1d(1, {
     module: 'losses:finish', label: `${op}:mean`,
-    bindings: [srcT.slice(op), y.slice(op), lab.slice(op), st.slice(op)],
+    bindings: [srcT.slice(op), y.slice(op), lab, st.slice(op)],
     u: [1, n, Math.max(n, 1), labels ? labels.size : 0], f: [opcode, classes, 0, scale],
   }, 64);
   if (labels) pending = true;
@@ -213,7 +204,8 @@ export function fusedRowLoss(
   const rowLoss = out([b]);
   launch1d(b, {
     module: `${module}:w${vecWidth(n)}`, label: op, constants: { ...constants, GRAD: grad ? 1 : 0 },
-    bindings: [z, ...inputs, dz ?? placeholder(), rowLoss].map((t) => t.slice(op)),
+    // GRAD = 0: the device's placeholder fills the unused dz binding
+    bindings: [z.slice(op), ...inputs.map((t) => t.slice(op)), dz ? dz.slice(op) : gpu().placeholder(), rowLoss.slice(op)],
     u: [b, n, 0, 0], f: [...f, 1 / b],
   }, 64);
   const y = batchMean(rowLoss, labels, n, op);
