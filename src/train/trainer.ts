@@ -217,7 +217,6 @@ function makeLoader(ctx: Ctx, split: Split, trainMode: boolean): Loader {
   });
 }
 
-/** Top-1 and top-5 (percent) of a model on a split. */
 /**
  * Top-1/top-5 of `model` over `loader` (in eval mode). With `predictions`, also the predicted
  * class of every sample in loader order (argmax on the GPU, read back once at the end).
@@ -252,7 +251,7 @@ export async function evaluate(
 /**
  * predictions.json: the test labels and both final models' predicted classes (the stage-2
  * model's under "focusnet", whatever the method), for the report's confusion matrices. Written
- * when both stages' predictions were collected (not when a stage was resumed already finished,
+ * when both stages' predictions were collected (not when stage 2 was resumed already finished,
  * nor without a baseline); the report then recomputes them from the checkpoints.
  */
 function writePredictions(ctx: Ctx, test: Split): void {
@@ -523,8 +522,6 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
       loadInto(baseline, f.tensors, '', baselineFile);
       const h = ctx.history.filter((r) => r.stage === 'baseline').pop();
       if (h) summary.baseline = { top1: h.test_top1, top5: h.test_top5 };
-      ctx.predictions.baseline = []; // for predictions.json (one eval pass, on resume only)
-      await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
       baseSeconds = ctx.history.filter((r) => r.stage === 'baseline').reduce((a, r) => a + r.seconds, 0);
     } else {
       const r = await runStage(ctx, { name: 'baseline', stageNum: 1, model: baseline, arch: baselineArch, epochs: E0, teacher: null, loss: 'baseline', ckptPath: ck1, resumeFrom: resume1 });
@@ -547,6 +544,12 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
   });
   await saveModelFile(finalFile, student, modelMeta(ctx, o.arch, ctx.stage2Name));
   summary[ctx.stage2Name] = { top1: r2.top1, top5: r2.top5 };
+  if (baseline && ctx.predictions.stage2 && !ctx.predictions.baseline) {
+    // resumed after stage 1: the frozen baseline's predictions take one evaluation pass, and
+    // only when stage 2's final evaluation ran in this run (predictions.json needs both)
+    ctx.predictions.baseline = [];
+    await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
+  }
   writePredictions(ctx, test);
   const stage2Epochs = ctx.history.filter((h) => h.stage === ctx.stage2Name);
   const meanEpoch = stage2Epochs.length ? stage2Epochs.reduce((a, h) => a + h.train_seconds, 0) / stage2Epochs.length : NaN;
