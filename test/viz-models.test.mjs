@@ -75,6 +75,8 @@ test('each architecture\'s split reproduces forward(x); CAM and Grad-CAM agree o
       const [h, w] = res.featureSize;
       for (let k = 0; k < 2; k++) assertClose(g.maps[k], res.maps[k].map((v) => v / (h * w)), { rtol: 1e-3, atol: 1e-6, what: `${arch} Grad-CAM vs CAM/(h·w), class ${k}` });
     }
+    const other = arch === 'lenet5' ? 'resnet18' : 'lenet5';
+    assert.throws(() => viz.splitModel(other, model), /cannot split/, `${arch} split as ${other}`);
     x.dispose();
     model.dispose();
   }

@@ -8,11 +8,12 @@ import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { openDataSet, DataSet } from './testset.js';
 import { Normalization } from '../data/loader.js';
-import { loadModel, checkpointInfo, Arch, ModuleLike } from './split.js';
+import { loadModel, checkpointInfo, Arch } from './split.js';
+import { Module } from '../nn/module.js';
 import { Predictions } from './report.js';
 import { VizInputError } from './errors.js';
 
-async function predictAll(model: ModuleLike, ds: DataSet, norm: Normalization, batch = 256): Promise<number[]> {
+async function predictAll(model: Module, ds: DataSet, norm: Normalization, batch = 256): Promise<number[]> {
   const out: number[] = [];
   const loader = ds.loader(norm, batch);
   const { c, h, w } = loader.split;
