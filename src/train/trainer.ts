@@ -22,7 +22,8 @@ import { Loader, channelStats, Normalization } from '../data/loader.js';
 import { deriveSeed } from '../util/rng.js';
 import { DataError } from '../data/errors.js';
 import { checkLabels } from '../losses/common.js';
-import { createModel, ModuleLike } from './arch.js';
+import { createModel } from './arch.js';
+import { Module } from '../nn/module.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
 import { MetricAccumulator, MetricSums } from './metrics.js';
 import { runBatches, LoopTiming } from './batches.js';
@@ -141,14 +142,14 @@ function archOptions(ctx: Ctx, seed: number) {
   return { numClasses: ctx.ds.numClasses, inChannels: ctx.train.c, imageSize: ctx.train.h, seed };
 }
 
-function buildModel(ctx: Ctx, arch: string, stage: number): ModuleLike {
+function buildModel(ctx: Ctx, arch: string, stage: number): Module {
   const seed = deriveSeed(ctx.o.seed, stage, 0x1417);
   // seeded initial weights: a seed fixes the whole run
   return createModel(arch, archOptions(ctx, seed));
 }
 
 /** Load host tensors (optionally under a key prefix) into a model. */
-export function loadInto(model: ModuleLike, host: Record<string, HostTensor>, prefix = '', file = 'checkpoint'): void {
+export function loadInto(model: Module, host: Record<string, HostTensor>, prefix = '', file = 'checkpoint'): void {
   const sel: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) if (k.startsWith(prefix)) sel[k.slice(prefix.length)] = v;
   const own = model.stateDict();
@@ -162,12 +163,12 @@ export function loadInto(model: ModuleLike, host: Record<string, HostTensor>, pr
   for (const t of Object.values(dev)) if (!adopted.has(t)) t.dispose();
 }
 
-async function saveModelFile(path: string, model: ModuleLike, meta: Record<string, string>): Promise<void> {
+async function saveModelFile(path: string, model: Module, meta: Record<string, string>): Promise<void> {
   const host = await toHost(model.stateDict());
   writeFileAtomic(path, encodeSafetensors(host, meta));
 }
 
-async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: number, model: ModuleLike, opt: SGD, arch: string): Promise<void> {
+async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: number, model: Module, opt: SGD, arch: string): Promise<void> {
   const host = await toHost(model.stateDict());
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;
@@ -222,7 +223,7 @@ function makeLoader(ctx: Ctx, split: Split, trainMode: boolean): Loader {
  * class of every sample in loader order (argmax on the GPU, read back once at the end).
  */
 export async function evaluate(
-  model: ModuleLike,
+  model: Module,
   loader: Loader,
   acc = new MetricAccumulator(),
   predictions?: number[],
@@ -262,7 +263,7 @@ function writePredictions(ctx: Ctx, test: Split): void {
 }
 
 /** Baseline logits for every training image (in dataset order), for --cache-baseline. */
-async function baselineLogits(ctx: Ctx, baseline: ModuleLike): Promise<Float32Array> {
+async function baselineLogits(ctx: Ctx, baseline: Module): Promise<Float32Array> {
   baseline.eval();
   const loader = makeLoader(ctx, ctx.train, false);
   loader.startEpoch(0, 0);
@@ -286,10 +287,10 @@ async function baselineLogits(ctx: Ctx, baseline: ModuleLike): Promise<Float32Ar
 interface StageSpec {
   name: string; // 'baseline' or the stage-2 name
   stageNum: number;
-  model: ModuleLike;
+  model: Module;
   arch: string;
   epochs: number;
-  teacher: ModuleLike | null;
+  teacher: Module | null;
   loss: LossName | 'baseline';
   ckptPath: string;
   resumeFrom: { host: Record<string, HostTensor>; meta: Record<string, string> } | null;
@@ -501,7 +502,7 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
 
   const summary: Summary = {};
   const started = performance.now();
-  let baseline: ModuleLike | null = null;
+  let baseline: Module | null = null;
   let baseSeconds = 0;
   const wantBaseline = needsBaseline(o.loss) || !!o.baseline;
   if (!wantBaseline) log(`note: --loss ${o.loss} needs no baseline, so stage 1 is skipped (pass --baseline FILE to compare against one)`);
