@@ -158,9 +158,8 @@ export function loadInto(model: Module, host: Record<string, HostTensor>, prefix
     if (sel[k].shape.join() !== own[k].shape.join()) throw new DataError(file, `tensor '${prefix}${k}' has shape [${sel[k].shape}], the model expects [${own[k].shape}] (wrong --arch or class count?)`);
   }
   const dev = toDevice(Object.fromEntries(Object.keys(own).map((k) => [k, sel[k]])));
-  model.loadStateDict(dev);
-  const adopted = new Set(Object.values(model.stateDict()));
-  for (const t of Object.values(dev)) if (!adopted.has(t)) t.dispose();
+  model.loadStateDict(dev); // copies into the model's own tensors
+  for (const t of Object.values(dev)) t.dispose();
 }
 
 async function saveModelFile(path: string, model: Module, meta: Record<string, string>): Promise<void> {
