@@ -126,6 +126,26 @@ test('report: predictions computed from the run\'s checkpoints when predictions.
   const { rc, text } = await captureErr(() => viz.runReport(['--run', run, '--data', data, '--arch', 'lenet5']));
   assert.is(rc, 0, text);
   for (const f of ['confusion_baseline.png', 'confusion_focusnet.png', 'index.html']) assert.ok(existsSync(join(run, f)), `missing ${f}`);
+  // the predictions are each checkpoint's argmax over the test split, in order (reference: batches of 7, one readback each)
+  const p = await viz.predictionsFromCheckpoints(run, data, 'lenet5');
+  const ds = viz.openDataSet(data);
+  const loader = ds.loader(ds.stats(), 7);
+  for (const [name, seed] of [['baseline', 4], ['focusnet', 5]]) {
+    const m = models.lenet5({ numClasses: 10, seed }).eval();
+    const want = [];
+    for (let k = 0; k < loader.batchCount; k++) {
+      const { x, size } = loader.batch(k);
+      const z = await m.forward(tensor(x, [size, 1, 28, 28])).read();
+      for (let i = 0; i < size; i++) {
+        let best = 0;
+        for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
+        want.push(best);
+      }
+    }
+    m.dispose();
+    assert.equal(p[name], want, `${name} predictions`);
+  }
+  assert.equal(p.labels, Array.from(ds.labels));
 });
 
 test.run();
