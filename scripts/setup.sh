@@ -33,10 +33,10 @@ if command -v apt-get >/dev/null 2>&1; then
           | $SUDO tee /etc/apt/sources.list.d/focusnet-backports.sources >/dev/null
       fi
       $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
     else
       $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
     fi
     APT_UPDATED=1
   fi
@@ -45,7 +45,7 @@ if command -v apt-get >/dev/null 2>&1; then
   done
   if [ -n "$need_pkgs" ]; then
     [ "${APT_UPDATED:-0}" = 1 ] || $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need_pkgs >/dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs >/dev/null
   fi
 fi
 

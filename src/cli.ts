@@ -7,7 +7,7 @@ import { FocusnetError } from './gpu/errors.js';
 import { DataError } from './data/errors.js';
 import { train, evaluate, prepareData, loadInto, DivergedError } from './train/trainer.js';
 import { ARCHS, ArchError, createModel } from './train/arch.js';
-import { LOSSES, LossName } from './train/objective.js';
+import { LOSSES } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readSafetensorsFile } from './train/safetensors.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
@@ -112,57 +112,57 @@ function checkData(dir: string): void {
 
 async function cmdTrain(args: string[]): Promise<number> {
   const f = parseFlags('train', args, TRAIN_FLAGS);
-  const data = (f.data as string) ?? DEFAULT_DATA;
+  const data = f.data ?? DEFAULT_DATA;
   checkData(data);
-  const epochs = (f.epochs as number) ?? DEFAULT_EPOCHS;
-  const milestones = f.milestones as number[] | undefined;
+  const epochs = f.epochs ?? DEFAULT_EPOCHS;
+  const milestones = f.milestones;
   if (milestones && milestones.some((m) => !Number.isInteger(m) || m < 1)) throw new ArgError('focusnet train: --milestones must be positive integers (epochs)');
   if (f.augment && f['no-augment']) throw new ArgError('focusnet train: --augment and --no-augment contradict each other');
-  const lr = (f.lr as number) ?? 0.1;
+  const lr = f.lr ?? 0.1;
   if (lr <= 0) throw new ArgError(`focusnet train: --lr ${lr}: expected a number > 0`);
-  const ls = (f['label-smoothing'] as number) ?? 0.1;
+  const ls = f['label-smoothing'] ?? 0.1;
   if (ls >= 1) throw new ArgError(`focusnet train: --label-smoothing ${ls}: expected a number in [0, 1)`);
-  if (f.baseline !== undefined && !existsSync(f.baseline as string)) throw new DataError(f.baseline as string, '--baseline checkpoint does not exist');
+  if (f.baseline !== undefined && !existsSync(f.baseline)) throw new DataError(f.baseline, '--baseline checkpoint does not exist');
   const opts = {
     data,
-    arch: (f.arch as string) ?? 'lenet5',
-    baselineArch: f['baseline-arch'] as string | undefined,
-    baseline: f.baseline as string | undefined,
+    arch: f.arch ?? 'lenet5',
+    baselineArch: f['baseline-arch'],
+    baseline: f.baseline,
     epochs,
-    baselineEpochs: f['baseline-epochs'] as number | undefined,
-    batchSize: (f['batch-size'] as number) ?? 128,
-    evalBatchSize: f['eval-batch-size'] as number | undefined,
+    baselineEpochs: f['baseline-epochs'],
+    batchSize: f['batch-size'] ?? 128,
+    evalBatchSize: f['eval-batch-size'],
     lr,
-    momentum: (f.momentum as number) ?? 0.9,
-    weightDecay: (f['weight-decay'] as number) ?? 1e-4,
-    schedule: ((f.schedule as string) ?? 'multistep') as 'multistep' | 'cosine' | 'constant',
+    momentum: f.momentum ?? 0.9,
+    weightDecay: f['weight-decay'] ?? 1e-4,
+    schedule: f.schedule ?? 'multistep',
     milestones,
-    gamma: f.gamma as number | undefined,
-    warmupSteps: (f['warmup-steps'] as number | undefined) ?? 300,
-    seed: (f.seed as number) ?? 1,
-    loss: ((f.loss as string) ?? 'focus') as LossName,
+    gamma: f.gamma,
+    warmupSteps: f['warmup-steps'] ?? 300,
+    seed: f.seed ?? 1,
+    loss: f.loss ?? 'focus',
     objective: {
-      impl: ((f['loss-impl'] as string) ?? 'fused') as 'fused' | 'composed',
+      impl: f['loss-impl'] ?? 'fused',
       labelSmoothing: ls,
-      temperature: (f.temperature as number) ?? 4,
-      kdWeight: (f['kd-weight'] as number) ?? 0.5,
-      alpha: (f.alpha as number) ?? 1,
-      beta: (f.beta as number) ?? 1,
-      rule: ((f.rule as string) ?? 'positive-logit') as 'positive-logit' | 'softmax',
+      temperature: f.temperature ?? 4,
+      kdWeight: f['kd-weight'] ?? 0.5,
+      alpha: f.alpha ?? 1,
+      beta: f.beta ?? 1,
+      rule: f.rule ?? 'positive-logit',
     },
-    out: (f.out as string) ?? 'runs/focusnet',
+    out: f.out ?? 'runs/focusnet',
     resume: !!f.resume,
     cacheBaseline: !!f['cache-baseline'],
     augment: f.augment ? true : f['no-augment'] ? false : undefined,
     norm: norm('train', f),
-    trainLimit: f['train-limit'] as number | undefined,
-    testLimit: f['test-limit'] as number | undefined,
-    numClasses: f['num-classes'] as number | undefined,
-    imageSize: f['image-size'] as number | undefined,
-    cifar100Labels: f['cifar100-labels'] as 'fine' | 'coarse' | undefined,
-    progress: ((f.progress as string) ?? 'auto') as 'auto' | 'bar' | 'plain' | 'none',
-    logEvery: f['log-every'] as number | undefined,
-    stopAfterEpochs: f['stop-after-epochs'] as number | undefined,
+    trainLimit: f['train-limit'],
+    testLimit: f['test-limit'],
+    numClasses: f['num-classes'],
+    imageSize: f['image-size'],
+    cifar100Labels: f['cifar100-labels'],
+    progress: f.progress ?? 'auto',
+    logEvery: f['log-every'],
+    stopAfterEpochs: f['stop-after-epochs'],
   };
   const prepared = prepareData(opts); // bad data fails here, before the GPU starts
   await init();
@@ -181,25 +181,25 @@ async function cmdTrain(args: string[]): Promise<number> {
 async function cmdEval(args: string[]): Promise<number> {
   const f = parseFlags('eval', args, EVAL_FLAGS);
   requireFlags('eval', f, ['data', 'arch', 'checkpoint']);
-  const file = f.checkpoint as string;
+  const file = f.checkpoint;
   if (!existsSync(file)) throw new DataError(file, 'checkpoint does not exist');
   const ck = readSafetensorsFile(file);
   const savedNorm = ck.metadata.norm ? (JSON.parse(ck.metadata.norm) as Normalization) : undefined;
   const prepared = prepareData({
-    data: f.data as string,
-    testLimit: f['test-limit'] as number | undefined,
+    data: f.data,
+    testLimit: f['test-limit'],
     trainLimit: 1,
     norm: norm('eval', f) ?? savedNorm,
-    numClasses: f['num-classes'] as number | undefined,
-    imageSize: (f['image-size'] as number | undefined) ?? (ck.metadata.image_size ? Number(ck.metadata.image_size) : undefined),
-    cifar100Labels: f['cifar100-labels'] as 'fine' | 'coarse' | undefined,
+    numClasses: f['num-classes'],
+    imageSize: f['image-size'] ?? (ck.metadata.image_size ? Number(ck.metadata.image_size) : undefined),
+    cifar100Labels: f['cifar100-labels'],
   });
-  if (!savedNorm && !f.mean) prepared.norm = prepareData({ data: f.data as string }).norm;
+  if (!savedNorm && !f.mean) prepared.norm = prepareData({ data: f.data }).norm;
   await init();
   const { ds, test } = prepared;
-  const model = createModel(f.arch as string, { numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h });
+  const model = createModel(f.arch, { numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h });
   loadInto(model, ck.tensors, ck.metadata.format === 'focusnet-checkpoint' ? 'model.' : '', file);
-  const loader = new Loader(test, { batchSize: (f['batch-size'] as number) ?? 256, shuffle: false, norm: prepared.norm });
+  const loader = new Loader(test, { batchSize: f['batch-size'] ?? 256, shuffle: false, norm: prepared.norm });
   const r = await evaluate(model, loader);
   console.log(JSON.stringify({ checkpoint: file, arch: f.arch, data: f.data, images: r.count, top1: r.top1, top5: r.top5, seconds: r.seconds }));
   console.log(`top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  on ${r.count} test images`);

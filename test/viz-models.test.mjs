@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lib, { tensor } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
+import { writeIdxSet } from './helpers/datasets.mjs';
 
 const { viz, models, io } = lib;
 
@@ -27,31 +28,6 @@ function captureErr(fn) {
       throw e;
     },
   );
-}
-
-/** A small IDX data set (Fashion-MNIST layout): n images 28×28 with a pattern per class. */
-function writeIdx(dir, n) {
-  const H = 28, W = 28;
-  const r = rng(21);
-  const img = Buffer.alloc(16 + n * H * W);
-  img.writeUInt32BE(0x803, 0);
-  img.writeUInt32BE(n, 4);
-  img.writeUInt32BE(H, 8);
-  img.writeUInt32BE(W, 12);
-  const lab = Buffer.alloc(8 + n);
-  lab.writeUInt32BE(0x801, 0);
-  lab.writeUInt32BE(n, 4);
-  for (let i = 0; i < n; i++) {
-    const c = i % 10;
-    lab[8 + i] = c;
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const on = (y + c * 2) % 10 < 5 || (x > 4 + c && x < 12 + c);
-      img[16 + i * H * W + y * W + x] = Math.floor((on ? 180 : 20) + 60 * r.next());
-    }
-  }
-  for (const [name, buf] of [['t10k-images-idx3-ubyte', img], ['t10k-labels-idx1-ubyte', lab], ['train-images-idx3-ubyte', img], ['train-labels-idx1-ubyte', lab]]) {
-    writeFileSync(join(dir, name), buf);
-  }
 }
 
 test('each architecture\'s split reproduces forward(x); CAM and Grad-CAM agree on GAP + linear heads', async () => {
@@ -75,6 +51,8 @@ test('each architecture\'s split reproduces forward(x); CAM and Grad-CAM agree o
       const [h, w] = res.featureSize;
       for (let k = 0; k < 2; k++) assertClose(g.maps[k], res.maps[k].map((v) => v / (h * w)), { rtol: 1e-3, atol: 1e-6, what: `${arch} Grad-CAM vs CAM/(h·w), class ${k}` });
     }
+    const other = arch === 'lenet5' ? 'resnet18' : 'lenet5';
+    assert.throws(() => viz.splitModel(other, model), /cannot split/, `${arch} split as ${other}`);
     x.dispose();
     model.dispose();
   }
@@ -82,7 +60,7 @@ test('each architecture\'s split reproduces forward(x); CAM and Grad-CAM agree o
 
 test('cam: LeNet-5 baseline and FocusNet checkpoints give a figure; a checkpoint that does not fit exits 2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'viz-cam-'));
-  writeIdx(dir, 12);
+  writeIdxSet(dir, { n: 12, m: 12, h: 28, w: 28 });
   const b = models.lenet5({ numClasses: 10, seed: 1 });
   const f = models.lenet5({ numClasses: 10, seed: 2 });
   await io.saveSafetensors(join(dir, 'baseline.safetensors'), b.stateDict(), { arch: 'lenet5' });
@@ -114,7 +92,7 @@ test('report: predictions computed from the run\'s checkpoints when predictions.
   const data = join(dir, 'data');
   const run = join(dir, 'run');
   for (const d of [data, run]) mkdirSync(d);
-  writeIdx(data, 20);
+  writeIdxSet(data, { n: 20, m: 20, h: 28, w: 28 });
   for (const [name, seed] of [['baseline', 4], ['focusnet', 5]]) {
     const m = models.lenet5({ numClasses: 10, seed });
     await io.saveSafetensors(join(run, `${name}.safetensors`), m.stateDict(), { arch: 'lenet5' });
@@ -124,6 +102,26 @@ test('report: predictions computed from the run\'s checkpoints when predictions.
   const { rc, text } = await captureErr(() => viz.runReport(['--run', run, '--data', data, '--arch', 'lenet5']));
   assert.is(rc, 0, text);
   for (const f of ['confusion_baseline.png', 'confusion_focusnet.png', 'index.html']) assert.ok(existsSync(join(run, f)), `missing ${f}`);
+  // the predictions are each checkpoint's argmax over the test split, in order (reference: batches of 7, one readback each)
+  const p = await viz.predictionsFromCheckpoints(run, data, 'lenet5');
+  const ds = viz.openDataSet(data);
+  const loader = ds.loader(ds.stats(), 7);
+  for (const [name, seed] of [['baseline', 4], ['focusnet', 5]]) {
+    const m = models.lenet5({ numClasses: 10, seed }).eval();
+    const want = [];
+    for (let k = 0; k < loader.batchCount; k++) {
+      const { x, size } = loader.batch(k);
+      const z = await m.forward(tensor(x, [size, 1, 28, 28])).read();
+      for (let i = 0; i < size; i++) {
+        let best = 0;
+        for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
+        want.push(best);
+      }
+    }
+    m.dispose();
+    assert.equal(p[name], want, `${name} predictions`);
+  }
+  assert.equal(p.labels, Array.from(ds.labels));
 });
 
 test.run();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lib, { tensor, ops } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
-import { pngBytes } from './helpers/datasets.mjs';
+import { pngBytes, writeIdxSet } from './helpers/datasets.mjs';
 
 const { viz } = lib;
 
@@ -227,26 +227,9 @@ function captureErr(fn) {
   );
 }
 
-function writeIdx(dir, n, H, W) {
-  const img = Buffer.alloc(16 + n * H * W);
-  img.writeUInt32BE(0x803, 0);
-  img.writeUInt32BE(n, 4);
-  img.writeUInt32BE(H, 8);
-  img.writeUInt32BE(W, 12);
-  for (let i = 16; i < img.length; i++) img[i] = (i * 37) % 256;
-  const lab = Buffer.alloc(8 + n);
-  lab.writeUInt32BE(0x801, 0);
-  lab.writeUInt32BE(n, 4);
-  for (let i = 0; i < n; i++) lab[8 + i] = i % 10;
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img);
-  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab);
-  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img);
-  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab);
-}
-
 test('cam: an index beyond the test split exits 2 naming the index and the split size', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'viz-idx-'));
-  writeIdx(dir, 3, 8, 8);
+  writeIdxSet(dir, { n: 3, m: 3, h: 8, w: 8 });
   writeFileSync(join(dir, 'model.safetensors'), 'not read before the index is checked');
   const { rc, text } = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'model.safetensors'), '--data', dir, '--index', '3']));
   assert.is(rc, 2);

@@ -2,24 +2,11 @@
 // in `models` (LeNet-5, ResNet-18/34, MobileNetV2); `mlp` is a small
 // two-layer perceptron kept here for quick runs and the trainer's own tests.
 import * as models from '../models/index.js';
-import { Tensor, keep, tensor, Shape } from '../tensor/tensor.js';
-import { linear, flatten, relu, assign } from '../ops/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { flatten } from '../ops/index.js';
 import { Sfc32 } from '../util/rng.js';
 import { FocusnetError } from '../gpu/errors.js';
-import { Dropout } from '../nn/index.js';
-
-/** What the trainer needs from a network (the contract of models' Module). */
-export interface ModuleLike {
-  forward(x: Tensor): Tensor;
-  train(): unknown;
-  eval(): unknown;
-  parameters(): Iterable<Tensor>;
-  stateDict(): Record<string, Tensor>;
-  loadStateDict(dict: Record<string, Tensor>): unknown;
-  /** draw counters of the modules that use randomness (dropout), saved in checkpoints */
-  randomState(): Record<string, number>;
-  loadRandomState(state: Record<string, number>): void;
-}
+import { Module, Linear, Dropout } from '../nn/index.js';
 
 export interface ArchOptions {
   numClasses: number;
@@ -51,7 +38,7 @@ export function smallInputFor(imageSize: number): boolean {
   return imageSize <= 64;
 }
 
-export function createModel(arch: string, o: ArchOptions): ModuleLike {
+export function createModel(arch: string, o: ArchOptions): Module {
   const small = smallInputFor(o.imageSize);
   switch (arch.toLowerCase()) {
     case 'mlp':
@@ -70,61 +57,20 @@ export function createModel(arch: string, o: ArchOptions): ModuleLike {
   }
 }
 
-function param(values: Float32Array, shape: Shape, name: string): Tensor {
-  const t = keep(tensor(values, shape, { requiresGrad: true }));
-  t.name = name;
-  return t;
-}
-
 /** x → flatten → linear → relu → dropout(0.1) → linear (PyTorch default init, seeded). */
-export class Mlp implements ModuleLike {
-  private params: Record<string, Tensor>;
+export class Mlp extends Module {
+  private readonly fc1: Linear;
   private readonly drop: Dropout;
-  training = true;
+  private readonly fc2: Linear;
   constructor(inputs: number, hidden: number, classes: number, seed: number) {
-    this.drop = new Dropout(0.1, seed);
-    const r = new Sfc32(seed);
-    const uni = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r.next() - 1) / Math.sqrt(fanIn));
-    this.params = {
-      'fc1.weight': param(uni(hidden * inputs, inputs), [hidden, inputs], 'fc1.weight'),
-      'fc1.bias': param(uni(hidden, inputs), [hidden], 'fc1.bias'),
-      'fc2.weight': param(uni(classes * hidden, hidden), [classes, hidden], 'fc2.weight'),
-      'fc2.bias': param(uni(classes, hidden), [classes], 'fc2.bias'),
-    };
+    super();
+    const rng = new Sfc32(seed);
+    this.fc1 = this.addModule('fc1', new Linear(inputs, hidden, { rng }));
+    this.fc2 = this.addModule('fc2', new Linear(hidden, classes, { rng }));
+    this.drop = this.addModule('drop', new Dropout(0.1, seed));
+    this.nameTensors();
   }
   forward(x: Tensor): Tensor {
-    const p = this.params;
-    const h = this.drop.forward(relu(linear(flatten(x), p['fc1.weight'], p['fc1.bias'])));
-    return linear(h, p['fc2.weight'], p['fc2.bias']);
-  }
-  train(): this {
-    this.training = true;
-    this.drop.train();
-    return this;
-  }
-  eval(): this {
-    this.training = false;
-    this.drop.eval();
-    return this;
-  }
-  randomState(): Record<string, number> {
-    return this.drop.randomState();
-  }
-  loadRandomState(state: Record<string, number>): void {
-    this.drop.loadRandomState(state);
-  }
-  parameters(): Tensor[] {
-    return Object.values(this.params);
-  }
-  stateDict(): Record<string, Tensor> {
-    return { ...this.params };
-  }
-  loadStateDict(dict: Record<string, Tensor>): void {
-    for (const [k, p] of Object.entries(this.params)) {
-      const v = dict[k];
-      if (!v) throw new ArchError(`loadStateDict: missing '${k}'`);
-      if (v.shape.join() !== p.shape.join()) throw new ArchError(`loadStateDict: '${k}' has shape [${v.shape}], expected [${p.shape}]`);
-      assign(p, v);
-    }
+    return this.fc2.forward(this.drop.forward(this.fc1.forward(flatten(x), { relu: true })));
   }
 }

@@ -2,7 +2,7 @@
 export { train, evaluate, prepareData, summaryTable, stageTwoName, loadInto, DivergedError, StoppedError } from './trainer.js';
 export type { TrainOptions, EpochRecord, Summary } from './trainer.js';
 export { createModel, smallInputFor, Mlp, ARCHS, ArchError } from './arch.js';
-export type { ModuleLike, ArchOptions, ArchName } from './arch.js';
+export type { ArchOptions, ArchName } from './arch.js';
 export { LOSSES, stageTwoLoss, needsBaseline } from './objective.js';
 export type { LossName, ObjectiveOptions } from './objective.js';
 export { MetricAccumulator } from './metrics.js';

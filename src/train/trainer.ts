@@ -22,7 +22,8 @@ import { Loader, channelStats, Normalization } from '../data/loader.js';
 import { deriveSeed } from '../util/rng.js';
 import { DataError } from '../data/errors.js';
 import { checkLabels } from '../losses/common.js';
-import { createModel, ModuleLike } from './arch.js';
+import { createModel } from './arch.js';
+import { Module } from '../nn/module.js';
 import { LossName, ObjectiveOptions, crossEntropy, stageTwoLoss, needsBaseline } from './objective.js';
 import { MetricAccumulator, MetricSums } from './metrics.js';
 import { runBatches, LoopTiming } from './batches.js';
@@ -141,14 +142,14 @@ function archOptions(ctx: Ctx, seed: number) {
   return { numClasses: ctx.ds.numClasses, inChannels: ctx.train.c, imageSize: ctx.train.h, seed };
 }
 
-function buildModel(ctx: Ctx, arch: string, stage: number): ModuleLike {
+function buildModel(ctx: Ctx, arch: string, stage: number): Module {
   const seed = deriveSeed(ctx.o.seed, stage, 0x1417);
   // seeded initial weights: a seed fixes the whole run
   return createModel(arch, archOptions(ctx, seed));
 }
 
 /** Load host tensors (optionally under a key prefix) into a model. */
-export function loadInto(model: ModuleLike, host: Record<string, HostTensor>, prefix = '', file = 'checkpoint'): void {
+export function loadInto(model: Module, host: Record<string, HostTensor>, prefix = '', file = 'checkpoint'): void {
   const sel: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) if (k.startsWith(prefix)) sel[k.slice(prefix.length)] = v;
   const own = model.stateDict();
@@ -157,17 +158,16 @@ export function loadInto(model: ModuleLike, host: Record<string, HostTensor>, pr
     if (sel[k].shape.join() !== own[k].shape.join()) throw new DataError(file, `tensor '${prefix}${k}' has shape [${sel[k].shape}], the model expects [${own[k].shape}] (wrong --arch or class count?)`);
   }
   const dev = toDevice(Object.fromEntries(Object.keys(own).map((k) => [k, sel[k]])));
-  model.loadStateDict(dev);
-  const adopted = new Set(Object.values(model.stateDict()));
-  for (const t of Object.values(dev)) if (!adopted.has(t)) t.dispose();
+  model.loadStateDict(dev); // copies into the model's own tensors
+  for (const t of Object.values(dev)) t.dispose();
 }
 
-async function saveModelFile(path: string, model: ModuleLike, meta: Record<string, string>): Promise<void> {
+async function saveModelFile(path: string, model: Module, meta: Record<string, string>): Promise<void> {
   const host = await toHost(model.stateDict());
   writeFileAtomic(path, encodeSafetensors(host, meta));
 }
 
-async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: number, model: ModuleLike, opt: SGD, arch: string): Promise<void> {
+async function saveCheckpoint(ctx: Ctx, path: string, stage: string, epoch: number, model: Module, opt: SGD, arch: string): Promise<void> {
   const host = await toHost(model.stateDict());
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;
@@ -217,13 +217,12 @@ function makeLoader(ctx: Ctx, split: Split, trainMode: boolean): Loader {
   });
 }
 
-/** Top-1 and top-5 (percent) of a model on a split. */
 /**
  * Top-1/top-5 of `model` over `loader` (in eval mode). With `predictions`, also the predicted
  * class of every sample in loader order (argmax on the GPU, read back once at the end).
  */
 export async function evaluate(
-  model: ModuleLike,
+  model: Module,
   loader: Loader,
   acc = new MetricAccumulator(),
   predictions?: number[],
@@ -252,7 +251,7 @@ export async function evaluate(
 /**
  * predictions.json: the test labels and both final models' predicted classes (the stage-2
  * model's under "focusnet", whatever the method), for the report's confusion matrices. Written
- * when both stages' predictions were collected (not when a stage was resumed already finished,
+ * when both stages' predictions were collected (not when stage 2 was resumed already finished,
  * nor without a baseline); the report then recomputes them from the checkpoints.
  */
 function writePredictions(ctx: Ctx, test: Split): void {
@@ -263,7 +262,7 @@ function writePredictions(ctx: Ctx, test: Split): void {
 }
 
 /** Baseline logits for every training image (in dataset order), for --cache-baseline. */
-async function baselineLogits(ctx: Ctx, baseline: ModuleLike): Promise<Float32Array> {
+async function baselineLogits(ctx: Ctx, baseline: Module): Promise<Float32Array> {
   baseline.eval();
   const loader = makeLoader(ctx, ctx.train, false);
   loader.startEpoch(0, 0);
@@ -287,10 +286,10 @@ async function baselineLogits(ctx: Ctx, baseline: ModuleLike): Promise<Float32Ar
 interface StageSpec {
   name: string; // 'baseline' or the stage-2 name
   stageNum: number;
-  model: ModuleLike;
+  model: Module;
   arch: string;
   epochs: number;
-  teacher: ModuleLike | null;
+  teacher: Module | null;
   loss: LossName | 'baseline';
   ckptPath: string;
   resumeFrom: { host: Record<string, HostTensor>; meta: Record<string, string> } | null;
@@ -502,7 +501,7 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
 
   const summary: Summary = {};
   const started = performance.now();
-  let baseline: ModuleLike | null = null;
+  let baseline: Module | null = null;
   let baseSeconds = 0;
   const wantBaseline = needsBaseline(o.loss) || !!o.baseline;
   if (!wantBaseline) log(`note: --loss ${o.loss} needs no baseline, so stage 1 is skipped (pass --baseline FILE to compare against one)`);
@@ -523,8 +522,6 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
       loadInto(baseline, f.tensors, '', baselineFile);
       const h = ctx.history.filter((r) => r.stage === 'baseline').pop();
       if (h) summary.baseline = { top1: h.test_top1, top5: h.test_top5 };
-      ctx.predictions.baseline = []; // for predictions.json (one eval pass, on resume only)
-      await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
       baseSeconds = ctx.history.filter((r) => r.stage === 'baseline').reduce((a, r) => a + r.seconds, 0);
     } else {
       const r = await runStage(ctx, { name: 'baseline', stageNum: 1, model: baseline, arch: baselineArch, epochs: E0, teacher: null, loss: 'baseline', ckptPath: ck1, resumeFrom: resume1 });
@@ -547,6 +544,12 @@ export async function train(o: TrainOptions, prepared?: ReturnType<typeof prepar
   });
   await saveModelFile(finalFile, student, modelMeta(ctx, o.arch, ctx.stage2Name));
   summary[ctx.stage2Name] = { top1: r2.top1, top5: r2.top5 };
+  if (baseline && ctx.predictions.stage2 && !ctx.predictions.baseline) {
+    // resumed after stage 1: the frozen baseline's predictions take one evaluation pass, and
+    // only when stage 2's final evaluation ran in this run (predictions.json needs both)
+    ctx.predictions.baseline = [];
+    await evaluate(baseline, makeLoader(ctx, test, false), ctx.acc, ctx.predictions.baseline);
+  }
   writePredictions(ctx, test);
   const stage2Epochs = ctx.history.filter((h) => h.stage === ctx.stage2Name);
   const meanEpoch = stage2Epochs.length ? stage2Epochs.reduce((a, h) => a + h.train_seconds, 0) / stage2Epochs.length : NaN;

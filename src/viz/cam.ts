@@ -175,10 +175,10 @@ export async function classActivationMaps(
         return res;
       }) as [Tensor, Tensor];
     }
-    const all = (await logitsT.read()) as Float32Array;
+    // both readbacks in flight at once (one submit, one wait)
+    const [all, flat] = (await Promise.all([logitsT.read(), up.read()])) as [Float32Array, Float32Array];
     const N = logitsT.shape[logitsT.rank - 1];
     const logits = all.slice(0, N);
-    const flat = (await up.read()) as Float32Array;
     logitsT.dispose();
     up.dispose();
     const maps: Float32Array[] = [];

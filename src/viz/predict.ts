@@ -3,25 +3,23 @@
 
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { tensor, scope } from '../tensor/tensor.js';
-import { noGrad } from '../autograd/tape.js';
-import * as ops from '../ops/index.js';
 import { openDataSet, DataSet } from './testset.js';
 import { Normalization } from '../data/loader.js';
-import { loadModel, checkpointInfo, Arch, ModuleLike } from './split.js';
+import { loadModel, checkpointInfo, Arch } from './split.js';
+import { Module } from '../nn/module.js';
+import { evaluate } from '../train/trainer.js';
+import { MetricAccumulator } from '../train/metrics.js';
 import { Predictions } from './report.js';
 import { VizInputError } from './errors.js';
 
-async function predictAll(model: ModuleLike, ds: DataSet, norm: Normalization, batch = 256): Promise<number[]> {
+/** Test-split predicted classes of `model`, by the trainer's evaluation (argmax on the GPU, one readback). */
+async function predictAll(model: Module, ds: DataSet, norm: Normalization): Promise<number[]> {
   const out: number[] = [];
-  const loader = ds.loader(norm, batch);
-  const { c, h, w } = loader.split;
-  for (let k = 0; k < loader.batchCount; k++) {
-    const { x, size } = loader.batch(k);
-    const am = scope(() => noGrad(() => ops.argmax(model.forward(tensor(x, [size, c, h, w])), -1)));
-    const v = await am.read();
-    am.dispose();
-    for (const p of v) out.push(p);
+  const acc = new MetricAccumulator();
+  try {
+    await evaluate(model, ds.loader(norm, 256), acc, out);
+  } finally {
+    acc.dispose();
   }
   return out;
 }
@@ -51,9 +49,9 @@ export async function predictionsFromCheckpoints(runDir: string, dataDir: string
   const labels = Array.from(ds.labels);
   const b = await loadModel(baselineArch, files.baseline, { ...shape, flag: 'baseline checkpoint' });
   const baseline = await predictAll(b, ds, norm);
-  (b as { dispose?: () => void }).dispose?.();
+  b.dispose();
   const f = await loadModel(arch, files[stage2], { ...shape, flag: `${stage2} checkpoint` });
   const focusnet = await predictAll(f, ds, norm);
-  (f as { dispose?: () => void }).dispose?.();
+  f.dispose();
   return { labels, baseline, focusnet, classes: ds.classes };
 }

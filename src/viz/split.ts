@@ -1,7 +1,8 @@
 // Building a network from a checkpoint, and splitting it at its last feature maps.
 //
-// The split knows each architecture's feature/classifier boundary by torchvision's
-// module names (it does not change the models):
+// The split knows each architecture's feature/classifier boundary by the models' own
+// submodules (models.ResNet, MobileNetV2, LeNet5; torchvision's names; the models are
+// not changed):
 //   resnet18/34:  features = conv1, bn1, relu, maxpool, layer1..layer4; head = GAP + fc     (CAM)
 //   mobilenetV2:  features = features;                                 head = GAP + classifier (CAM)
 //   lenet5:       features = conv1, ReLU, max-pool, conv2, ReLU (conv2's activations);
@@ -11,6 +12,7 @@
 // a wrong map.
 
 import { Tensor } from '../tensor/tensor.js';
+import { Module } from '../nn/module.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import * as models from '../models/index.js';
@@ -19,14 +21,6 @@ import { FeatureSplit } from './cam.js';
 import { VizInputError } from './errors.js';
 import { smallInputFor } from '../train/arch.js';
 import { existsSync } from 'node:fs';
-
-/** What the visualization needs from an nn.Module (api.md's contract). */
-export interface ModuleLike {
-  forward(x: Tensor): Tensor;
-  eval(): unknown;
-  stateDict(): Record<string, Tensor>;
-  loadStateDict(dict: Record<string, Tensor>): unknown;
-}
 
 export const ARCHS = ['lenet5', 'resnet18', 'resnet34', 'mobilenetV2'] as const;
 export type Arch = (typeof ARCHS)[number];
@@ -39,7 +33,7 @@ export function checkArch(arch: string | undefined, flag = '--arch'): Arch {
   return a;
 }
 
-type Factory = (opts: Record<string, unknown>) => ModuleLike;
+type Factory = (opts: Record<string, unknown>) => Module;
 
 export interface CheckpointInfo {
   /** the trainer's metadata (focusnet-model files): arch, num_classes, in_channels, image_size, norm */
@@ -78,7 +72,7 @@ export async function loadModel(
   arch: Arch,
   file: string,
   opts: { numClasses: number; inChannels: number; imageSize: number; flag?: string },
-): Promise<ModuleLike> {
+): Promise<Module> {
   const flag = opts.flag ?? '--checkpoint';
   if (!existsSync(file)) throw new VizInputError(`${flag} ${file}: no such file`);
   const factory = models[arch] as Factory;
@@ -98,7 +92,7 @@ function buildWith(
   file: string,
   flag: string,
   opts: { numClasses: number; inChannels: number; imageSize: number },
-): ModuleLike {
+): Module {
   // A training checkpoint (checkpoint-*.safetensors) holds the model under 'model.' and the optimizer under 'optim.'.
   const keys = Object.keys(dict);
   if (keys.length && keys.every((k) => k.startsWith('model.') || k.startsWith('optim.'))) {
@@ -145,76 +139,9 @@ function mobilenetWidth(dict: Record<string, Tensor>): number {
   return c / 32;
 }
 
-// ---- finding submodules by name ---------------------------------------------------------------
-
-type Obj = Record<string, unknown>;
-
-function isModule(m: unknown): m is ModuleLike & Obj {
-  return !!m && typeof m === 'object' && typeof (m as ModuleLike).forward === 'function';
-}
-
-/** Named child modules in registration order (whatever the Module implementation stores them in). */
-export function namedChildren(m: unknown): [string, ModuleLike & Obj][] {
-  if (!isModule(m)) return [];
-  const o = m as Obj;
-  const fromIter = (v: unknown): [string, ModuleLike & Obj][] | null => {
-    if (v instanceof Map) return [...v.entries()].filter(([, c]) => isModule(c)) as [string, ModuleLike & Obj][];
-    if (Array.isArray(v)) {
-      if (v.every((e) => Array.isArray(e) && e.length === 2)) return (v as [string, unknown][]).filter(([, c]) => isModule(c)) as [string, ModuleLike & Obj][];
-      if (v.every(isModule)) return v.map((c, i) => [String(i), c]);
-    }
-    if (v && typeof v === 'object' && !isModule(v)) {
-      const es = Object.entries(v as Obj).filter(([, c]) => isModule(c));
-      if (es.length) return es as [string, ModuleLike & Obj][];
-    }
-    return null;
-  };
-  for (const key of ['namedChildren', 'children']) {
-    const f = o[key];
-    if (typeof f === 'function') {
-      try {
-        const v = f.call(m) as unknown;
-        const r = fromIter(Array.isArray(v) || v instanceof Map || !(v && typeof v === 'object' && Symbol.iterator in v) ? v : [...(v as Iterable<unknown>)]);
-        if (r && r.length) return r;
-      } catch {
-        /* try the next representation */
-      }
-    } else {
-      const r = fromIter(f);
-      if (r && r.length) return r;
-    }
-  }
-  for (const key of ['_modules', 'modules', 'submodules', 'layers']) {
-    const r = fromIter(o[key]);
-    if (r && r.length) return r;
-  }
-  return Object.entries(o).filter(([k, v]) => !k.startsWith('_') && isModule(v)) as [string, ModuleLike & Obj][];
-}
-
-export function child(m: unknown, path: string): (ModuleLike & Obj) | null {
-  let cur: unknown = m;
-  for (const part of path.split('.')) {
-    const kids = namedChildren(cur);
-    const hit = kids.find(([k]) => k === part);
-    if (!hit) return null;
-    cur = hit[1];
-  }
-  return isModule(cur) ? cur : null;
-}
-
 function globalAvgPool(f: Tensor): Tensor {
   const [B, C, h, w] = f.shape;
   return ops.mean(ops.reshape(f, [B, C, h * w]), { axis: 2 });
-}
-
-type Fwd = ModuleLike & { forward(x: Tensor, o?: unknown): Tensor };
-
-/** A submodule by name: a registered child, else a public property holding a module. */
-function part(m: ModuleLike, name: string, arch: string, optional = false): Fwd | null {
-  const c = child(m, name) ?? ((m as unknown as Obj)[name] as Fwd | null | undefined);
-  if (isModule(c)) return c as Fwd;
-  if (!optional) throw new Error(`focusnet: cannot find module '${name}' in ${arch} (for the feature/classifier split)`);
-  return null;
 }
 
 function maxPool2(x: Tensor): Tensor {
@@ -222,16 +149,12 @@ function maxPool2(x: Tensor): Tensor {
 }
 
 /** Split a loaded model at its last feature maps (see the header comment). */
-export function splitModel(arch: Arch, model: ModuleLike): FeatureSplit {
+export function splitModel(arch: Arch, model: Module): FeatureSplit {
   const sd = model.stateDict();
-  if (arch === 'resnet18' || arch === 'resnet34') {
-    const conv1 = part(model, 'conv1', arch)!;
-    const bn1 = part(model, 'bn1', arch)!;
-    const maxpool = part(model, 'maxpool', arch, true);
-    const layers = [1, 2, 3, 4].map((i) => part(model, `layer${i}`, arch)!);
+  if ((arch === 'resnet18' || arch === 'resnet34') && model instanceof models.ResNet) {
+    const { conv1, bn1, maxpool, layers } = model;
     const fcW = sd['fc.weight'];
     const fcB = sd['fc.bias'];
-    if (!fcW) throw new Error(`focusnet: ${arch} has no 'fc.weight'`);
     return {
       features: (x) => {
         let y = ops.relu(bn1.forward(conv1.forward(x)));
@@ -243,24 +166,26 @@ export function splitModel(arch: Arch, model: ModuleLike): FeatureSplit {
       fcWeight: fcW,
     };
   }
-  if (arch === 'mobilenetV2') {
-    const feats = part(model, 'features', arch)!;
+  if (arch === 'mobilenetV2' && model instanceof models.MobileNetV2) {
+    const feats = model.features;
     const fcW = sd['classifier.1.weight'];
     const fcB = sd['classifier.1.bias'];
-    if (!fcW) throw new Error(`focusnet: mobilenetV2 has no 'classifier.1.weight'`);
     return { features: (x) => feats.forward(x), head: (f) => ops.linear(globalAvgPool(f), fcW, fcB), fcWeight: fcW };
   }
-  // LeNet-5: conv1 → ReLU → pool → conv2 → ReLU | pool → flatten → fc1 → ReLU → fc2 → ReLU → fc3.
-  // Grad-CAM's feature maps are conv2's activations (16 × 10 × 10 for a 28 × 28 input).
-  const [conv1, conv2, fc1, fc2, fc3] = ['conv1', 'conv2', 'fc1', 'fc2', 'fc3'].map((n) => part(model, n, arch)!);
-  return {
-    features: (x) => ops.relu(conv2.forward(maxPool2(ops.relu(conv1.forward(x))))),
-    head: (f) => fc3.forward(ops.relu(fc2.forward(ops.relu(fc1.forward(ops.flatten(maxPool2(f), 1)))))),
-  };
+  if (arch === 'lenet5' && model instanceof models.LeNet5) {
+    // LeNet-5: conv1 → ReLU → pool → conv2 → ReLU | pool → flatten → fc1 → ReLU → fc2 → ReLU → fc3.
+    // Grad-CAM's feature maps are conv2's activations (16 × 10 × 10 for a 28 × 28 input).
+    const { conv1, conv2, fc1, fc2, fc3 } = model;
+    return {
+      features: (x) => ops.relu(conv2.forward(maxPool2(ops.relu(conv1.forward(x))))),
+      head: (f) => fc3.forward(ops.relu(fc2.forward(ops.relu(fc1.forward(ops.flatten(maxPool2(f), 1)))))),
+    };
+  }
+  throw new Error(`focusnet: cannot split a ${model.constructor.name} as ${arch} (for the feature/classifier split)`);
 }
 
 /** forward(x) and head(features(x)) must agree, or the split is wrong for this model. */
-export async function verifySplit(model: ModuleLike, split: FeatureSplit, x: Tensor, what: string): Promise<Float32Array> {
+export async function verifySplit(model: Module, split: FeatureSplit, x: Tensor, what: string): Promise<Float32Array> {
   const [a, b] = noGrad(() => {
     const z = model.forward(x);
     const f = split.features(x);
