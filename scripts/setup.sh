@@ -23,7 +23,8 @@ if command -v apt-get >/dev/null 2>&1; then
   debver=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo 0)
   if ! lavapipe_ok || ! have_pkg libvulkan1; then
     if [ "$debver" = 12 ]; then
-      if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      # an active (uncommented) backports source, one-line or deb822
+      if ! grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         echo "setup: adding bookworm-backports for Mesa 25 (lavapipe)"
         # the same mirror as the existing bookworm entry (deb822 .sources or one-line sources.list)
         mirror=$(awk '/^URIs:/{u=$2} /^Suites:.*bookworm( |$)/{if(u!=""){print u; exit}}' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
