@@ -22,11 +22,9 @@ export interface MetricSums {
 
 export class MetricAccumulator {
   private acc: Tensor;
-  private dummy: Tensor;
   private withLoss = false;
   constructor() {
     this.acc = keep(tensor(new Float32Array(4), [4]));
-    this.dummy = keep(tensor(new Float32Array(1), [1]));
   }
 
   reset(): void {
@@ -43,7 +41,7 @@ export class MetricAccumulator {
     gpu().dispatch({
       module: 'train:metrics',
       label: 'metrics',
-      bindings: [logits.slice('metrics'), labels.slice('metrics'), (loss ?? this.dummy).slice('metrics'), this.acc.slice('metrics')],
+      bindings: [logits.slice('metrics'), labels.slice('metrics'), loss ? loss.slice('metrics') : gpu().placeholder(), this.acc.slice('metrics')],
       u: [logits.shape[0], logits.shape[1], loss ? 1 : 0, 0],
       workgroups: [1],
     });
@@ -62,6 +60,5 @@ export class MetricAccumulator {
 
   dispose(): void {
     this.acc.dispose();
-    this.dummy.dispose();
   }
 }
