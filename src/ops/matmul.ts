@@ -34,7 +34,7 @@ for (const v of ['rb', 'tiled'] as MatmulVariant[]) registerVariant(v);
 registerKernel('matmul:transpose', instantiate(src, ['TRANSPOSE']), FILE);
 
 // One module per kernel: bias and ReLU are uniform flags, the bias binding is always
-// present (a dummy when there is none), so no epilogue needs a pipeline of its own.
+// present (the device's placeholder buffer when there is none), so no epilogue needs a pipeline of its own.
 function registerVariant(v: MatmulVariant): void {
   registerKernel(`matmul:${v}`, instantiate(src, [BLOCK[v], 'MM', 'MM_OR_V4']), FILE);
   // vec4-load form of 'rb' for aligned shapes
