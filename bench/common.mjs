@@ -88,7 +88,7 @@ export function writeJson(name, data) {
 // A compute-shader copy: vec4 loads and stores, 8 consecutive units per invocation (the best of
 // the layouts measured on lavapipe, see docs/results.md). What one read + one write pass over a
 // buffer costs as a kernel; the reference for kernels' bandwidth next to copyBufferToBuffer.
-lib.registerKernel('bench:copy_vec4', `
+lib.internal.registerKernel('bench:copy_vec4', `
 struct P { n: u32, };
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -103,5 +103,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 /** Encode a compute-shader copy of `bytes` (a multiple of 16) from tensor a to tensor b. */
 export function kernelCopy(a, b, bytes) {
   const units = bytes / 16;
-  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.grid(Math.ceil(units / 8), 64) });
+  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.internal.grid(Math.ceil(units / 8), 64) });
 }

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { lib, g, printTable, writeJson, adapterLine } from './common.mjs';
 
-const { ops } = lib;
+const { ops, tuning, internal } = lib;
 
 const CASES = [
   { name: '3x3 [32,64,32,32]->64 p1', xs: [32, 64, 32, 32], ws: [64, 64, 3, 3], opts: { padding: 1 } },
@@ -50,17 +50,17 @@ async function timeMs(fn, { reps = 5, warmup = 1 } = {}) {
 }
 
 async function convCase(c, reps) {
-  const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+  const G = internal.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
   const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
   const x = rand(c.xs);
   const w = rand(c.ws, 0.1);
   const b = rand([c.ws[0]]);
   const gy = rand([G.n, G.cout, G.oh, G.ow]);
   const opt = { reps, warmup: 1 };
-  const fwd = await timeMs(() => ops.conv2dForward(x, w, b, G, true), opt);
-  const dgrad = await timeMs(() => ops.conv2dInputGrad(gy, w, G), opt);
-  const wgrad = await timeMs(() => ops.conv2dWeightGrad(gy, x, G), opt);
-  const bgrad = await timeMs(() => ops.conv2dBiasGrad(gy, G), opt);
+  const fwd = await timeMs(() => internal.conv2dForward(x, w, b, G, true), opt);
+  const dgrad = await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt);
+  const wgrad = await timeMs(() => internal.conv2dWeightGrad(gy, x, G), opt);
+  const bgrad = await timeMs(() => internal.conv2dBiasGrad(gy, G), opt);
   for (const t of [x, w, b, gy]) t.dispose();
   return { macs, fwd, dgrad, wgrad, bgrad };
 }
@@ -68,7 +68,7 @@ async function convCase(c, reps) {
 async function matmulCase(m, k, n, reps) {
   const a = rand([m, k]);
   const bm = rand([k, n]);
-  const ms = await timeMs(() => ops.matmulRaw(a, bm), { reps, warmup: 1 });
+  const ms = await timeMs(() => internal.matmulRaw(a, bm), { reps, warmup: 1 });
   a.dispose(); bm.dispose();
   return gflops(m * k * n, ms);
 }
@@ -134,7 +134,7 @@ export async function run(args = []) {
  * 'im2col' = lowering forced, 'auto' = the defaults.
  */
 async function pathsAB(reps, mmBest) {
-  const T = ops.convTuning;
+  const T = tuning.convTuning;
   const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
   const configs = {
     before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
@@ -146,13 +146,13 @@ async function pathsAB(reps, mmBest) {
   const rows = [];
   for (const c of CASES) {
     if (c.opts.groups) continue;
-    const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    const G = internal.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
     const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
     const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
     const dirs = {
-      fwd: () => ops.conv2dForward(x, w, b, G, true),
-      dgrad: () => ops.conv2dInputGrad(gy, w, G),
-      wgrad: () => ops.conv2dWeightGrad(gy, x, G),
+      fwd: () => internal.conv2dForward(x, w, b, G, true),
+      dgrad: () => internal.conv2dInputGrad(gy, w, G),
+      wgrad: () => internal.conv2dWeightGrad(gy, x, G),
     };
     const best = {};
     for (let r = 0; r < Math.max(2, Math.ceil(reps / 2)); r++) {
@@ -191,7 +191,7 @@ async function pathsAB(reps, mmBest) {
 /** LeNet-5 training step at batch 256: conv knobs off ('before') vs defaults, interleaved. */
 async function lenetStepAB() {
   const { models, optim, losses, tensor, scope } = lib;
-  const T = ops.convTuning;
+  const T = tuning.convTuning;
   const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
   const configs = {
     before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
@@ -227,20 +227,20 @@ async function lenetStepAB() {
 
 /** Register-block sweep on the 3×3 case (and the strided one) for docs/conv.md. */
 async function sweep(reps) {
-  const saved = JSON.parse(JSON.stringify(ops.convTuning));
+  const saved = JSON.parse(JSON.stringify(tuning.convTuning));
   const out = [];
   const shapes = [[8, 8], [8, 4], [4, 8], [4, 4], [16, 8], [16, 2], [8, 2]];
   for (const c of CASES.slice(0, 2)) {
-    const G = ops.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    const G = internal.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
     const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
     const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
     const rows = [];
     for (const [bm, bp] of shapes) {
-      Object.assign(ops.convTuning, { fwd: { bm, bp }, dgrad: { bm, bp }, wgrad: { bm, bp } });
+      Object.assign(tuning.convTuning, { fwd: { bm, bp }, dgrad: { bm, bp }, wgrad: { bm, bp } });
       const opt = { reps: Math.max(3, reps - 2), warmup: 1 };
-      const fwd = gflops(macs, await timeMs(() => ops.conv2dForward(x, w, b, G, true), opt));
-      const dgrad = gflops(macs, await timeMs(() => ops.conv2dInputGrad(gy, w, G), opt));
-      const wgrad = gflops(macs, await timeMs(() => ops.conv2dWeightGrad(gy, x, G), opt));
+      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, b, G, true), opt));
+      const dgrad = gflops(macs, await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt));
+      const wgrad = gflops(macs, await timeMs(() => internal.conv2dWeightGrad(gy, x, G), opt));
       rows.push({ block: `${bm}×${bp}`, forward: fwd.toFixed(2), 'input grad': dgrad.toFixed(2), 'weight grad': wgrad.toFixed(2) });
       out.push({ case: c.name, bm, bp, fwd, dgrad, wgrad });
     }
@@ -251,15 +251,15 @@ async function sweep(reps) {
   // 1×1 stride 1: matmulRaw versus the implicit-GEMM kernels
   {
     const xs = [32, 64, 32, 32], ws = [64, 64, 1, 1];
-    const G = ops.conv2dGeometry(xs, ws, null, {});
+    const G = internal.conv2dGeometry(xs, ws, null, {});
     const macs = G.n * G.cout * G.oh * G.ow * G.cin;
     const x = rand(xs), w = rand(ws, 0.1), gy = rand([32, 64, 32, 32]);
     const rows = [];
     for (const mm of [true, false]) {
-      ops.convTuning.matmul1x1 = mm;
+      tuning.convTuning.matmul1x1 = mm;
       const opt = { reps: Math.max(3, reps - 2), warmup: 1 };
-      const fwd = gflops(macs, await timeMs(() => ops.conv2dForward(x, w, null, G, false), opt));
-      const dgrad = gflops(macs, await timeMs(() => ops.conv2dInputGrad(gy, w, G), opt));
+      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, null, G, false), opt));
+      const dgrad = gflops(macs, await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt));
       rows.push({ path: mm ? 'matmulRaw' : 'conv kernels', forward: fwd.toFixed(2), 'input grad': dgrad.toFixed(2) });
       out.push({ case: '1x1 [32,64,32,32]->64', path: mm ? 'matmul' : 'kernels', fwd, dgrad });
     }
@@ -267,6 +267,6 @@ async function sweep(reps) {
     printTable(rows, ['path', 'forward', 'input grad']);
     for (const t of [x, w, gy]) t.dispose();
   }
-  Object.assign(ops.convTuning, saved);
+  Object.assign(tuning.convTuning, saved);
   return out;
 }

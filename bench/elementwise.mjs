@@ -7,7 +7,7 @@
 // Usage: npm run bench -- elementwise [--quick]
 import { lib, g, timeMs, copyBandwidth, printTable, writeJson, adapterLine } from './common.mjs';
 
-const { ops } = lib;
+const { ops, tuning, internal } = lib;
 
 export async function run(args) {
   const quick = args.includes('--quick');
@@ -31,14 +31,14 @@ export async function run(args) {
     const y = lib.tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(i)));
     const row = lib.tensor(Float32Array.from({ length: N }, (_, i) => i / N));
     const chan = lib.tensor(Float32Array.from({ length: C }, (_, i) => i), [1, C, 1, 1]);
-    const x2 = x.view([n / N, N]);
-    const x4 = x.view([8, C, HW / 16, 16]);
+    const x2 = x.detachedView([n / N, N]);
+    const x4 = x.detachedView([8, C, HW / 16, 16]);
     const dst = lib.zeros([n]);
     lib.keep(x); lib.keep(y); lib.keep(row); lib.keep(chan); lib.keep(x2); lib.keep(x4); lib.keep(dst);
     const B = n * 4;
     const cases = [
       ['relu', () => ops.relu(x), 2 * B],
-      ['relu backward', () => ops.unaryBackward('relu', y, x), 3 * B],
+      ['relu backward', () => internal.unaryBackward('relu', y, x), 3 * B],
       ['add same shape', () => ops.add(x, y), 3 * B],
       ['add row [R,N]+[N]', () => ops.add(x2, row), 2 * B],
       ['add chan +[1,C,1,1]', () => ops.add(x4, chan), 2 * B],
@@ -52,7 +52,7 @@ export async function run(args) {
     for (const [name, fn, bytes] of cases) {
       const r = { size: `${mb} MB`, op: name };
       for (const v of variants) {
-        Object.assign(ops.elementwiseTuning, { vec4: v.vec4, k: v.k, clear: v.clear });
+        Object.assign(tuning.vectorTuning, { vec4: v.vec4, k: v.k, clear: v.clear });
         const ms = await timeMs(fn, { warmup: 2, reps: quick ? 3 : 7, inner: 4 });
         r[v.name] = `${(bytes / (ms * 1e6)).toFixed(2)} (${ms.toFixed(2)} ms)`;
       }
@@ -60,7 +60,7 @@ export async function run(args) {
     }
     for (const t of [x, y, row, chan, x2, x4, dst]) t.dispose();
   }
-  Object.assign(ops.elementwiseTuning, { vec4: true, k: 4, clear: true });
+  Object.assign(tuning.vectorTuning, { vec4: true, k: 4, clear: true });
   console.log('GB/s (ms per call); copy bandwidth', copyGBs.toFixed(2), 'GB/s');
   printTable(rows, ['size', 'op', ...variants.map((v) => v.name)]);
   writeJson('elementwise', { copyGBs, rows });

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { lib, g, rand, timeOnce, adapterLine, printTable, writeJson } from './common.mjs';
 
-const { ops, tensor } = lib;
+const { ops, tensor, tuning, internal } = lib;
 
 function parse(args) {
   const o = { quick: false, variants: null, maxMs: 4000 };
@@ -22,7 +22,7 @@ function parse(args) {
 
 /** best wall ms and best CPU ms of one synced matmul, reps sized to the budget */
 async function timeCase(a, b, opts, maxMs) {
-  const once = () => timeOnce(() => { ops.matmulRaw(a, b, opts); });
+  const once = () => timeOnce(() => { internal.matmulRaw(a, b, opts); });
   const first = await once(); // compiles the pipeline, warms caches
   const reps = Math.max(1, Math.min(5, Math.floor(maxMs / Math.max(first.wall, 1))));
   let wall = Infinity, cpu = Infinity;
@@ -38,9 +38,9 @@ export async function run(args) {
   const o = parse(args);
   const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
   console.log(`adapter: ${adapterLine()}`);
-  const variants = (o.variants ?? ops.availableMatmulVariants()).filter((v) => ops.availableMatmulVariants().includes(v));
-  console.log(`variants: ${variants.join(', ')}; default for this adapter: ${ops.defaultMatmulVariant()}`);
-  const tune = await ops.autotuneMatmul({ variants, log: (l) => console.log(l) });
+  const variants = (o.variants ?? tuning.availableMatmulVariants()).filter((v) => tuning.availableMatmulVariants().includes(v));
+  console.log(`variants: ${variants.join(', ')}; default for this adapter: ${tuning.defaultMatmulVariant()}`);
+  const tune = await tuning.autotuneMatmul({ variants, log: (l) => console.log(l) });
 
   const cases = [];
   for (const s of o.quick ? [256, 512, 1024] : [256, 512, 1024, 2048]) cases.push({ name: `square ${s}`, m: s, n: s, k: s });
@@ -57,7 +57,7 @@ export async function run(args) {
     const a = tensor(rand(m * k, 1, 0.5), ta ? [k, m] : [m, k]);
     const b = tensor(rand(k * n, 2, 0.5), tb ? [n, k] : [k, n]);
     const flop = 2 * m * n * k;
-    const picked = ops.matmulVariant(m, n, k);
+    const picked = tuning.matmulVariant(m, n, k);
     const row = { shape: cs.name, picked };
     for (const v of variants) {
       // the barrier-heavy tiled kernel is ~10× slower on lavapipe: keep 2048 affordable
@@ -75,5 +75,5 @@ export async function run(args) {
   }
   console.log(`\nGFLOP/s, wall clock (cpu: GFLOP per CPU-second × ${cores} cores) — ${adapterLine()}`);
   printTable(rows, ['shape', ...variants, 'picked']);
-  writeJson('matmul', { cores, variants, default: ops.defaultMatmulVariant(), tune, results });
+  writeJson('matmul', { cores, variants, default: tuning.defaultMatmulVariant(), tune, results });
 }

@@ -21,7 +21,7 @@ const S = {
   new: { ew: rd('kernels/elementwise.wgsl'), loss: rd('kernels/losses.wgsl'), sm: rd('kernels/softmax.wgsl'), ix: rd('kernels/index.wgsl') },
 };
 const vw = rd('kernels/vec_width.wgsl');
-const I = lib.instantiate;
+const I = lib.internal.instantiate;
 const W = (code, w) => `${code}\n${I(vw, `W${w}`)}`;
 const v4 = (e) => e.replace(/(?<![\w.])(\d+\.\d*(?:e[+-]?\d+)?)(?![\w.])/g, 'T($1)');
 // kernel texts: [old, new]
@@ -47,7 +47,7 @@ const K = {
   'one hot': [I(S.old.ix, 'ONE_HOT'), I(S.new.ix, ['ONE_HOT', 'SCATTER'])],
 };
 const names = Object.keys(K).filter((n) => !only || only.test(n));
-for (const n of names) { lib.registerKernel(`kab:${n}:old`, K[n][0], n); lib.registerKernel(`kab:${n}:new`, K[n][1], n); }
+for (const n of names) { lib.internal.registerKernel(`kab:${n}:old`, K[n][0], n); lib.internal.registerKernel(`kab:${n}:new`, K[n][1], n); }
 
 const t = (a, s) => lib.keep(lib.tensor(a, s));
 const NX = 32 * 64 * 32 * 32, B = 1024, N = 1000;
@@ -62,28 +62,28 @@ const vec8 = (v) => [...v, ...new Array(8 - v.length).fill(0)];
 const n1 = NX - 1;   // scalar kernels: an odd count as the ops would see
 // how each kernel is dispatched: (module) => dispatch desc
 const D = {
-  'ew exp scalar': { b: [x, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(n1, 256) },
-  'ew affine v4': { b: [x, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [1.5, -0.25], w: lib.grid(NX / 16, 256), k: true },
-  'ew exp v4': { b: [x, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(NX / 16, 256), k: true },
-  'ew relu_bwd scalar': { b: [x, y, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(n1, 256) },
-  'ew relu_bwd v4': { b: [x, y, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(NX / 16, 256), k: true },
-  'ew add scalar same': { b: [x, y, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(n1, 256) },
+  'ew exp scalar': { b: [x, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(n1, 256) },
+  'ew affine v4': { b: [x, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [1.5, -0.25], w: lib.internal.grid(NX / 16, 256), k: true },
+  'ew exp v4': { b: [x, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(NX / 16, 256), k: true },
+  'ew relu_bwd scalar': { b: [x, y, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(n1, 256) },
+  'ew relu_bwd v4': { b: [x, y, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(NX / 16, 256), k: true },
+  'ew add scalar same': { b: [x, y, o], u: [n1, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(n1, 256) },
   // [32,64,32,32] * [32,1,32,1]
-  'ew mul scalar strided': { b: [x, odd, o], u: [NX, 4, 0, 0, ...vec8([32, 64, 32, 32]), ...vec8([65536, 1024, 32, 1]), ...vec8([32, 0, 1, 0])], f: [0, 0], w: lib.grid(NX, 256) },
-  'ew add v4': { b: [x, y, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.grid(NX / 16, 256), k: true },
+  'ew mul scalar strided': { b: [x, odd, o], u: [NX, 4, 0, 0, ...vec8([32, 64, 32, 32]), ...vec8([65536, 1024, 32, 1]), ...vec8([32, 0, 1, 0])], f: [0, 0], w: lib.internal.grid(NX, 256) },
+  'ew add v4': { b: [x, y, o], u: [NX / 4, 0, 0, 0, ...Z24], f: [0, 0], w: lib.internal.grid(NX / 16, 256), k: true },
   // [32,64,32,32] * [1,64,1,1]: inner 1024, count 64, step 0
-  'ew mul bc4 channel': { b: [x, c64, o], u: [NX / 4, 1, 0, 0, 1024, 64, 0, 1024 % 1024, Math.floor(1024 / 1024) % 64, ...new Array(19).fill(0)], f: [0, 0], w: lib.grid(NX / 16, 256), k: true },
+  'ew mul bc4 channel': { b: [x, c64, o], u: [NX / 4, 1, 0, 0, 1024, 64, 0, 1024 % 1024, Math.floor(1024 / 1024) % 64, ...new Array(19).fill(0)], f: [0, 0], w: lib.internal.grid(NX / 16, 256), k: true },
   // [32] + [.., 32]: inner 1, count 32, step 1
-  'ew add bc4 row': { b: [r32, x, o], u: [NX / 4, 1, 0, 0, 1, 32, 1, 1024 % 1, Math.floor(1024 / 1) % 32, ...new Array(19).fill(0)], f: [0, 0], w: lib.grid(NX / 16, 256), k: true },
-  'ce w4': { b: [z, lab, dz, rl], u: [B, N, 0, 0], f: [0, 0, 0.1, 1 / B], w: lib.grid(B, 64), c: { GRAD: 1 } },
-  'ce w1': { b: [z, lab, dz, rl], u: [B, 999, 0, 0], f: [0, 0, 0.1, 1 / B], w: lib.grid(B, 64), c: { GRAD: 1 } },
-  'kd w4': { b: [z, zb, dz, rl], u: [B, N, 0, 0], f: [0, 4, 0, 1 / B], w: lib.grid(B, 64), c: { GRAD: 1 } },
-  'kd w1': { b: [z, zb, dz, rl], u: [B, 999, 0, 0], f: [0, 2, 0, 1 / B], w: lib.grid(B, 64), c: { GRAD: 1 } },
+  'ew add bc4 row': { b: [r32, x, o], u: [NX / 4, 1, 0, 0, 1, 32, 1, 1024 % 1, Math.floor(1024 / 1) % 32, ...new Array(19).fill(0)], f: [0, 0], w: lib.internal.grid(NX / 16, 256), k: true },
+  'ce w4': { b: [z, lab, dz, rl], u: [B, N, 0, 0], f: [0, 0, 0.1, 1 / B], w: lib.internal.grid(B, 64), c: { GRAD: 1 } },
+  'ce w1': { b: [z, lab, dz, rl], u: [B, 999, 0, 0], f: [0, 0, 0.1, 1 / B], w: lib.internal.grid(B, 64), c: { GRAD: 1 } },
+  'kd w4': { b: [z, zb, dz, rl], u: [B, N, 0, 0], f: [0, 4, 0, 1 / B], w: lib.internal.grid(B, 64), c: { GRAD: 1 } },
+  'kd w1': { b: [z, zb, dz, rl], u: [B, 999, 0, 0], f: [0, 2, 0, 1 / B], w: lib.internal.grid(B, 64), c: { GRAD: 1 } },
   'finish': { b: [z, rl, lab, st], u: [1, B * 64, B * 64, B], f: [0, N, 0, 1 / B], w: [1] },
-  'softmax fwd': { b: [z, dz], u: [B, N, 0, 0], w: lib.grid(B, 64), c: { LOG: 0 } },
-  'softmax bwd': { b: [z, zb, dz], u: [B, N, 0, 0], w: lib.grid(B, 64), c: { LOG: 0 } },
-  'gather bwd': { b: [gr, lab, dz], u: [B, N, B * N, 0], w: lib.grid(B * N, 256) },
-  'one hot': { b: [lab, dz], u: [B, N, B * N, 0], w: lib.grid(B * N, 256) },
+  'softmax fwd': { b: [z, dz], u: [B, N, 0, 0], w: lib.internal.grid(B, 64), c: { LOG: 0 } },
+  'softmax bwd': { b: [z, zb, dz], u: [B, N, 0, 0], w: lib.internal.grid(B, 64), c: { LOG: 0 } },
+  'gather bwd': { b: [gr, lab, dz], u: [B, N, B * N, 0], w: lib.internal.grid(B * N, 256) },
+  'one hot': { b: [lab, dz], u: [B, N, B * N, 0], w: lib.internal.grid(B * N, 256) },
 };
 const outOf = (n) => D[n].b[D[n].b.length - 1] === st ? rl : (['ce w4', 'ce w1', 'kd w4', 'kd w1'].includes(n) ? dz : D[n].b[D[n].b.length - 1]);
 function run(n, v) {

@@ -1,60 +1,63 @@
 // Elementwise kernels, instantiated per op from the table in src/ops/elementwise.ts.
-// The generator replaces EXPR (a WGSL expression in x, y, g, alpha, beta) and picks one
+// The generator replaces EXPR (a WGSL expression in x, y, g, z, alpha, beta) and picks one
 // width block (entry point), one operand block (bindings and how operands are read) and,
-// for the flat operand blocks, FLAT:
+// for the flat operand blocks, FLAT. Uniforms (//#params): EwFlat { n, alpha, beta },
+// EwStrided { n, rank, shape, astr, bstr, alpha, beta } or EwBroadcast { n, inner, count,
+// step, inner_step, count_step, alpha, beta }, declared in src/ops/elementwise-kernels.ts.
 //
 //   width  SCALAR  one f32 per invocation (E = f32); dispatch 1-D over n, workgroup 256,
 //                  grid folded into (x, y) when n > 65535*256.
 //          VEC4    K vec4s per invocation (override K; E = T = vec4<f32>; used when every
 //                  operand's element count is a multiple of 4; slices start at 256-byte
-//                  aligned offsets, so vec4 indexing is always aligned). P.n = number of
+//                  aligned offsets, so vec4 indexing is always aligned). p.n = number of
 //                  vec4s; workgroup w covers vec4s [w*256*K, (w+1)*256*K) with invocation l
 //                  taking l, l+256, ... so neighbouring lanes touch neighbouring memory.
 //                  EXPR is the table expression with float literals wrapped as T(..).
 //                  Dispatch: grid(ceil(n4 / K), 256).
-//   operands (x, y, g of EXPR)                                      bindings
-//          UNARY      out[i] = EXPR(x = a[i], alpha, beta)          0 P, 1 a, 2 out
-//          UNARY_BWD  out[i] = EXPR(g = gr[i], x = y = sv[i])        0 P, 1 gr, 2 sv, 3 out
+//   operands (x, y, g, z of EXPR)                                   bindings
+//          UNARY      out[i] = EXPR(x = a[i], alpha, beta)          0 P, 1 a, 2 out     (EwFlat)
+//          UNARY_BWD  out[i] = EXPR(g = gr[i], x = y = sv[i])        0 P, 1 gr, 2 sv, 3 out (EwFlat)
 //                     (sv is the saved input x or output y)
-//          BINARY     out[i] = EXPR(x = a[i], y = b[i])             0 P, 1 a, 2 b, 3 out
+//          BINARY     out[i] = EXPR(x = a[i], y = b[i])             0 P, 1 a, 2 b, 3 out (EwFlat)
 //                     (same shapes; with VEC4)
 //          STRIDED    out[i] = EXPR(x = a[ia], y = b[ib]) with broadcasting via strides
-//                     (stride 0 on broadcast dims, P.rank <= 8; P.rank = 0: same shapes,
-//                     ia = ib = i); with SCALAR                     0 P, 1 a, 2 b, 3 out
+//                     (stride 0 on broadcast dims, p.rank <= 8; p.rank = 0: same shapes,
+//                     ia = ib = i); with SCALAR                     0 P, 1 a, 2 b, 3 out (EwStrided)
 //          BC4_A / BC4_B + BC4 (with VEC4): binary with one broadcast operand (BC4_A: a
 //                     broadcast, BC4_B: b broadcast): the full operand f is array<vec4<f32>>,
 //                     the broadcast one s array<f32> read at s = ((4 i) / inner) % count
-//                     (P.shape[0].x = inner, .y = count) and lanes s + k * step
-//                     (P.shape[0].z = step; .w = 1024 % inner and P.shape[1].x =
+//                     and lanes s + k * step (p.inner_step = 1024 % inner and p.count_step =
 //                     (1024 / inner) % count let each lane step s from one of its vec4s to
 //                     the next without dividing): row broadcast [.., N] (+) [N] is inner 1,
 //                     count N, step 1 (N % 4 == 0); channel broadcast [B, C, H, W] (+)
 //                     [1, C, 1, 1] is inner H*W (% 4 == 0), count C, step 0.
-//                     XV / YV name which of fv, sv is x and y.  0 P, 1 s|f, 2 f|s, 3 out
+//                     XV / YV name which of fv, sv is x and y.  0 P, 1 s|f, 2 f|s, 3 out (EwBroadcast)
+//          GRAD       a binary op's operand gradient: out[i] = EXPR(g = gr[i], x = a[.], y = b[.],
+//                     z = zo[i]) where z is the op's saved output; x and y broadcast like the
+//                     forward's operands: with SCALAR + STRIDED_AT (strides, EwStrided), VEC4 +
+//                     FLAT (same shapes, EwFlat) or VEC4 + BC4_AT (one broadcast operand,
+//                     EwBroadcast). The generator writes GRAD_DECLS, the bindings of the
+//                     operands EXPR names only (gr first, then those of a, b, zo it uses, then
+//                     out, numbered from 1), and XL, YL, ZL, their loads (E() for the unused).
 //
+// BC4_AT's lanes() reads the broadcast operand named by SBUF.
 // Each operand block gives operands(i, c) -> Ops, and with its address block at(i) (the
 // state c of the invocation's first element) and next(c) (VEC4: the state of the lane's
 // next vec4, i + 256): the broadcast position for BC4, the operand indices for STRIDED,
 // nothing for FLAT.
 
-struct P {
-  n: u32, rank: u32, pad0: u32, pad1: u32,
-  shape: array<vec4<u32>, 2>,
-  astr: array<vec4<u32>, 2>,
-  bstr: array<vec4<u32>, 2>,
-  alpha: f32, beta: f32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 // The operands of the table expression: x, y (the second operand; unary: the saved value
-// again, so that backward rules can name it x or y), g (backward: the upstream gradient).
-struct Ops { x: E, y: E, g: E };
+// again, so that backward rules can name it x or y), g (backward: the upstream gradient),
+// z (a binary op's output, for its backward rules).
+struct Ops { x: E, y: E, g: E, z: E };
 
 fn apply(o: Ops) -> E {
   let x = o.x;
   let y = o.y;
   let g = o.g;
+  let z = o.z;
   let alpha = p.alpha;
   let beta = p.beta;
   return EXPR;
@@ -98,27 +101,24 @@ fn next(c: u32) -> u32 { return c; }
 //#if UNARY
 @group(0) @binding(1) var<storage, read> a: array<E>;
 @group(0) @binding(2) var<storage, read_write> out: array<E>;
-fn operands(i: u32, c: u32) -> Ops { let x = a[i]; return Ops(x, x, E()); }
+fn operands(i: u32, c: u32) -> Ops { let x = a[i]; return Ops(x, x, E(), E()); }
 //#endif
 
 //#if UNARY_BWD
 @group(0) @binding(1) var<storage, read> gr: array<E>;
 @group(0) @binding(2) var<storage, read> sv: array<E>;
 @group(0) @binding(3) var<storage, read_write> out: array<E>;
-fn operands(i: u32, c: u32) -> Ops { let g = gr[i]; let s = sv[i]; return Ops(s, s, g); }
+fn operands(i: u32, c: u32) -> Ops { let g = gr[i]; let s = sv[i]; return Ops(s, s, g, E()); }
 //#endif
 
 //#if BINARY
 @group(0) @binding(1) var<storage, read> a: array<E>;
 @group(0) @binding(2) var<storage, read> b: array<E>;
 @group(0) @binding(3) var<storage, read_write> out: array<E>;
-fn operands(i: u32, c: u32) -> Ops { return Ops(a[i], b[i], E()); }
+fn operands(i: u32, c: u32) -> Ops { return Ops(a[i], b[i], E(), E()); }
 //#endif
 
-//#if STRIDED
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+//#if STRIDED_AT
 // (ia, ib): the operands' element indices for output element i
 fn at(i: u32) -> vec2<u32> {
   if (p.rank == 0u) { return vec2<u32>(i); }   // same shapes: contiguous fast path
@@ -134,7 +134,13 @@ fn at(i: u32) -> vec2<u32> {
   }
   return vec2<u32>(ia, ib);
 }
-fn operands(i: u32, c: vec2<u32>) -> Ops { return Ops(a[c.x], b[c.y], E()); }
+//#endif
+
+//#if STRIDED
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+fn operands(i: u32, c: vec2<u32>) -> Ops { return Ops(a[c.x], b[c.y], E(), E()); }
 //#endif
 
 //#if BC4_A
@@ -146,30 +152,39 @@ fn operands(i: u32, c: vec2<u32>) -> Ops { return Ops(a[c.x], b[c.y], E()); }
 @group(0) @binding(2) var<storage, read> s: array<f32>;
 //#endif
 
-//#if BC4
-@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+//#if BC4_AT
 // (r, k) = ((4 i) % inner, ((4 i) / inner) % count): where vec4 i stands in the broadcast operand
 fn at(i: u32) -> vec2<u32> {
-  let inner = p.shape[0].x;
-  return vec2<u32>((4u * i) % inner, ((4u * i) / inner) % p.shape[0].y);
+  return vec2<u32>((4u * i) % p.inner, ((4u * i) / p.inner) % p.count);
 }
 // (r, k) of vec4 i + 256 from that of i: divide once per invocation, then step (integer
 // division is slow on CPUs)
 fn next(c: vec2<u32>) -> vec2<u32> {
-  let inner = p.shape[0].x;
-  let count = p.shape[0].y;
-  var r = c.x + p.shape[0].w;   // 1024 % inner: how far the next vec4 of this lane moves in `inner`
+  var r = c.x + p.inner_step;   // 1024 % inner: how far the next vec4 of this lane moves in `inner`
   var carry = 0u;
-  if (r >= inner) { r = r - inner; carry = 1u; }
-  var k = c.y + p.shape[1].x + carry;   // (1024 / inner) % count: and in `count`
-  if (k >= count) { k = k - count; }
+  if (r >= p.inner) { r = r - p.inner; carry = 1u; }
+  var k = c.y + p.count_step + carry;   // (1024 / inner) % count: and in `count`
+  if (k >= p.count) { k = k - p.count; }
   return vec2<u32>(r, k);
 }
-fn operands(i: u32, c: vec2<u32>) -> Ops {
-  let st = p.shape[0].z;
+// the broadcast operand SBUF's four lanes for the vec4 at state c
+fn lanes(c: vec2<u32>) -> vec4<f32> {
+  let st = p.step;
   let k = c.y;
-  let fv = f[i];
-  let sv = vec4<f32>(s[k], s[k + st], s[k + 2u * st], s[k + 3u * st]);
-  return Ops(XV, YV, E());
+  return vec4<f32>(SBUF[k], SBUF[k + st], SBUF[k + 2u * st], SBUF[k + 3u * st]);
 }
+//#endif
+
+//#if BC4
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+fn operands(i: u32, c: vec2<u32>) -> Ops {
+  let fv = f[i];
+  let sv = lanes(c);
+  return Ops(XV, YV, E(), E());
+}
+//#endif
+
+//#if GRAD
+GRAD_DECLS
+fn operands(i: u32, c: CT) -> Ops { return Ops(XL, YL, gr[i], ZL); }
 //#endif

@@ -8,16 +8,17 @@
 // expand:   dx[o, r, i] = P.scale * g[o, i]             bindings: 0 P, 1 g, 2 dx
 // scatter:  dx[o, r, i] = g[o, i] where r == arg[o, i], else 0
 //                                                       bindings: 0 P, 1 g, 2 arg, 3 dx
-// Dispatch: 1-D over the outputs (reduce) or the inputs (expand, scatter), workgroup 256,
+// sum_to:   out[o] = sum over the broadcast dims of g, for output index o (the gradient of
+//           broadcasting). p.shape = output shape padded to rank (1 on reduced dims), p.gstr = g
+//           strides of the kept dims, p.rshape / p.rstr = sizes and g strides of the reduced dims.
+//                                                       bindings: 0 P, 1 g, 2 out
+// Uniforms (//#params): ReduceParams { outer, r, inner, n, chunk, scale } for sum, max, expand,
+// scatter; SumToParams { n, rank, rcount, rrank, shape, gstr, rshape, rstr } for sum_to
+// (src/ops/reduce.ts).
+// Dispatch: 1-D over the outputs (reduce, sum_to) or the inputs (expand, scatter), workgroup 256,
 // grid folded into (x, y).
 
-struct P {
-  outer: u32, r: u32, inner: u32, n: u32,
-  chunk: u32, pad0: u32, pad1: u32, pad2: u32,
-  scale: f32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 fn lin(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 256u; }
 
@@ -95,5 +96,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = t / (p.inner * p.r);
   let k = o * p.inner + i;
   dx[t] = select(0.0, g[k], u32(arg[k]) == r);
+}
+//#endif
+
+//#if SUM_TO
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let o = lin(gid, nw);
+  if (o >= p.n) { return; }
+  var base = 0u;
+  var rem = o;
+  for (var k = i32(p.rank) - 1; k >= 0; k = k - 1) {
+    let d = p.shape[k / 4][k % 4];
+    base = base + (rem % d) * p.gstr[k / 4][k % 4];
+    rem = rem / d;
+  }
+  var acc = 0.0;
+  for (var j = 0u; j < p.rcount; j = j + 1u) {
+    var off = base;
+    var r = j;
+    for (var k = i32(p.rrank) - 1; k >= 0; k = k - 1) {
+      let d = p.rshape[k / 4][k % 4];
+      off = off + (r % d) * p.rstr[k / 4][k % 4];
+      r = r / d;
+    }
+    acc = acc + g[off];
+  }
+  out[o] = acc;
 }
 //#endif

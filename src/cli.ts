@@ -3,7 +3,7 @@
 // file), 1 anything else (a diverged run, a GPU failure).
 import { existsSync } from 'node:fs';
 import { init, shutdown } from './index.js';
-import { FocusnetError } from './gpu/errors.js';
+import { FocusnetError, InputError } from './errors.js';
 import { DataError } from './data/errors.js';
 import { train, evaluate, prepareData, loadInto, DivergedError } from './train/trainer.js';
 import { ARCHS, ArchError, createModel } from './train/arch.js';
@@ -242,8 +242,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function exitCode(e: unknown): number {
-  if (e instanceof ArgError || e instanceof DataError || e instanceof ArchError) return 2;
-  return 1;
+  // bad flags, files and architecture names are the user's input: status 2
+  return e instanceof InputError ? 2 : 1;
 }
 
 main(process.argv.slice(2)).then(

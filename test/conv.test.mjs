@@ -2,7 +2,7 @@
 // (test/helpers/conv-ref.mjs), finite differences on tiny cases, and bad input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
+import { tensor, ops, scope, gpu, tuning, internal } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
 import { conv2dRef, conv2dGradRef } from './helpers/conv-ref.mjs';
 
@@ -60,11 +60,11 @@ test('1×1 convolution (matmul path without bias, kernel path with bias)', async
 });
 
 test('1×1 convolution through the implicit-GEMM kernels', async () => {
-  ops.convTuning.matmul1x1 = false;
+  tuning.convTuning.matmul1x1 = false;
   try {
     await compare('1x1 kernel path', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 5 });
   } finally {
-    ops.convTuning.matmul1x1 = true;
+    tuning.convTuning.matmul1x1 = true;
   }
 });
 
@@ -100,25 +100,25 @@ test('grouped convolution (groups = 2, 3) and channel multipliers', async () => 
 });
 
 test('other register-block shapes agree with the reference', async () => {
-  const saved = JSON.parse(JSON.stringify(ops.convTuning));
+  const saved = JSON.parse(JSON.stringify(tuning.convTuning));
   try {
-    ops.convTuning.fwd = { bm: 4, bp: 4 };
-    ops.convTuning.dgrad = { bm: 4, bp: 4 };
-    ops.convTuning.wgrad = { bm: 4, bp: 4 };
-    ops.convTuning.dwBp = 4;
+    tuning.convTuning.fwd = { bm: 4, bp: 4 };
+    tuning.convTuning.dgrad = { bm: 4, bp: 4 };
+    tuning.convTuning.wgrad = { bm: 4, bp: 4 };
+    tuning.convTuning.dwBp = 4;
     await compare('blocks 4x4', [2, 5, 7, 6], [10, 5, 3, 3], { stride: [1, 2], padding: 1, seed: 31 });
     await compare('dw blocks x4', [1, 4, 7, 9], [4, 1, 3, 3], { stride: 2, padding: 1, groups: 4, seed: 41 });
   } finally {
-    Object.assign(ops.convTuning, saved);
+    Object.assign(tuning.convTuning, saved);
   }
 });
 
 test('weight and bias gradients split the N·OH·OW reduction and sum the parts', async () => {
-  const prev = ops.convTuning.minWorkgroups;
-  const prevBias = ops.convTuning.biasGradSplit;
+  const prev = tuning.convTuning.minWorkgroups;
+  const prevBias = tuning.convTuning.biasGradSplit;
   try {
-    ops.convTuning.minWorkgroups = 1000; // forces many splits
-    ops.convTuning.biasGradSplit = true; // (GPUs only by default)
+    tuning.convTuning.minWorkgroups = 1000; // forces many splits
+    tuning.convTuning.biasGradSplit = true; // (GPUs only by default)
     for (const [name, xs, ws, opts] of [
       ['split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 }],
       ['split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 }],
@@ -128,8 +128,8 @@ test('weight and bias gradients split the N·OH·OW reduction and sum the parts'
       assert.is(labels.filter((l) => l === 'conv2d_split_reduce').length, 2, `${name}: ${labels.join(', ')}`);
     }
   } finally {
-    ops.convTuning.minWorkgroups = prev;
-    ops.convTuning.biasGradSplit = prevBias;
+    tuning.convTuning.minWorkgroups = prev;
+    tuning.convTuning.biasGradSplit = prevBias;
   }
 });
 
@@ -157,12 +157,12 @@ test('finite differences through conv2d (3×3 s2 p1, grouped, relu)', async () =
 });
 
 test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding, batch 1, awkward shapes', async () => {
-  const saved = { ...ops.convTuning.im2col };
-  ops.convTuning.im2col = { fwd: true, dgrad: true, wgrad: true };
-  const variants = ['rb', ...(ops.subgroupMatmulSupported() ? ['sg'] : [])];
+  const saved = { ...tuning.convTuning.im2col };
+  tuning.convTuning.im2col = { fwd: true, dgrad: true, wgrad: true };
+  const variants = ['rb', ...(tuning.subgroupMatmulSupported() ? ['sg'] : [])];
   try {
     for (const v of variants) {
-      ops.setMatmulVariant(v);
+      tuning.setMatmulVariant(v);
       await compare(`im2col ${v} 3x3 pad1 relu`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, relu: true, seed: 31 });
       await compare(`im2col ${v} 3x3 s2 p1 batch 1`, [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
       await compare(`im2col ${v} 5x5 no pad`, [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
@@ -173,20 +173,20 @@ test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding
       await compare(`im2col ${v} 3x2 s[2,1] p[0,2]`, [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
     }
   } finally {
-    ops.setMatmulVariant(null);
-    ops.convTuning.im2col = saved;
+    tuning.setMatmulVariant(null);
+    tuning.convTuning.im2col = saved;
   }
 });
 
 test('stride-1 input gradient on the dgrad kernel (dgradAsForward off) and forced on', async () => {
   for (const mode of [false, true]) {
-    ops.convTuning.dgradAsForward = mode;
+    tuning.convTuning.dgradAsForward = mode;
     try {
       await compare(`dgradAsForward=${mode} 3x3 pad1`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 41 });
       await compare(`dgradAsForward=${mode} 5x5 LeNet-like`, [3, 6, 9, 8], [7, 6, 5, 5], { seed: 42 });
       await compare(`dgradAsForward=${mode} 3x2 p[2,1] batch 1`, [1, 3, 6, 5], [4, 3, 3, 2], { padding: [2, 1], seed: 43 });
     } finally {
-      ops.convTuning.dgradAsForward = 'auto';
+      tuning.convTuning.dgradAsForward = 'auto';
     }
   }
 });
@@ -217,7 +217,7 @@ test('bad input: ranks, channel and group mismatches, kernel larger than padded 
   expectErr(() => ops.conv2d(x, w([3, 4, 3, 3]), null, { stride: 0 }), 'stride');
   expectErr(() => ops.conv2d(x, w([3, 4, 3, 3]), null, { padding: -1 }), 'padding');
   // a kernel that just fits the padded input is fine
-  const G = ops.conv2dGeometry([2, 4, 5, 5], [3, 4, 7, 7], null, { padding: 1 });
+  const G = internal.conv2dGeometry([2, 4, 5, 5], [3, 4, 7, 7], null, { padding: 1 });
   assert.equal([G.n, G.cout, G.oh, G.ow], [2, 3, 1, 1]);
   for (const t of [x, x3]) t.dispose();
 });

@@ -6,10 +6,10 @@
 // the broadcast paths; and exact agreement of the scalar and vec4 kernels.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, optim } from './helpers/lib.mjs';
+import { tensor, ops, optim, tuning } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad, refBinary, dot } from './helpers/ref.mjs';
 
-const tuning = ops.elementwiseTuning;
+const vt = tuning.vectorTuning;
 const sigmoid = (x) => 1 / (1 + Math.exp(-x));
 // name → [forward reference, derivative reference in terms of x, input range]
 const UNARY = {
@@ -30,9 +30,9 @@ const SIZES = [4, 12, 2052, 4 * 1031, 7, 2050];
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
 function withK(k, fn) {
-  const prev = { ...tuning };
-  Object.assign(tuning, { vec4: true, k });
-  return Promise.resolve(fn()).finally(() => Object.assign(tuning, prev));
+  const prev = { ...vt };
+  Object.assign(vt, { vec4: true, k });
+  return Promise.resolve(fn()).finally(() => Object.assign(vt, prev));
 }
 
 test('unary forward and backward (g * dy/dx) on vec4 and scalar sizes, K = 1, 2, 4', async () => {
@@ -167,9 +167,9 @@ test('vec4 kernels on slices at nonzero offsets (SGD arena views)', async () => 
   const [, v20, v8, v32] = inits;
   const y = ops.relu(p20);
   assertClose(await y.read(), v20.map((v) => Math.max(v, 0)), { what: 'relu of an arena view' });
-  const s = ops.add(p32, p8.view([4, 1, 1]));
+  const s = ops.add(p32, p8.detachedView([4, 1, 1]));
   assertClose(await s.read(), refBinary((a, b) => a + b, v32, [2, 4, 2, 2], v8, [4, 1, 1]).data, { what: 'channel-broadcast add of arena views' });
-  const c = ops.mul(p8, p32.view([4, 8]));
+  const c = ops.mul(p8, p32.detachedView([4, 8]));
   assertClose(await c.read(), refBinary((a, b) => a * b, v8, [8], v32, [4, 8]).data, { what: 'row-broadcast mul of arena views' });
   const m = ops.mul(p8, p8);
   ops.accumulate(p20.grad, ops.fill([20], 1.5));
@@ -198,15 +198,15 @@ test('scalar and vec4 kernels agree exactly (K = 1, 2, 4)', async () => {
     for (const t of [ta, tb, tr, ...outs]) t.dispose();
     return res;
   };
-  const prev = { ...tuning };
-  tuning.vec4 = false;
+  const prev = { ...vt };
+  vt.vec4 = false;
   const base = await run();
   for (const k of [1, 2, 4]) {
-    Object.assign(tuning, { vec4: true, k });
+    Object.assign(vt, { vec4: true, k });
     const got = await run();
     got.forEach((g, i) => assert.equal(Array.from(g), Array.from(base[i]), `output ${i} K=${k}`));
   }
-  Object.assign(tuning, prev);
+  Object.assign(vt, prev);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // references, and every backward rule by finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import lib, { tensor, ops } from './helpers/lib.mjs';
+import lib, { tensor, ops, internal } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad, refBinary, dot } from './helpers/ref.mjs';
 
 const sigmoid = (x) => 1 / (1 + Math.exp(-x));
@@ -184,7 +184,7 @@ test('sumTo reduces broadcast dimensions', async () => {
   const r = rng(8);
   const g = r.uniform(3 * 4 * 5);
   const t = tensor(Float32Array.from(g), [3, 4, 5]);
-  const y = ops.sumTo(t, [4, 1]);
+  const y = internal.sumTo(t, [4, 1]);
   assert.equal(y.shape, [4, 1]);
   const exp = new Float64Array(4);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) exp[j] += Math.fround(g[(i * 4 + j) * 5 + k]);
@@ -210,9 +210,9 @@ test('fill, copy, assign, accumulate', async () => {
 
 test('more than 65,535 workgroups: the grid folds into (x, y) and covers every element', async () => {
   const n = 65535 * 256 + 513; // 65,538 workgroups of 256
-  assert.equal(lib.grid(n, 256), [32769, 2]);
-  assert.equal(lib.grid(256, 256), [1, 1]);
-  assert.equal(lib.grid(0, 256), [1, 1]);
+  assert.equal(lib.internal.grid(n, 256), [32769, 2]);
+  assert.equal(lib.internal.grid(256, 256), [1, 1]);
+  assert.equal(lib.internal.grid(0, 256), [1, 1]);
   const t = ops.fill([n], 2); // fill kernel, folded
   const one = tensor([1], [1]);
   const u = ops.add(t, one); // broadcasting binary kernel, folded

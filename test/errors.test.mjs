@@ -2,7 +2,7 @@
 // GPU-side failures surface at the next readback naming the kernel (or file and line).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import lib, { tensor, ops, gpu } from './helpers/lib.mjs';
+import lib, { tensor, ops, gpu, internal } from './helpers/lib.mjs';
 
 const f = (shape) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape);
 const i = (shape) => tensor(new Int32Array(shape.reduce((a, b) => a * b, 1)), shape);
@@ -45,8 +45,8 @@ test('matmul and linear: shape mismatches name both shapes', () => {
   assert.throws(() => ops.matmul(f([2, 3]), f([4, 5])), /matmul: inner dimensions differ: \[2, 3\] · \[4, 5\] \(3 vs 4\)/);
   assert.throws(() => ops.matmul(f([2, 3, 4]), f([3, 4, 5])), /matmul: batch sizes differ: \[2, 3, 4\] · \[3, 4, 5\]/);
   assert.throws(() => ops.matmul(f([3]), f([3, 2])), /matmul: operands must be 2-D or 3-D, got \[3\] and \[3, 2\]/);
-  assert.throws(() => ops.matmulRaw(f([2, 3]), f([2, 3]), { transB: false }), /matmul: inner dimensions differ: \[2, 3\] · \[2, 3\] \(3 vs 2\)/);
-  assert.throws(() => ops.matmulRaw(f([2, 3]), f([2, 4]), { transA: false, transB: true }), /matmul: inner dimensions differ: \[2, 3\] · \[2, 4\]ᵀ/);
+  assert.throws(() => internal.matmulRaw(f([2, 3]), f([2, 3]), { transB: false }), /matmul: inner dimensions differ: \[2, 3\] · \[2, 3\] \(3 vs 2\)/);
+  assert.throws(() => internal.matmulRaw(f([2, 3]), f([2, 4]), { transA: false, transB: true }), /matmul: inner dimensions differ: \[2, 3\] · \[2, 4\]ᵀ/);
   assert.throws(() => ops.linear(f([2, 3]), f([4, 5])), /linear: x \[2, 3\] has 3 features but weight \[4, 5\] expects 5/);
   assert.throws(() => ops.linear(f([2, 3]), f([4, 3]), f([5])), /linear: bias \[5\] must be \[4\]/);
   assert.throws(() => ops.linear(f([3]), f([4, 3])), /linear: expects x \[batch, in\] and weight \[out, in\], got \[3\] and \[4, 3\]/);
@@ -120,7 +120,7 @@ test('a GPU validation error surfaces at the next readback naming the kernel', a
 });
 
 test('a WGSL compile error names the file and line', async () => {
-  lib.registerKernel('test:broken', '// line 1\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing;\n}\n', 'kernels/broken-for-test.wgsl');
+  lib.internal.registerKernel('test:broken', '// line 1\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing;\n}\n', 'kernels/broken-for-test.wgsl');
   gpu().dispatch({ module: 'test:broken', bindings: [], workgroups: [1] });
   try {
     await gpu().sync();

@@ -4,10 +4,10 @@
 // autotune table and the variant switch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops } from './helpers/lib.mjs';
+import { tensor, ops, tuning, internal } from './helpers/lib.mjs';
 import { rng, assertClose, size } from './helpers/ref.mjs';
 
-const variants = ops.availableMatmulVariants();
+const variants = tuning.availableMatmulVariants();
 
 /** float64 C[b] = op(A[b])·op(B[b]) (+bias, relu); A/B given in stored layout. */
 function refMatmul(a, b, { bm, m, n, k, ta, tb, batchA, batchB, bias, relu }) {
@@ -46,7 +46,7 @@ async function check(variant, { m, n, k, ta = false, tb = false, batchA = 0, bat
   const a = tensor(Float32Array.from(ah), fa);
   const b = tensor(Float32Array.from(bh), fb);
   const bias = biash ? tensor(Float32Array.from(biash), [n]) : null;
-  const c = ops.matmulRaw(a, b, { transA: ta, transB: tb, bias, relu, variant });
+  const c = internal.matmulRaw(a, b, { transA: ta, transB: tb, bias, relu, variant });
   const wantShape = batchA || batchB ? [bm, m, n] : [m, n];
   const got = await c.read();
   for (const t of [a, b, bias, c]) t?.dispose();
@@ -98,37 +98,37 @@ test('matmul: a product whose transpose pass would exceed the grid limit still r
 
 test('matmul: variants list, default per adapter, forcing and unknown names', async () => {
   assert.ok(variants.includes('rb') && variants.includes('tiled'), `variants ${variants}`);
-  const d = ops.defaultMatmulVariant();
+  const d = tuning.defaultMatmulVariant();
   assert.ok(variants.includes(d), `default ${d}`);
-  ops.setMatmulVariant('tiled');
-  assert.is(ops.matmulVariant(100, 100, 100), 'tiled');
-  ops.setMatmulVariant(null);
-  assert.is(ops.matmulVariant(), d);
-  assert.throws(() => ops.setMatmulVariant('fast'), /unknown variant 'fast'/);
+  tuning.setMatmulVariant('tiled');
+  assert.is(tuning.matmulVariant(100, 100, 100), 'tiled');
+  tuning.setMatmulVariant(null);
+  assert.is(tuning.matmulVariant(), d);
+  assert.throws(() => tuning.setMatmulVariant('fast'), /unknown variant 'fast'/);
 });
 
 test('matmul: autotune keeps a checked winner per bucket and matmul uses it', async () => {
-  const t = await ops.autotuneMatmul({ shapes: [[24, 20, 30, false, true], [130, 70, 300, true, false]], reps: 1 });
-  const small = t.buckets[ops.matmulBucket(24, 20, 30)];
-  const medium = t.buckets[ops.matmulBucket(130, 70, 300)];
+  const t = await tuning.autotuneMatmul({ shapes: [[24, 20, 30, false, true], [130, 70, 300, true, false]], reps: 1 });
+  const small = t.buckets[tuning.matmulBucket(24, 20, 30)];
+  const medium = t.buckets[tuning.matmulBucket(130, 70, 300)];
   assert.ok(small && medium, 'two buckets timed');
   for (const e of [small, medium]) {
     assert.ok(variants.includes(e.winner), `winner ${e.winner}`);
     assert.ok(Number.isFinite(e.ms[e.winner]), 'winner has a finite time');
   }
-  assert.is(ops.matmulVariant(24, 20, 30), small.winner);
-  assert.is(ops.matmulTuning(), t);
+  assert.is(tuning.matmulVariant(24, 20, 30), small.winner);
+  assert.is(tuning.matmulTuning(), t);
   // the table decides, whatever its winner (the timed one may equal the default)
   const timed = small.winner;
   for (const v of variants) {
     small.winner = v;
-    assert.is(ops.matmulVariant(24, 20, 30), v, `table winner ${v}`);
+    assert.is(tuning.matmulVariant(24, 20, 30), v, `table winner ${v}`);
   }
   small.winner = timed;
   // the tuned choice still computes the right thing
   await check(undefined, { m: 24, n: 20, k: 30, tb: true, withBias: true });
-  ops.clearMatmulTuning();
-  assert.is(ops.matmulTuning(), null);
+  tuning.clearMatmulTuning();
+  assert.is(tuning.matmulTuning(), null);
 });
 
 test.run();

@@ -3,14 +3,14 @@
 // (not multiples of the 32/64 tiles); matmul and linear gradients by finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops } from './helpers/lib.mjs';
+import { tensor, ops, tuning, internal } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, refMatmul, refBmm, dot } from './helpers/ref.mjs';
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 const SIZES = [[1, 1, 1], [33, 65, 17], [1, 300, 7], [64, 32, 64], [70, 3, 129], [5, 1, 9]]; // m, k, n
 const tol = (k) => ({ rtol: 1e-5, atol: 2e-6 * Math.sqrt(k) + 1e-6 });
 
-for (const variant of ops.MATMUL_VARIANTS) {
+for (const variant of tuning.MATMUL_VARIANTS) {
   test(`matmulRaw (${variant}): every transpose form on awkward sizes`, async () => {
     const r = rng(variant.length + 1);
     for (const [m, k, n] of SIZES) {
@@ -20,7 +20,7 @@ for (const variant of ops.MATMUL_VARIANTS) {
           const b = f32(r.uniform(k * n));
           const ta = tensor(Float32Array.from(a), transA ? [k, m] : [m, k]);
           const tb = tensor(Float32Array.from(b), transB ? [n, k] : [k, n]);
-          const c = ops.matmulRaw(ta, tb, { transA, transB, variant });
+          const c = internal.matmulRaw(ta, tb, { transA, transB, variant });
           assert.equal(c.shape, [m, n]);
           assertClose(await c.read(), refMatmul(a, b, m, k, n, { transA, transB }), { ...tol(k), what: `${variant} ${m}x${k}x${n} tA=${transA} tB=${transB}` });
           for (const t of [ta, tb, c]) t.dispose();
@@ -40,7 +40,7 @@ for (const variant of ops.MATMUL_VARIANTS) {
         const bs = transB ? [n, k] : [k, n];
         const ta = tensor(Float32Array.from(a), aRank === 3 ? [ba, ...as] : as);
         const tb = tensor(Float32Array.from(b), bRank === 3 ? [bb, ...bs] : bs);
-        const c = ops.matmulRaw(ta, tb, { transA, transB, variant });
+        const c = internal.matmulRaw(ta, tb, { transA, transB, variant });
         assert.equal(c.shape, [Math.max(ba, bb), m, n]);
         assertClose(await c.read(), refBmm(a, ba, b, bb, m, k, n, { transA, transB }), { ...tol(k), what: `${variant} batch ${ba}/${bb} tA=${transA} tB=${transB}` });
         for (const t of [ta, tb, c]) t.dispose();
@@ -61,12 +61,12 @@ for (const variant of ops.MATMUL_VARIANTS) {
       const withBias = base.map((v, i) => v + bias[i % n]);
       // (each epilogue is a separate pipeline; tiled ones take seconds to compile on lavapipe)
       for (const relu of variant === 'rb' ? [false, true] : [true]) {
-        const c = ops.matmulRaw(ta, tb, { transB: true, bias: tbias, relu, variant });
+        const c = internal.matmulRaw(ta, tb, { transB: true, bias: tbias, relu, variant });
         assertClose(await c.read(), relu ? withBias.map((v) => Math.max(v, 0)) : withBias, { ...tol(k), what: `${variant} bias relu=${relu}` });
         c.dispose();
       }
       if (variant === 'rb') {
-        const c = ops.matmulRaw(ta, tb, { transB: true, relu: true, variant });
+        const c = internal.matmulRaw(ta, tb, { transB: true, relu: true, variant });
         assertClose(await c.read(), base.map((v) => Math.max(v, 0)), { ...tol(k), what: `${variant} relu without bias` });
         c.dispose();
       }
@@ -75,7 +75,7 @@ for (const variant of ops.MATMUL_VARIANTS) {
   });
 
   test(`matmul (${variant}): gradients by finite differences, 2-D and batched with broadcasting`, async () => {
-    ops.setMatmulVariant(variant);
+    tuning.setMatmulVariant(variant);
     try {
       const r = rng(variant.length + 4);
       const [m, k, n] = [5, 7, 3];
@@ -97,12 +97,12 @@ for (const variant of ops.MATMUL_VARIANTS) {
         wt.dispose();
       }
     } finally {
-      ops.setMatmulVariant(null);
+      tuning.setMatmulVariant(null);
     }
   });
 
   test(`linear (${variant}): x·wᵀ + b with and without ReLU, gradients by finite differences`, async () => {
-    ops.setMatmulVariant(variant);
+    tuning.setMatmulVariant(variant);
     try {
       const r = rng(variant.length + 5);
       const [bsz, fin, fout] = [6, 9, 4];
@@ -136,18 +136,18 @@ for (const variant of ops.MATMUL_VARIANTS) {
       });
       wt.dispose();
     } finally {
-      ops.setMatmulVariant(null);
+      tuning.setMatmulVariant(null);
     }
   });
 }
 
 test('matmulVariant: forced and per-adapter choice', () => {
-  const auto = ops.matmulVariant();
-  assert.ok(ops.MATMUL_VARIANTS.includes(auto));
-  ops.setMatmulVariant('tiled');
-  assert.is(ops.matmulVariant(), 'tiled');
-  ops.setMatmulVariant(null);
-  assert.is(ops.matmulVariant(), auto);
+  const auto = tuning.matmulVariant();
+  assert.ok(tuning.MATMUL_VARIANTS.includes(auto));
+  tuning.setMatmulVariant('tiled');
+  assert.is(tuning.matmulVariant(), 'tiled');
+  tuning.setMatmulVariant(null);
+  assert.is(tuning.matmulVariant(), auto);
 });
 
 test.run();

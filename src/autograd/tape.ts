@@ -4,8 +4,8 @@
 // (the storage is retained) and released as soon as backward has used them, or
 // when the scope that recorded the node ends without a backward.
 
-import { Tensor, GradNode, registerNode, setBackwardImpl, keep, shapeStr } from '../tensor/tensor.js';
-import { OpError } from '../gpu/errors.js';
+import { Tensor, GradNode, registerNode, keep, shapeStr, full, accumulate, addSameSize, copy, assign } from '../tensor/index.js';
+import { OpError } from '../errors.js';
 
 let gradEnabled = true;
 
@@ -128,27 +128,6 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-// Injected by ops (avoids a cycle): out-of-place add and in-place accumulate.
-let addFn: ((a: Tensor, b: Tensor) => Tensor) | null = null;
-let accumulateFn: ((dst: Tensor, src: Tensor) => void) | null = null;
-let onesLikeFn: ((t: Tensor) => Tensor) | null = null;
-let copyFn: ((t: Tensor) => Tensor) | null = null;
-let assignFn: ((dst: Tensor, src: Tensor) => void) | null = null;
-/** @internal */
-export function setGradHelpers(h: {
-  add: (a: Tensor, b: Tensor) => Tensor;
-  accumulate: (dst: Tensor, src: Tensor) => void;
-  onesLike: (t: Tensor) => Tensor;
-  copy: (t: Tensor) => Tensor;
-  assign: (dst: Tensor, src: Tensor) => void;
-}): void {
-  assignFn = h.assign;
-  addFn = h.add;
-  accumulateFn = h.accumulate;
-  onesLikeFn = h.onesLike;
-  copyFn = h.copy;
-}
-
 // The gradients backward() seeds itself with (ones, for a scalar root): a rule that only scales
 // by its incoming gradient can skip the dispatch when that gradient is one of these.
 const unitSeeds = new WeakSet<Tensor>();
@@ -157,7 +136,8 @@ export function isUnitSeed(g: Tensor): boolean {
   return unitSeeds.has(g);
 }
 
-function backward(root: Tensor, seed?: Tensor): void {
+/** The reverse pass behind Tensor.backward() (installed by src/api.ts through installEngine). */
+export function backward(root: Tensor, seed?: Tensor): void {
   if (root.disposed) throw new OpError('backward', 'called on a disposed tensor');
   if (!seed && root.size !== 1) {
     throw new OpError('backward', `needs a scalar (single-element) tensor, got shape ${shapeStr(root.shape)}; reduce it first (ops.sum / ops.mean)`);
@@ -183,9 +163,9 @@ function backward(root: Tensor, seed?: Tensor): void {
     // The user's seed is shared, not copied (rules never write into their incoming gradient;
     // a leaf copies a shared gradient before keeping it). The implicit seed is marked as 1.
     let rootGrad: Tensor;
-    if (seed) rootGrad = seed.view(root.shape);
+    if (seed) rootGrad = seed.detachedView(root.shape);
     else {
-      rootGrad = onesLikeFn!(root);
+      rootGrad = full(root.shape, 1);
       unitSeeds.add(rootGrad);
     }
     grads.set(root, rootGrad);
@@ -202,12 +182,12 @@ function backward(root: Tensor, seed?: Tensor): void {
         if (slot && !slot.disposed) {
           if (slot.zeroPending) {
             if (slot.size !== g.size) throw new OpError('backward', `gradient of ${shapeStr(g.shape)} does not fit .grad ${shapeStr(slot.shape)}`);
-            if (g.size > 0) assignFn!(slot, g);
+            if (g.size > 0) assign(slot, g);
             slot.zeroPending = false;
-          } else accumulateFn!(slot, g);
+          } else accumulate(slot, g);
           g.dispose();
         } else {
-          const own = g.storage!.refs > 1 ? copyFn!(g) : g;
+          const own = g.storage!.refs > 1 ? copy(g) : g;
           if (own !== g) g.dispose();
           t.grad = keep(own.shape.length === t.shape.length && own.shape.every((d, k) => d === t.shape[k]) ? own : reshapeOwned(own, t.shape));
         }
@@ -228,7 +208,7 @@ function backward(root: Tensor, seed?: Tensor): void {
         }
         const prevG = grads.get(inp);
         if (prevG) {
-          grads.set(inp, addFn!(prevG, gi));
+          grads.set(inp, addSameSize(prevG, gi));
           prevG.dispose();
           gi.dispose();
         } else grads.set(inp, gi);
@@ -241,9 +221,8 @@ function backward(root: Tensor, seed?: Tensor): void {
 }
 
 function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
-  const v = t.view(shape);
+  const v = t.detachedView(shape);
   t.dispose();
   return v;
 }
 
-setBackwardImpl(backward);

@@ -1,16 +1,9 @@
 // Errors for bad input data: each names the file (or folder) and what is wrong with it.
 // The command line maps DataError to exit status 2.
 import { readFileSync } from 'node:fs';
-import { FocusnetError } from '../gpu/errors.js';
+import { DataError } from '../errors.js';
 
-export class DataError extends FocusnetError {
-  readonly file: string;
-  constructor(file: string, message: string) {
-    super(`${file}: ${message}`);
-    this.name = 'DataError';
-    this.file = file;
-  }
-}
+export { DataError };
 
 /** Why a file-system call failed: the errno code (ENOENT, EACCES, ...), else the message. */
 export function ioReason(e: unknown): string {

@@ -12,8 +12,8 @@
 // Every malformed file gives a SafetensorsError naming the file and what is wrong.
 
 import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
-import { Tensor, tensor, numel } from '../tensor/tensor.js';
-import { FocusnetError } from '../gpu/errors.js';
+import { Tensor, tensor, numel } from '../tensor/index.js';
+import { FocusnetError } from '../errors.js';
 
 export class SafetensorsError extends FocusnetError {
   constructor(readonly file: string, detail: string) {

@@ -1,6 +1,6 @@
 // Cross-entropy with optional label smoothing, fused (kernels/losses.wgsl CE) or composed.
 
-import { Tensor, scope } from '../tensor/tensor.js';
+import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { checkLogits, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, validateLabels } from './common.js';

@@ -12,9 +12,9 @@
 
 import src from '../../kernels/losses.wgsl';
 import vecSrc from '../../kernels/vec_width.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor, Storage, keep } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor, Storage, keep } from '../tensor/index.js';
 import { record, isUnitSeed, needsGrad } from '../autograd/tape.js';
 import { checkF32, checkI32, sameShape, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
 

@@ -2,9 +2,9 @@
 // from the engine's ordinary ops (the reference the fused kernel is benchmarked against).
 
 import src from '../../kernels/focus_loss.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor, scope } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, withVecWidth } from './common.js';

@@ -1,6 +1,6 @@
 // Hinton's knowledge-distillation term: T^2 KL(softmax(zb/T) || softmax(z/T)), batch mean.
 
-import { Tensor, scope } from '../tensor/tensor.js';
+import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss } from './common.js';

@@ -1,6 +1,6 @@
 // The multi-warm label (FocusNet Eq. 4-6): which classes the baseline finds plausible.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { launch1d, out } from '../ops/common.js';
 import { checkLogits, checkLabelTensor, checkChoice, checkNumber, validateLabels } from './common.js';

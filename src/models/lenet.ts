@@ -3,7 +3,7 @@
 // fc2 84, fc3 classes. Keys: conv1.*, conv2.*, fc1.*, fc2.*, fc3.*.
 // A 28×28 input gives 16×5×5 features before fc1. PyTorch default initialisation.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
 import { Module, Conv2d, Linear, MaxPool2d, Rng } from '../nn/index.js';
 

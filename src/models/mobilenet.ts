@@ -8,9 +8,9 @@
 // smallInput: stride 1 in the stem and in the first 24-channel stage, so the
 // network downsamples by 8 instead of 32 (the variant for 32×32 images).
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
-import { OpError } from '../gpu/errors.js';
+import { OpError } from '../errors.js';
 import * as F from '../nn/functional.js';
 import { Module, Conv2d, BatchNorm2d, Linear, ReLU6, Dropout, Sequential, Rng } from '../nn/index.js';
 

@@ -4,9 +4,9 @@
 // smallInput: the variant for 32×32 images — 3×3 stride-1 stem, no max-pool.
 // Batchnorm + ReLU run fused; the residual add is followed by one ReLU.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import * as ops from '../ops/index.js';
-import { OpError } from '../gpu/errors.js';
+import { OpError } from '../errors.js';
 import * as F from '../nn/functional.js';
 import { Module, Conv2d, BatchNorm2d, Linear, MaxPool2d, Sequential, Rng } from '../nn/index.js';
 

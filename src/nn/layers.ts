@@ -3,10 +3,10 @@
 // ('relu' | 'relu6'), and Sequential fuses a following ReLU/ReLU6 into them, so
 // a conv → bn → relu block costs two dispatches forward.
 
-import { Tensor } from '../tensor/tensor.js';
-import { gpu } from '../gpu/device.js';
-import { registerKernel } from '../gpu/kernels.js';
-import { OpError } from '../gpu/errors.js';
+import { Tensor } from '../tensor/index.js';
+import { gpu } from '../gpu/index.js';
+import { registerKernel } from '../gpu/index.js';
+import { OpError } from '../errors.js';
 import * as ops from '../ops/index.js';
 import * as F from './functional.js';
 import { Module } from './module.js';

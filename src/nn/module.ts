@@ -7,9 +7,9 @@
 // existing tensors on the GPU, so a loaded model keeps its tensors (and an
 // optimizer that already packed them into an arena keeps working).
 
-import { Tensor, tensor, keep, shapeStr, numel, Shape } from '../tensor/tensor.js';
-import { gpu } from '../gpu/device.js';
-import { OpError } from '../gpu/errors.js';
+import { Tensor, tensor, keep, shapeStr, numel, Shape } from '../tensor/index.js';
+import { gpu } from '../gpu/index.js';
+import { OpError } from '../errors.js';
 
 export interface LoadStateDictOptions {
   /** every key must match (default true); shape and dtype must always match */

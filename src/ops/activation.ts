@@ -2,10 +2,10 @@
 // upstream gradient given the saved output (the elementwise table's backward kernels,
 // vec4 when the size allows).
 
-import { Tensor } from '../tensor/tensor.js';
-import { unaryBwdRaw } from './elementwise.js';
+import { Tensor } from '../tensor/index.js';
+import { unaryBackward } from './elementwise.js';
 
 /** dx = g where y > 0 (y = relu output), else 0. */
 export function reluBackward(g: Tensor, y: Tensor): Tensor {
-  return unaryBwdRaw('relu', g, y);
+  return unaryBackward('relu', g, y);
 }

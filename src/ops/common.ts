@@ -1,9 +1,10 @@
 // Shared helpers for op launchers: argument checks that name the op and the
 // shapes, shape arithmetic, and packing of shapes/strides into uniform vec4 arrays.
 
-import { Tensor, Shape, shapeStr, empty } from '../tensor/tensor.js';
-import { OpError } from '../gpu/errors.js';
-import { gpu, grid, DispatchDesc } from '../gpu/device.js';
+import { Tensor, Shape, shapeStr, empty } from '../tensor/index.js';
+import { OpError } from '../errors.js';
+import { gpu, grid } from '../gpu/index.js';
+import type { LegacyDispatchDesc } from '../gpu/batch.js';
 
 export { OpError, shapeStr, grid, gpu };
 
@@ -83,7 +84,8 @@ export function vec8(v: number[]): number[] {
   return r;
 }
 
-export function launch1d(n: number, d: Omit<DispatchDesc, 'workgroups'>, wg = 256): void {
+/** TRANSITION: a 1-D legacy dispatch (removed once every family is converted). */
+export function launch1d(n: number, d: Omit<LegacyDispatchDesc, 'workgroups'>, wg = 256): void {
   gpu().dispatch({ ...d, workgroups: grid(n, wg) });
 }
 

@@ -17,9 +17,9 @@ import dgradSrc from '../../kernels/conv2d_dgrad.wgsl';
 import wgradSrc from '../../kernels/conv2d_wgrad.wgsl';
 import dwSrc from '../../kernels/conv2d_dw.wgsl';
 import colSrc from '../../kernels/conv2d_im2col.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, out, OpError, shapeStr, gpu, grid } from './common.js';
 import { matmulRaw, matmulVariant, subgroupMatmulSupported, transposeRaw } from './matmul.js';
@@ -202,7 +202,7 @@ function flippedGeom(g: ConvGeom): ConvGeom {
 
 /** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
 function flatT(t: Tensor): Tensor {
-  const v = t.view([t.shape[0] * t.shape[1], t.shape[2]]);
+  const v = t.detachedView([t.shape[0] * t.shape[1], t.shape[2]]);
   t.dispose();
   return v;
 }
@@ -271,16 +271,16 @@ function isPointwise(g: ConvGeom): boolean {
 /** Forward: y = act(conv(x, w) + b). */
 export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, relu: boolean, label = 'conv2d_forward'): Tensor {
   if (convTuning.matmul1x1 && isPointwise(g) && !b) {
-    const x3 = x.view([g.n, g.cin, g.h * g.w]);
-    const w2 = w.view([g.cout, g.cin]);
+    const x3 = x.detachedView([g.n, g.cin, g.h * g.w]);
+    const w2 = w.detachedView([g.cout, g.cin]);
     const y3 = matmulRaw(w2, x3, { relu });
-    const y = y3.view([g.n, g.cout, g.oh, g.ow]);
+    const y = y3.detachedView([g.n, g.cout, g.oh, g.ow]);
     x3.dispose(); w2.dispose(); y3.dispose();
     return y;
   }
   if (useIm2col(g, 'fwd')) {
     const col = im2col(x, g, 0);
-    const w2 = w.view([g.cout, g.cin * g.kh * g.kw]);
+    const w2 = w.detachedView([g.cout, g.cin * g.kh * g.kw]);
     // without a bias the ReLU runs in matmul's epilogue; the conv bias runs along rows (the
     // matmul's along columns), so with one BIASACT adds it and applies the ReLU
     const y3 = matmulRaw(w2, col, { relu: relu && !b });
@@ -294,7 +294,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
         workgroups: grid(total, 64),
       });
     }
-    const y = y3.view([g.n, g.cout, g.oh, g.ow]);
+    const y = y3.detachedView([g.n, g.cout, g.oh, g.ow]);
     y3.dispose();
     return y;
   }
@@ -329,10 +329,10 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
 /** Input gradient from the output gradient gy [N, Cout, OH, OW] and the weights. */
 export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   if (convTuning.matmul1x1 && isPointwise(g)) {
-    const g3 = gy.view([g.n, g.cout, g.oh * g.ow]);
-    const w2 = w.view([g.cout, g.cin]);
+    const g3 = gy.detachedView([g.n, g.cout, g.oh * g.ow]);
+    const w2 = w.detachedView([g.cout, g.cin]);
     const gx3 = matmulRaw(w2, g3, { transA: true });
-    const gx = gx3.view([g.n, g.cin, g.h, g.w]);
+    const gx = gx3.detachedView([g.n, g.cin, g.h, g.w]);
     g3.dispose(); w2.dispose(); gx3.dispose();
     return gx;
   }
@@ -342,7 +342,7 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
     const wf = flipWeight(w, g, 0);
     const gx3 = matmulRaw(wf, col, { transA: true });
     col.dispose(); wf.dispose();
-    const gx = gx3.view([g.n, g.cin, g.h, g.w]);
+    const gx = gx3.detachedView([g.n, g.cin, g.h, g.w]);
     gx3.dispose();
     return gx;
   }
@@ -354,8 +354,8 @@ export function conv2dInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
     return gx;
   }
   if (useIm2col(g, 'dgrad')) {
-    const g3 = gy.view([g.n, g.cout, g.oh * g.ow]);
-    const w2 = w.view([g.cout, g.cin * g.kh * g.kw]);
+    const g3 = gy.detachedView([g.n, g.cout, g.oh * g.ow]);
+    const w2 = w.detachedView([g.cout, g.cin * g.kh * g.kw]);
     const dcol = matmulRaw(w2, g3, { transA: true });
     g3.dispose(); w2.dispose();
     const gx = out([g.n, g.cin, g.h, g.w]);
@@ -393,7 +393,7 @@ function minWorkgroups(): number {
 /** Sum `parts` [S, len] over S into a new tensor of `shape` (or reshape when S = 1). */
 function reduceSplits(parts: Tensor, splits: number, shape: number[]): Tensor {
   if (splits === 1) {
-    const v = parts.view(shape);
+    const v = parts.detachedView(shape);
     parts.dispose();
     return v;
   }
@@ -437,12 +437,12 @@ export function conv2dWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
     const rows = g.n * g.oh * g.ow;
     let S = convTuning.im2colWgradSplits;
     while (S > 1 && rows % S !== 0) S--;
-    const a = gyT.view([S, rows / S, g.cout]);
-    const bv = colT.view([S, rows / S, g.cin * g.kh * g.kw]);
+    const a = gyT.detachedView([S, rows / S, g.cout]);
+    const bv = colT.detachedView([S, rows / S, g.cin * g.kh * g.kw]);
     const parts = matmulRaw(a, bv, { transA: true });
     a.dispose(); bv.dispose(); colT.dispose(); gyT.dispose();
     const dw = reduceSplits(parts, S, [g.cout, g.cin * g.kh * g.kw]);
-    const v = dw.view(wshape);
+    const v = dw.detachedView(wshape);
     dw.dispose();
     return v;
   }

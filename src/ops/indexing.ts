@@ -1,9 +1,9 @@
 // gather along the last axis, one-hot, and shape ops (reshape/flatten share storage).
 
 import src from '../../kernels/index.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor, numel } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor, numel } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
 import { check, checkF32, checkI32, launch1d, out, OpError, shapeStr } from './common.js';
 
@@ -54,9 +54,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (numel(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new OpError('reshape', `cannot reshape ${shapeStr(x.shape)} (${x.size} elements) to ${shapeStr(shape)}`);
   }
-  const y = x.view(s);
+  const y = x.detachedView(s);
   const xs = x.shape;
-  record('reshape', [x], y, [], (g) => [g.view(xs)]);
+  record('reshape', [x], y, [], (g) => [g.detachedView(xs)]);
   return y;
 }
 

@@ -11,14 +11,14 @@
 // (or 'rb' without subgroups) and hardware GPUs 'tiled'. `setMatmulVariant` forces one.
 
 import src from '../../kernels/matmul.wgsl';
-import { registerKernel, hasKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { gpu } from '../gpu/device.js';
-import type { BufferSlice } from '../gpu/device.js';
-import { Tensor, empty, scope, tensor } from '../tensor/tensor.js';
+import { registerKernel, hasKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { gpu } from '../gpu/index.js';
+import type { BufferSlice } from '../gpu/index.js';
+import { Tensor, empty, scope, tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, checkF32Pair, out, OpError, shapeStr } from './common.js';
-import { sumTo, sumToOwned } from './elementwise.js';
+import { sumTo, sumToOwned } from './reduce.js';
 import { reluBackward as reluMask } from './activation.js';
 
 const FILE = 'kernels/matmul.wgsl';

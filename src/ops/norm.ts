@@ -7,9 +7,9 @@
 // per-channel statistics; with a fused activation it masks the gradient by the saved output.
 
 import src from '../../kernels/batchnorm.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor, full } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor, full } from '../tensor/index.js';
 import { record, needsGrad } from '../autograd/tape.js';
 import { checkF32, gpu, grid, out, OpError, shapeStr } from './common.js';
 

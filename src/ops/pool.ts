@@ -3,12 +3,12 @@
 
 import poolSrc from '../../kernels/pool.wgsl';
 import dropoutSrc from '../../kernels/dropout.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor } from '../tensor/index.js';
 import { record, needsGrad } from '../autograd/tape.js';
 import { checkF32, launch1d, out, gpu, OpError, shapeStr } from './common.js';
-import type { BufferSlice } from '../gpu/device.js';
+import type { BufferSlice } from '../gpu/index.js';
 import { reshape } from './indexing.js';
 import { mean } from './reduce.js';
 

@@ -1,18 +1,25 @@
-// Reductions along an axis (sum, mean, max with arg-max) and argmax. The tensor is
-// viewed as [outer, R, inner]; see kernels/reduce.wgsl.
+// Reductions along an axis (sum, mean, max with arg-max), argmax, and sumTo (the gradient of
+// broadcasting). The tensor is viewed as [outer, R, inner]; see kernels/reduce.wgsl.
 
 import src from '../../kernels/reduce.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor } from '../tensor/tensor.js';
+import { registerKernel, instantiate, paramBlock, gpu, grid } from '../gpu/index.js';
+import { Tensor, Shape, numel, copy } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, launch1d, out, normAxis, OpError, shapeStr } from './common.js';
+import { checkF32, out, normAxis, sameShape, broadcastStrides, OpError, shapeStr } from './common.js';
 
 const FILE = 'kernels/reduce.wgsl';
-registerKernel('reduce:sum', instantiate(src, 'SUM'), FILE);
-registerKernel('reduce:max', instantiate(src, 'MAX'), FILE);
-registerKernel('reduce:expand', instantiate(src, 'EXPAND'), FILE);
-registerKernel('reduce:scatter', instantiate(src, 'SCATTER'), FILE);
+const ReduceParams = paramBlock('reduce', { outer: 'u32', r: 'u32', inner: 'u32', n: 'u32', chunk: 'u32', scale: 'f32' });
+const SumToParams = paramBlock('reduce.sum_to', {
+  n: 'u32', rank: 'u32', rcount: 'u32', rrank: 'u32', shape: 'u32[8]', gstr: 'u32[8]', rshape: 'u32[8]', rstr: 'u32[8]',
+});
+const kernel = (block: string) => registerKernel({ name: `reduce:${block.toLowerCase()}`, code: instantiate(src, block), file: FILE, params: ReduceParams });
+const K = { sum: kernel('SUM'), max: kernel('MAX'), expand: kernel('EXPAND'), scatter: kernel('SCATTER') };
+const sumToKernel = registerKernel({ name: 'reduce:sum_to', code: instantiate(src, 'SUM_TO'), file: FILE, params: SumToParams });
+
+/** A 1-D launch of a reduce kernel over n invocations. */
+function launch(kernel: (typeof K)['sum'], label: string, bindings: ReturnType<Tensor['slice']>[], p: { outer: number; r: number; inner: number; n: number; chunk: number; scale: number }): void {
+  gpu().dispatch({ kernel, label, params: p, bindings, workgroups: grid(p.n, 256) });
+}
 
 export interface ReduceOptions {
   /** axis to reduce; omit to reduce every element */
@@ -39,28 +46,20 @@ function sumRaw(x: Tensor, outer: number, r: number, inner: number, scale: numbe
     const chunk = Math.max(256, Math.ceil(r / Math.ceil(8192 / nOut)));
     const chunks = Math.ceil(r / chunk);
     const part = out([outer, chunks, inner]);
-    launch1d(outer * chunks * inner, {
-      module: 'reduce:sum', label: 'sum_partial',
-      bindings: [x.slice('sum'), part.slice('sum')],
-      u: [outer, r, inner, outer * chunks * inner, chunk, 0, 0, 0], f: [1],
-    });
+    launch(K.sum, 'sum_partial', [x.slice('sum'), part.slice('sum')], { outer, r, inner, n: outer * chunks * inner, chunk, scale: 1 });
     const y = sumRaw(part, outer, chunks, inner, scale, shape);
     part.dispose();
     return y;
   }
   const y = out(shape);
-  launch1d(nOut, {
-    module: 'reduce:sum', label: 'sum',
-    bindings: [x.slice('sum'), y.slice('sum')],
-    u: [outer, r, inner, nOut, Math.max(1, r), 0, 0, 0], f: [scale],
-  });
+  launch(K.sum, 'sum', [x.slice('sum'), y.slice('sum')], { outer, r, inner, n: nOut, chunk: Math.max(1, r), scale });
   return y;
 }
 
 function expandRaw(g: Tensor, outer: number, r: number, inner: number, scale: number, shape: readonly number[]): Tensor {
   const dx = out(shape);
   const n = outer * r * inner;
-  launch1d(n, { module: 'reduce:expand', label: 'sum_backward', bindings: [g.slice('expand'), dx.slice('expand')], u: [outer, r, inner, n, 1, 0, 0, 0], f: [scale] });
+  launch(K.expand, 'sum_backward', [g.slice('expand'), dx.slice('expand')], { outer, r, inner, n, chunk: 1, scale });
   return dx;
 }
 
@@ -85,7 +84,7 @@ function maxRaw(x: Tensor, axis: number | undefined, keepDim: boolean, op: strin
   const y = out(keepDim ? keep : shape);
   const arg = out(keepDim ? keep : shape, 'i32');
   const n = outer * inner;
-  launch1d(n, { module: 'reduce:max', label: op, bindings: [x.slice(op), y.slice(op), arg.slice(op)], u: [outer, r, inner, n, r, 0, 0, 0], f: [1] });
+  launch(K.max, op, [x.slice(op), y.slice(op), arg.slice(op)], { outer, r, inner, n, chunk: r, scale: 1 });
   return { y, arg, outer, r, inner };
 }
 
@@ -98,7 +97,7 @@ export function max(x: Tensor, opts: ReduceOptions | number = {}): Tensor {
   record('max', [x], y, [arg], (g, [a]) => {
     const dx = out(xs);
     const n = outer * r * inner;
-    launch1d(n, { module: 'reduce:scatter', label: 'max_backward', bindings: [g.slice('max'), a.slice('max'), dx.slice('max')], u: [outer, r, inner, n, 1, 0, 0, 0], f: [1] });
+    launch(K.scatter, 'max_backward', [g.slice('max'), a.slice('max'), dx.slice('max')], { outer, r, inner, n, chunk: 1, scale: 1 });
     return [dx];
   });
   arg.dispose();
@@ -111,4 +110,40 @@ export function argmax(x: Tensor, axis = -1): Tensor {
   const { y, arg } = maxRaw(x, axis, false, 'argmax');
   y.dispose();
   return arg;
+}
+
+/** Sum `g` down to `shape` over broadcast dimensions (the gradient of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return copy(g);
+  const r = g.shape.length;
+  if (r > 8) throw new OpError('sumTo', `broadcasting supports rank <= 8, got ${shapeStr(g.shape)}`);
+  const padded: number[] = [];
+  for (let i = 0; i < r; i++) padded.push(shape[shape.length - r + i] ?? 1);
+  const gStr = broadcastStrides(g.shape, g.shape);
+  const keptStr: number[] = [];
+  const rshape: number[] = [];
+  const rstr: number[] = [];
+  for (let i = 0; i < r; i++) {
+    keptStr.push(padded[i] === 1 ? 0 : gStr[i]);
+    if (padded[i] === 1 && g.shape[i] !== 1) {
+      rshape.push(g.shape[i]);
+      rstr.push(gStr[i]);
+    }
+  }
+  const n = numel(shape);
+  const y = out(shape);
+  gpu().dispatch({
+    kernel: sumToKernel, label: 'sum_to',
+    params: { n, rank: r, rcount: numel(rshape), rrank: rshape.length, shape: padded, gstr: keptStr, rshape, rstr },
+    bindings: [g.slice('sumTo'), y.slice('sumTo')], workgroups: grid(n, 256),
+  });
+  return y;
+}
+
+/** @internal sumTo that takes ownership of `t`: returns it as is when it already has `shape`, else disposes it. */
+export function sumToOwned(t: Tensor, shape: Shape): Tensor {
+  if (sameShape(t.shape, shape)) return t;
+  const r = sumTo(t, shape);
+  t.dispose();
+  return r;
 }

@@ -1,9 +1,9 @@
 // Softmax and log-softmax over the last dimension (kernels/softmax.wgsl).
 
 import src from '../../kernels/softmax.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { Tensor } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { Tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
 import { checkF32, launch1d, out, OpError, normAxis, shapeStr } from './common.js';
 

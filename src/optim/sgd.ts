@@ -16,11 +16,11 @@
 // as in PyTorch; reading `.grad` while pending fills it too, so users always see zeros.
 
 import src from '../../kernels/sgd.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { gpu, grid } from '../gpu/device.js';
-import { Tensor, Storage, keep, shapeStr, materializeZero } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { gpu, grid } from '../gpu/index.js';
+import { Tensor, Storage, keep, shapeStr, materializeZero } from '../tensor/index.js';
 import { fillInPlace } from '../ops/elementwise.js';
-import { OpError } from '../gpu/errors.js';
+import { OpError } from '../errors.js';
 
 registerKernel('sgd', src);
 

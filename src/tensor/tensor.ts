@@ -1,44 +1,25 @@
-// Tensor: shape, dtype, and a reference-counted slice of a pooled GPU buffer.
+// Tensor: shape, dtype, and a reference-counted slice of a pooled GPU buffer (storage.ts).
 //
-// Lifetimes are explicit. `dispose()` drops the tensor's reference; the
-// storage returns to the pool when its last reference (views from reshape,
-// copies saved for backward) is gone. `scope(fn)` disposes every tensor and
-// releases every autograd node created inside `fn` except what `fn` returns
-// (and tensors marked with `keep`), which is how a training step stays flat
-// in memory.
+// Lifetimes are explicit. `dispose()` drops the tensor's reference; the storage returns to the
+// pool when its last reference (views from reshape, copies saved for backward) is gone.
+// `scope(fn)` (scope.ts) disposes every tensor and releases every autograd node created inside
+// `fn` except what `fn` returns (and tensors marked with `keep`), which is how a training step
+// stays flat in memory.
+//
+// The one hook between this layer and the layers above it (`installEngine`, called once by the
+// package's API module, src/api.ts): `Tensor.backward()` runs the reverse pass of src/autograd
+// and `Tensor.view()` is the differentiable reshape of src/ops. Everything else this layer
+// needs it does itself.
 
-import { gpu, BufferSlice } from '../gpu/device.js';
-import { OpError } from '../gpu/errors.js';
+import type { BufferSlice } from '../gpu/index.js';
+import { gpu, fillBuffer } from '../gpu/index.js';
+import { OpError } from '../errors.js';
+import { Storage } from './storage.js';
+import { trackTensor, TENSOR } from './scope.js';
 
+export { Storage };
 export type DType = 'f32' | 'i32';
 export type Shape = readonly number[];
-
-/** A reference-counted slice of a pooled buffer. */
-export class Storage {
-  refs = 1;
-  constructor(
-    readonly buffer: GPUBuffer,
-    readonly offset: number,
-    readonly bytes: number,
-    /** false for slices of an arena owned by someone else (the optimizer's parameter arena) */
-    private readonly pooled: boolean,
-  ) {}
-  retain(): this {
-    if (this.refs <= 0) throw new Error('focusnet: internal: retaining freed storage');
-    this.refs++;
-    return this;
-  }
-  release(): void {
-    if (--this.refs === 0 && this.pooled) gpu().pool.release(this.buffer);
-  }
-  static alloc(bytes: number): Storage {
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    return new Storage(gpu().pool.acquire(size), 0, size, true);
-  }
-  static view(buffer: GPUBuffer, offset: number, bytes: number): Storage {
-    return new Storage(buffer, offset, bytes, false);
-  }
-}
 
 /** A node of the autograd tape: how to map the output's gradient to the inputs' gradients. */
 export interface GradNode {
@@ -47,10 +28,10 @@ export interface GradNode {
   /** returns one gradient per input (null where none flows); must return fresh tensors */
   backward(grad: Tensor): (Tensor | null)[];
   /**
-   * Free what was saved for backward. With `cascade` (the default), inputs that are
-   * disposed and no longer used by any live node have their own nodes released too
-   * (nothing can backpropagate through them any more). backward() passes false: it
-   * releases every node of its graph itself, in order.
+   * Free what was saved for backward. With `cascade` (the default), inputs that are disposed and
+   * no longer used by any live node have their own nodes released too (nothing can
+   * backpropagate through them any more). backward() passes false: it releases every node of
+   * its graph itself, in order.
    */
   release(cascade?: boolean): void;
   /** @internal drop the saved tensors only (release() does this and more) */
@@ -80,9 +61,9 @@ export class Tensor {
   /** @internal the gradient tensor as stored (see `grad`) */
   gradSlot: Tensor | null = null;
   /**
-   * @internal set by an optimizer's zeroGrad() on its gradient views instead of filling
-   * them: the data is stale and stands for zeros. Backward overwrites (copies into) such a
-   * gradient instead of accumulating; reading it through `.grad` fills it first.
+   * @internal set by an optimizer's zeroGrad() on its gradient views instead of filling them: the
+   * data is stale and stands for zeros. Backward overwrites (copies into) such a gradient instead
+   * of accumulating; reading it through `.grad` fills it first.
    */
   zeroPending = false;
   /** @internal */ node: GradNode | null = null;
@@ -96,7 +77,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = numel(shape);
-    currentScope()?.tensors.push(this);
+    trackTensor(this);
   }
 
   get rank(): number {
@@ -118,10 +99,11 @@ export class Tensor {
     return this.storage === null;
   }
 
-  /** The GPU slice holding this tensor's data; throws if disposed. */
+  /** The GPU slice holding this tensor's data; throws if disposed or from a released device. */
   slice(op = 'op'): BufferSlice {
     const s = this.storage;
     if (!s) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} was used after dispose()`);
+    if (!s.live) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} belongs to a device that shutdown() released; create it again after init()`);
     return { buffer: s.buffer, offset: s.offset, size: Math.max(4, this.size * 4) };
   }
 
@@ -139,10 +121,10 @@ export class Tensor {
   }
 
   /**
-   * Drop this tensor's reference to its data (and its gradient). Safe to call twice.
-   * If no live autograd node uses this tensor, the node that produced it is released too
-   * (and, transitively, the graph behind it that nothing else uses), so a graph that is
-   * never backpropagated does not hold its saved tensors once its outputs are disposed.
+   * Drop this tensor's reference to its data (and its gradient). Safe to call twice. If no live
+   * autograd node uses this tensor, the node that produced it is released too (and, transitively,
+   * the graph behind it that nothing else uses), so a graph that is never backpropagated does not
+   * hold its saved tensors once its outputs are disposed.
    */
   dispose(): void {
     if (this.storage) {
@@ -156,17 +138,31 @@ export class Tensor {
     }
   }
 
-  /** A new tensor sharing this one's storage, with another shape of the same size. */
-  view(shape: Shape): Tensor {
+  /**
+   * The same data with another shape of the same size (`-1` infers one dimension), differentiable
+   * like PyTorch's `Tensor.view` (the gradient flows back to this tensor): `ops.reshape`.
+   */
+  view(shape: readonly number[]): Tensor {
+    return engine().reshape(this, shape);
+  }
+
+  /**
+   * A new tensor sharing this one's storage, with another shape of the same size, detached from
+   * autograd (no gradient flows through it, like `t.detach().view(shape)`): what backward rules
+   * and launchers use on data they own.
+   */
+  detachedView(shape: Shape): Tensor {
     const s = this.storage;
     if (!s) throw new OpError('reshape', `tensor #${this.id} ${shapeStr(this.shape)} was used after dispose()`);
     return new Tensor(s.retain(), shape, this.dtype);
   }
 
-  /** Reverse-mode gradient of this scalar with respect to every tensor with requiresGrad. */
+  /**
+   * Reverse-mode gradient of this scalar (or, with `grad`, of Σ grad·this) with respect to every
+   * tensor with requiresGrad; gradients accumulate into `.grad`.
+   */
   backward(grad?: Tensor): void {
-    if (!backwardImpl) throw new Error('focusnet: autograd not loaded');
-    backwardImpl(this, grad);
+    engine().backward(this, grad);
   }
 
   toString(): string {
@@ -174,166 +170,29 @@ export class Tensor {
   }
 }
 
-let zeroFillImpl: ((t: Tensor) => void) | null = null;
-/** @internal ops register the in-place zero fill used to materialize a pending-zero gradient */
-export function setZeroFillImpl(fn: (t: Tensor) => void): void {
-  zeroFillImpl = fn;
-}
-
 /** @internal fill a pending-zero gradient with zeros now and clear its flag */
 export function materializeZero(g: Tensor): void {
   g.zeroPending = false;
-  if (!g.disposed) zeroFillImpl!(g);
+  if (!g.disposed) fillBuffer(g.slice('grad'), g.size, 0);
 }
 
-let backwardImpl: ((t: Tensor, g?: Tensor) => void) | null = null;
-/** @internal */
-export function setBackwardImpl(f: (t: Tensor, g?: Tensor) => void): void {
-  backwardImpl = f;
+(Tensor.prototype as unknown as Record<symbol, boolean>)[TENSOR] = true;
+
+/** What Tensor's methods need from the layers above (see the header). */
+export interface TensorEngine {
+  /** the reverse pass (src/autograd) */
+  backward(root: Tensor, seed?: Tensor): void;
+  /** the differentiable reshape (src/ops) */
+  reshape(t: Tensor, shape: readonly number[]): Tensor;
 }
 
-// ---- creation -------------------------------------------------------------------------------
-
-export interface TensorOptions {
-  dtype?: DType;
-  requiresGrad?: boolean;
+let installed: TensorEngine | null = null;
+/** The hook: the package's API module installs autograd's backward and ops' reshape once. */
+export function installEngine(e: TensorEngine): void {
+  installed = e;
 }
 
-/** An uninitialized tensor (ops write into it). */
-export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new OpError('tensor', `invalid shape ${shapeStr(shape)}`);
-  }
-  return new Tensor(Storage.alloc(numel(shape) * 4), shape, dtype);
-}
-
-export function tensor(
-  values: ArrayLike<number> | Float32Array | Int32Array,
-  shape?: Shape,
-  opts: TensorOptions = {},
-): Tensor {
-  const dtype = opts.dtype ?? (values instanceof Int32Array ? 'i32' : 'f32');
-  const shp = shape ?? [values.length];
-  const n = numel(shp);
-  if (n !== values.length) {
-    throw new OpError('tensor', `${values.length} values do not fill shape ${shapeStr(shp)} (${n} elements)`);
-  }
-  if (dtype !== 'f32' && dtype !== 'i32') throw new OpError('tensor', `unknown dtype '${dtype}' (use 'f32' or 'i32')`);
-  const t = empty(shp, dtype);
-  if (n > 0) {
-    let data: Float32Array | Int32Array;
-    if (dtype === 'f32') data = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
-    else data = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
-    gpu().write(t.slice('tensor'), data, true); // t's buffer is fresh from the pool
-  }
-  if (opts.requiresGrad) {
-    if (dtype !== 'f32') throw new OpError('tensor', `requiresGrad needs dtype 'f32', got '${dtype}'`);
-    t.requiresGrad = true;
-  }
-  return t;
-}
-
-export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-  const n = numel(shape);
-  const arr = opts.dtype === 'i32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
-  return tensor(arr, shape, opts);
-}
-
-export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
-}
-
-export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
-}
-
-// ---- scopes -----------------------------------------------------------------------------------
-
-interface Scope {
-  tensors: Tensor[];
-  nodes: GradNode[];
-}
-
-const scopes: Scope[] = [];
-
-function currentScope(): Scope | undefined {
-  return scopes[scopes.length - 1];
-}
-
-/** @internal: autograd registers its nodes so scopes can release them */
-export function registerNode(n: GradNode): void {
-  currentScope()?.nodes.push(n);
-}
-
-type Kept = Tensor | Tensor[] | Record<string, Tensor> | void | undefined | number | null;
-
-/** Every tensor in a returned value: a tensor, or arrays / plain objects of them, nested. */
-function collect(result: unknown, into: Set<Tensor>, seen = new Set<object>()): void {
-  if (result instanceof Tensor) into.add(result);
-  else if (result && typeof result === 'object' && !seen.has(result)) {
-    seen.add(result);
-    if (Array.isArray(result)) for (const r of result) collect(r, into, seen);
-    else if (Object.getPrototypeOf(result) === Object.prototype || result instanceof Map) {
-      for (const v of result instanceof Map ? result.values() : Object.values(result)) collect(v, into, seen);
-    }
-  }
-}
-
-/**
- * Run `fn`; afterwards dispose every tensor created inside it and release every
- * autograd node recorded inside it, except the tensors it returns (and the
- * graph that produced them), which move to the enclosing scope.
- */
-export function scope<T extends Kept | unknown>(fn: () => T): T {
-  const s: Scope = { tensors: [], nodes: [] };
-  scopes.push(s);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    closeScope(s, new Set());
-    throw e;
-  }
-  scopes.pop();
-  if (result instanceof Promise) throw new Error('focusnet: scope(fn) takes a synchronous function');
-  const kept = new Set<Tensor>();
-  collect(result, kept);
-  closeScope(s, kept);
-  return result;
-}
-
-function closeScope(s: Scope, kept: Set<Tensor>): void {
-  const parent = currentScope();
-  // Nodes reachable from kept tensors stay alive (a returned loss can still be backpropagated).
-  const liveNodes = new Set<GradNode>();
-  const stack: GradNode[] = [];
-  for (const t of kept) if (t.node) stack.push(t.node);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (liveNodes.has(n)) continue;
-    liveNodes.add(n);
-    for (const i of n.inputs) if (i.node) stack.push(i.node);
-  }
-  for (const n of s.nodes) {
-    if (liveNodes.has(n)) parent?.nodes.push(n);
-    else if (!n.released) n.release();
-  }
-  for (const t of s.tensors) {
-    if (kept.has(t) || keptForever.has(t)) {
-      if (!keptForever.has(t)) parent?.tensors.push(t);
-    } else t.dispose();
-  }
-}
-
-const keptForever = new WeakSet<Tensor>();
-
-/** Exempt a tensor from disposal by any enclosing scope (parameters, gradients, running stats). */
-export function keep<T extends Tensor>(t: T): T {
-  keptForever.add(t);
-  return t;
-}
-
-export function isKept(t: Tensor): boolean {
-  return keptForever.has(t);
+function engine(): TensorEngine {
+  if (!installed) throw new Error('focusnet: autograd and ops are not loaded (import the library through its package entry)');
+  return installed;
 }

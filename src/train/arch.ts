@@ -2,10 +2,10 @@
 // in `models` (LeNet-5, ResNet-18/34, MobileNetV2); `mlp` is a small
 // two-layer perceptron kept here for quick runs and the trainer's own tests.
 import * as models from '../models/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import { flatten } from '../ops/index.js';
 import { Sfc32 } from '../util/rng.js';
-import { FocusnetError } from '../gpu/errors.js';
+import { InputError } from '../errors.js';
 import { Module, Linear, Dropout } from '../nn/index.js';
 
 export interface ArchOptions {
@@ -20,7 +20,7 @@ export interface ArchOptions {
 export const ARCHS = ['lenet5', 'resnet18', 'resnet34', 'mobilenetv2', 'mlp'] as const;
 export type ArchName = (typeof ARCHS)[number];
 
-export class ArchError extends FocusnetError {
+export class ArchError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'ArchError';

@@ -7,8 +7,8 @@
 // dispatches, and `waitMs` the time the CPU then blocks waiting for the GPU to
 // finish the previous step. In steady state waitMs > 0 means the GPU, not the
 // data, is the bottleneck (the next batch was ready before the GPU needed it).
-import { gpu } from '../gpu/device.js';
-import { Tensor, tensor } from '../tensor/tensor.js';
+import { gpu } from '../gpu/index.js';
+import { Tensor, tensor } from '../tensor/index.js';
 import { Loader, HostBatch } from '../data/loader.js';
 
 export interface DeviceBatch {

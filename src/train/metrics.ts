@@ -1,11 +1,11 @@
 // Running sums of loss, top-1 and top-5 hits on the GPU (kernels/metrics.wgsl):
 // one tiny dispatch per batch, read back only every few steps or at epoch end.
 import src from '../../kernels/metrics.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { gpu } from '../gpu/device.js';
-import { Tensor, keep, tensor } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { gpu } from '../gpu/index.js';
+import { Tensor, keep, tensor } from '../tensor/index.js';
 import { fillInPlace } from '../ops/elementwise.js';
-import { OpError } from '../gpu/errors.js';
+import { OpError } from '../errors.js';
 
 registerKernel('train:metrics', src, 'kernels/metrics.wgsl');
 

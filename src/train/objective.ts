@@ -2,7 +2,7 @@
 // methods (cross-entropy, label smoothing, knowledge distillation), all taken
 // from the `losses` namespace. The baseline (stage 1) always uses cross-entropy.
 import * as losses from '../losses/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import { add, affine } from '../ops/index.js';
 
 export const LOSSES = ['focus', 'ce', 'ls', 'kd'] as const;

@@ -6,7 +6,7 @@
 // - host arrays ↔ GPU tensors for whole state dicts.
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
 import { DataError, readDataFile } from '../data/errors.js';
-import { Tensor, tensor } from '../tensor/tensor.js';
+import { Tensor, tensor } from '../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, HostTensor } from '../io/safetensors.js';
 
 export { encodeSafetensors, decodeSafetensors };

@@ -9,9 +9,9 @@
 // metrics.jsonl line and an atomic checkpoint (model, momentum, epoch, RNG).
 import { existsSync, mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gpu } from '../gpu/device.js';
-import { FocusnetError } from '../gpu/errors.js';
-import { scope, keep, Tensor } from '../tensor/tensor.js';
+import { gpu } from '../gpu/index.js';
+import { FocusnetError } from '../errors.js';
+import { scope, keep, Tensor } from '../tensor/index.js';
 import { argmax } from '../ops/reduce.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';

@@ -3,15 +3,9 @@
 // value; a flag given twice keeps the last value (so a script can append overrides).
 // Every error is an ArgError (exit status 2) whose message names the command and the
 // flag: an unknown flag, a missing value, a value of the wrong kind.
-import { FocusnetError } from '../gpu/errors.js';
+import { ArgError } from '../errors.js';
 
-/** Bad command-line arguments; the command line exits with status 2. */
-export class ArgError extends FocusnetError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArgError';
-  }
-}
+export { ArgError };
 
 /**
  * What a flag takes: 'bool' (no value), 'string' (non-empty), 'number' (finite, >= 0),

@@ -7,11 +7,11 @@
 // false) to the input's size.
 
 import src from '../../kernels/cam.wgsl';
-import { registerKernel } from '../gpu/kernels.js';
-import { instantiate } from '../gpu/template.js';
-import { gpu, grid } from '../gpu/device.js';
-import { OpError } from '../gpu/errors.js';
-import { Tensor, tensor, empty, shapeStr, scope } from '../tensor/tensor.js';
+import { registerKernel } from '../gpu/index.js';
+import { instantiate } from '../gpu/index.js';
+import { gpu, grid } from '../gpu/index.js';
+import { OpError } from '../errors.js';
+import { Tensor, tensor, empty, shapeStr, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 
@@ -168,7 +168,7 @@ export async function classActivationMaps(
         const g = leaf.grad;
         if (!g) throw new OpError('cam', 'no gradient reached the feature maps');
         const logits = noGrad(() => ops.reshape(ops.copy(ops.reshape(z, [K * N])), [K, N]));
-        const wt = gradChannelWeights(g.view([K, C, h, w]));
+        const wt = gradChannelWeights(g.detachedView([K, C, h, w]));
         const maps = weightedChannelSum(feats, wt);
         const res = [logits, upsampleBilinear(maps, H, W)];
         leaf.dispose();

@@ -3,8 +3,8 @@
 
 import { dirname, resolve } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
-import { init } from '../gpu/device.js';
-import { tensor } from '../tensor/tensor.js';
+import { init } from '../gpu/index.js';
+import { tensor } from '../tensor/index.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
 import { camFigure, CamColumn } from './figure.js';
 import { openDataSet } from './testset.js';

@@ -11,7 +11,7 @@
 // model whose structure differs from what is expected fails loudly instead of giving
 // a wrong map.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/index.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';

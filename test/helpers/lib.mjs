@@ -6,6 +6,6 @@ import { pathToFileURL } from 'node:url';
 const dist = process.env.FOCUSNET_DIST ? resolve(process.env.FOCUSNET_DIST) : resolve(new URL('../../dist', import.meta.url).pathname);
 const lib = await import(pathToFileURL(`${dist}/index.js`).href);
 await lib.init();
-export const { init, shutdown, gpu, tensor, ops, scope, noGrad, keep, optim, Tensor } = lib;
+export const { init, shutdown, gpu, tensor, ops, scope, noGrad, keep, optim, Tensor, tuning, internal, gradcheck } = lib;
 export default lib;
 export const distDir = dist;

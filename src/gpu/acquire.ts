@@ -1,0 +1,128 @@
+// Adapter and device acquisition: `init()` takes the host's WebGPU entry point (Dawn in Node,
+// navigator.gpu in a page, or any `GPU` object passed as `init({ gpu })`), asks for a
+// high-performance adapter (a hardware GPU where there is one, else the software one),
+// requests a device with the adapter's real limits and the features the kernels use, and
+// compiles every registered kernel. One `Gpu` per process: `gpu()` returns it, `shutdown()`
+// releases it.
+
+import { NoAdapterError } from '../errors.js';
+import { platform } from '../platform/platform.js';
+import { Gpu, AdapterInfo } from './gpu.js';
+
+export interface InitOptions {
+  /** a WebGPU entry point to use instead of the host's (navigator.gpu, Dawn's) */
+  gpu?: GPU;
+  /** 'high-performance' (default) or 'low-power' */
+  powerPreference?: GPUPowerPreference;
+  /** force the software adapter even where a GPU exists */
+  forceFallbackAdapter?: boolean;
+  /** one error scope per dispatch so errors name the exact kernel (slow; also FOCUSNET_CHECK=1) */
+  checkEachDispatch?: boolean;
+}
+
+let current: Gpu | null = null;
+let pending: Promise<Gpu> | null = null;
+/** devices made by init(); tensors remember theirs, so one from before a shutdown() is refused */
+let generation = 0;
+
+/** The initialized GPU; throws if `init()` has not completed. */
+export function gpu(): Gpu {
+  if (!current) throw new Error('focusnet: call `await init()` before creating tensors');
+  return current;
+}
+
+export function hasGpu(): boolean {
+  return current !== null;
+}
+
+/** Which init() made the current device (0 before the first). */
+export function deviceGeneration(): number {
+  return generation;
+}
+
+/** Acquire the best adapter (a hardware GPU if present, else the software one) and compile kernels. */
+export function init(opts: InitOptions = {}): Promise<Gpu> {
+  if (current) return Promise.resolve(current);
+  if (!pending) {
+    pending = acquire(opts).then(
+      (g) => {
+        generation++;
+        return (current = g);
+      },
+      (e) => {
+        pending = null;
+        throw e;
+      },
+    );
+  }
+  return pending;
+}
+
+/** Wait for the queue, destroy the device and let go of the WebGPU instance. */
+export async function shutdown(): Promise<void> {
+  if (pending) await pending.catch(() => undefined);
+  if (current) {
+    try {
+      await current.sync();
+    } catch {
+      /* errors were reported to their callers */
+    }
+    current.destroy();
+  }
+  current = null;
+  pending = null;
+  platform().release();
+}
+
+async function acquire(opts: InitOptions): Promise<Gpu> {
+  const host = platform();
+  let entry: GPU | null;
+  try {
+    entry = opts.gpu ?? host.webgpu(host.env('FOCUSNET_DAWN_FLAGS')?.split(' ').filter(Boolean) ?? []);
+  } catch (e) {
+    throw new NoAdapterError(`the WebGPU implementation failed to load: ${(e as Error).message}`, host.noAdapterHint);
+  }
+  if (!entry) throw new NoAdapterError(host.name === 'browser' ? 'this browser has no navigator.gpu' : 'no WebGPU implementation', host.noAdapterHint);
+  const adapter = await entry.requestAdapter({
+    powerPreference: opts.powerPreference ?? 'high-performance',
+    forceFallbackAdapter: opts.forceFallbackAdapter ?? false,
+  });
+  if (!adapter) throw new NoAdapterError('requestAdapter() returned null', host.noAdapterHint);
+  const ai = adapter.info;
+  const isSoftware =
+    (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    ai.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader|software/i.test(`${ai.description} ${ai.device} ${ai.architecture}`);
+  const info: AdapterInfo = {
+    vendor: ai.vendor,
+    architecture: ai.architecture,
+    description: ai.description,
+    device: ai.device,
+    isSoftware,
+    backend: (ai as unknown as { backend?: string }).backend ?? host.backend,
+  };
+  const L = adapter.limits;
+  const wanted: Record<string, number> = {
+    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+    maxBufferSize: L.maxBufferSize,
+    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+  };
+  const requiredFeatures: GPUFeatureName[] = [];
+  for (const f of ['timestamp-query', 'subgroups']) if (adapter.features.has(f as GPUFeatureName)) requiredFeatures.push(f as GPUFeatureName);
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits: wanted, requiredFeatures });
+  } catch (e) {
+    throw new NoAdapterError(`requestDevice() failed: ${(e as Error).message}`, host.noAdapterHint);
+  }
+  const g = new Gpu(adapter, device, info);
+  g.checkEachDispatch = opts.checkEachDispatch ?? host.env('FOCUSNET_CHECK') === '1';
+  await g.compileAll();
+  return g;
+}
