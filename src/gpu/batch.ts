@@ -15,6 +15,7 @@ import { PipelineCache } from './pipelines.js';
 import { ErrorLog, batchNames } from './error-log.js';
 import { Profiler } from './profiler.js';
 import type { BufferPool } from './pool.js';
+import { Backlog } from './backlog.js';
 
 export interface BufferSlice {
   buffer: GPUBuffer;
@@ -84,6 +85,8 @@ export class CommandBatch {
   /** optional per-dispatch hook (profiling, tests) */
   onDispatch: ((label: string) => void) | null = null;
   profiler: Profiler | null = null;
+  /** queued-work and memory-growth warnings */
+  readonly backlog: Backlog;
 
   constructor(
     private readonly device: GPUDevice,
@@ -94,6 +97,7 @@ export class CommandBatch {
   ) {
     this.uniformBuffer = device.createBuffer({ size: PARAM_SLOT_BYTES * SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' });
     log.onThrow = () => this.bindGroups.clear(); // a failed dispatch's bind group may be cached (invalid)
+    this.backlog = new Backlog(pools[0]);
   }
 
   private ensureEncoder(): GPUCommandEncoder {
@@ -196,6 +200,7 @@ export class CommandBatch {
     this.endPass();
     if (this.slotsUsed > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.staging, 0, this.slotsUsed * PARAM_SLOT_BYTES);
     this.device.queue.submit([this.encoder.finish()]);
+    this.backlog.submitted(this.device.queue.onSubmittedWorkDone());
     const names = batchNames(this.kernels);
     this.log.watch(this.device.popErrorScope(), 'validation error (set FOCUSNET_CHECK=1 to pinpoint the dispatch)', names);
     this.log.watch(this.device.popErrorScope(), 'out-of-memory', names);

@@ -84,6 +84,19 @@ export class Gpu {
     this.batch.onDispatch = f;
   }
 
+  /** Batches submitted and not yet seen finished (see backlog.ts). */
+  get inFlight(): number {
+    return this.batch.backlog.inFlight;
+  }
+
+  /** Where the engine's warnings go (console.warn by default): queued work, growing memory. */
+  get onWarning(): (message: string) => void {
+    return this.batch.backlog.warn;
+  }
+  set onWarning(f: (message: string) => void) {
+    this.batch.backlog.warn = f;
+  }
+
   /** The open command encoder with no compute pass open (copies and clears). */
   encoderForCopy(): GPUCommandEncoder {
     return this.batch.encoderForCopy();

@@ -51,12 +51,26 @@ export function shapeStr(shape: Shape): string {
 
 let nextId = 1;
 
+/**
+ * What a tensor owns. For the finalizer: a tensor that becomes unreachable without dispose() (code
+ * that forgets scope()) gives its storage reference back when the garbage collector finds it. Its
+ * autograd node is unreachable with it, and so are the node's saved tensors, which the same
+ * finalizer releases in the same collection (the held value must not reference the node: that
+ * would keep the node's inputs alive one collection per graph level). JavaScript runs finalizers
+ * only between tasks, so a loop that never yields to the event loop reclaims nothing this way
+ * (the gpu layer warns when work piles up like that).
+ */
+interface Owned {
+  storage: Storage | null;
+}
+const finalizer = new FinalizationRegistry<Owned>((o) => o.storage?.release());
+
 export class Tensor {
   readonly id = nextId++;
   readonly shape: Shape;
   readonly dtype: DType;
   readonly size: number;
-  /** @internal */ storage: Storage | null;
+  private readonly owned: Owned;
   requiresGrad = false;
   /** @internal the gradient tensor as stored (see `grad`) */
   gradSlot: Tensor | null = null;
@@ -66,19 +80,30 @@ export class Tensor {
    * of accumulating; reading it through `.grad` fills it first.
    */
   zeroPending = false;
-  /** @internal */ node: GradNode | null = null;
   /** @internal number of unreleased autograd nodes that take this tensor as an input */
   graphRefs = 0;
   /** optional name (parameters carry their state-dict key) */
   name?: string;
 
   constructor(storage: Storage, shape: Shape, dtype: DType) {
-    this.storage = storage;
+    this.owned = { storage };
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = numel(shape);
+    finalizer.register(this, this.owned, this);
     trackTensor(this);
   }
+
+  /** @internal the data; null once disposed */
+  get storage(): Storage | null {
+    return this.owned.storage;
+  }
+  set storage(s: Storage | null) {
+    this.owned.storage = s;
+  }
+
+  /** @internal the autograd node that produced this tensor */
+  node: GradNode | null = null;
 
   get rank(): number {
     return this.shape.length;
@@ -130,6 +155,7 @@ export class Tensor {
     if (this.storage) {
       this.storage.release();
       this.storage = null;
+      finalizer.unregister(this);
     }
     if (this.node && !this.node.released && this.graphRefs === 0) this.node.release();
     if (this.gradSlot) {

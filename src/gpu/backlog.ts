@@ -1,0 +1,62 @@
+// Watches for two ways careless code makes memory grow, and warns once about each (JavaScript
+// cannot block a loop that never awaits, so a warning that names the fix is what the engine can
+// do there):
+//   - queued work: batches submitted but not yet completed by the GPU. A loop that never waits
+//     for the GPU (no read, no `await gpu().sync()`, or no await at all: completions are only
+//     seen when the event loop turns) queues work without bound, and Dawn holds every queued
+//     command buffer. Warned past BACKLOG_WARN batches in flight.
+//   - live GPU memory: the pool's bytes in use, sampled every SAMPLE_EVERY submits; warned when
+//     it has grown at every one of GROWTH_SAMPLES samples in a row, by more than GROWTH_BYTES in
+//     all (tensors created without scope() or dispose() that are still reachable).
+
+import type { BufferPool } from './pool.js';
+
+const BACKLOG_WARN = 64;
+const SAMPLE_EVERY = 64;
+const GROWTH_SAMPLES = 16;
+const GROWTH_BYTES = 256 * 1024 * 1024;
+
+export class Backlog {
+  /** batches submitted whose completion has not been seen yet */
+  inFlight = 0;
+  private submits = 0;
+  private samples: number[] = [];
+  private warned = { backlog: false, growth: false };
+  /** where warnings go (console.warn; tests replace it) */
+  warn: (message: string) => void = (m) => console.warn(m);
+
+  constructor(private readonly pool: BufferPool) {}
+
+  /** After a submit: `done` resolves when the GPU has finished it. */
+  submitted(done: Promise<unknown>): void {
+    this.inFlight++;
+    done.then(
+      () => this.inFlight--,
+      () => this.inFlight--,
+    );
+    if (this.inFlight > BACKLOG_WARN && !this.warned.backlog) {
+      this.warned.backlog = true;
+      this.warn(
+        `focusnet: ${this.inFlight} batches of GPU work are queued and not finished: the loop is running ahead of the GPU ` +
+          `(or never lets the event loop turn), and memory grows with the queue. Wait for the GPU every few steps: ` +
+          `\`await gpu().sync()\`, or read a value (\`await loss.item()\`).`,
+      );
+    }
+    if (++this.submits % SAMPLE_EVERY === 0) this.sample();
+  }
+
+  private sample(): void {
+    const s = this.samples;
+    s.push(this.pool.getStats().bytesInUse);
+    if (s.length > GROWTH_SAMPLES) s.shift();
+    if (this.warned.growth || s.length < GROWTH_SAMPLES) return;
+    for (let i = 1; i < s.length; i++) if (!(s[i] > s[i - 1])) return;
+    if (s[s.length - 1] - s[0] <= GROWTH_BYTES) return;
+    this.warned.growth = true;
+    const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+    this.warn(
+      `focusnet: GPU memory in use keeps growing (${mb(s[0])} → ${mb(s[s.length - 1])} MB over the last ${SAMPLE_EVERY * (GROWTH_SAMPLES - 1)} submits): ` +
+        `tensors are created and kept without dispose(). Run each step inside scope(() => { ... }), or dispose() what a step returns.`,
+    );
+  }
+}
