@@ -48,10 +48,14 @@
 
 //#params
 
+// The table expressions may call is_nan(v) (bool, or vec4<bool> in VEC4).
 // The operands of the table expression: x, y (the second operand; unary: the saved value
 // again, so that backward rules can name it x or y), g (backward: the upstream gradient),
 // z (a binary op's output, for its backward rules).
 struct Ops { x: E, y: E, g: E, z: E };
+
+// NaN test on the bits (robust to compilers that assume no NaNs): exponent all ones, mantissa not 0
+fn is_nan(v: E) -> B { return (bitcast<U>(v) & U(0x7fffffffu)) > U(0x7f800000u); }
 
 fn apply(o: Ops) -> E {
   let x = o.x;
@@ -65,6 +69,8 @@ fn apply(o: Ops) -> E {
 
 //#if SCALAR
 alias E = f32;
+alias U = u32;
+alias B = bool;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -76,6 +82,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 //#if VEC4
 alias E = vec4<f32>;
+alias U = vec4<u32>;
+alias B = vec4<bool>;
 alias T = vec4<f32>;
 override K: u32 = 4u;
 

@@ -1,7 +1,7 @@
 // Reductions along one axis of a tensor viewed as [outer, R, inner].
 //
 // reduce:   out[o, i] = OP over r of x[o, r, i] (sum, scaled by P.scale for mean; or max
-//           with the first arg-max written to arg)       bindings: 0 P, 1 x, 2 out[, 3 arg]
+//           with the first arg-max written to arg; a NaN is the maximum, the first one wins)       bindings: 0 P, 1 x, 2 out[, 3 arg]
 //           One invocation per (o, i); consecutive invocations read consecutive i.
 //           For a long R with few outputs the launcher splits R into P.chunks partial
 //           sums (x viewed as [outer, chunks, Rc, inner]) and reduces them again.
@@ -21,6 +21,7 @@
 //#params
 
 fn lin(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 256u; }
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 
 //#if SUM
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -63,7 +64,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var r = 1u; r < p.r; r = r + 1u) {
     base = base + p.inner;
     let v = x[base];
-    if (v > best) { best = v; bi = r; }
+    // NaN wins, the first one (PyTorch's max and argmax propagate NaN)
+    if (v > best || (is_nan(v) && !is_nan(best))) { best = v; bi = r; }
   }
   out[t] = best;
   arg[t] = i32(bi);

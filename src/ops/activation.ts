@@ -13,8 +13,14 @@ export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6'];
 /** The `act` parameter of a kernel: 0 none, 1 relu, 2 relu6. */
 export const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, relu6: 2 };
 
-/** WGSL: `fn apply_act(v: f32, code: u32) -> f32`, the epilogue of kernels that fuse an activation. */
-export const ACT_WGSL = 'fn apply_act(v: f32, code: u32) -> f32 { if (code == 1u) { return max(v, 0.0); } if (code == 2u) { return clamp(v, 0.0, 6.0); } return v; }';
+/**
+ * WGSL: `fn apply_act(v: f32, code: u32) -> f32`, the epilogue of kernels that fuse an activation
+ * (one line, so inserting it keeps the file's line numbers). NaN propagates as in PyTorch
+ * (tested on its bits: compilers may assume v != v is false).
+ */
+export const ACT_WGSL =
+  'fn apply_act(v: f32, code: u32) -> f32 { if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { return v; } ' +
+  'if (code == 1u) { return max(v, 0.0); } if (code == 2u) { return clamp(v, 0.0, 6.0); } return v; }';
 
 /** Validate an `act` option (undefined is 'none'); errors name the op. */
 export function checkActivation(op: string, act: unknown): Activation {

@@ -10,7 +10,8 @@
 // broadcast) and a vec4 kernel (K vec4s per invocation) with its float literals wrapped as T(..),
 // T = vec4<f32>, so `max(x, 0.0)` becomes `max(x, T(0.0))`. Expressions must therefore be valid
 // on both f32 and vec4<f32>: `&`/`|`/`!` (not `&&`/`||`) on comparisons, builtins that work
-// componentwise, and scalars only as whole operands of + - * / (alpha, beta).
+// componentwise, and scalars only as whole operands of + - * / (alpha, beta). `is_nan(v)` tests
+// for NaN by its bits (bool or vec4<bool>).
 
 import src from '../../kernels/elementwise.wgsl';
 import { registerKernel, hasKernel, kernelByName, instantiate, paramBlock, type Kernel, type ParamBlock, type ParamFields } from '../gpu/index.js';
@@ -33,8 +34,9 @@ export const UNARY = {
   neg: { fwd: '-x', bwd: '-g', saves: 'x' },
   exp: { fwd: 'exp(x)', bwd: 'g * y', saves: 'y' },
   log: { fwd: 'log(x)', bwd: 'g / x', saves: 'x' },
-  relu: { fwd: 'max(x, 0.0)', bwd: 'select(0.0, g, y > 0.0)', saves: 'y' },
-  relu6: { fwd: 'clamp(x, 0.0, 6.0)', bwd: 'select(0.0, g, (y > 0.0) & (y < 6.0))', saves: 'y' },
+  // NaN propagates as in PyTorch: relu(NaN) = NaN, and its gradient passes (y <= 0 is false)
+  relu: { fwd: 'select(max(x, 0.0), x, is_nan(x))', bwd: 'select(g, 0.0, y <= 0.0)', saves: 'y' },
+  relu6: { fwd: 'select(clamp(x, 0.0, 6.0), x, is_nan(x))', bwd: 'select(g, 0.0, (y <= 0.0) | (y >= 6.0))', saves: 'y' },
   sigmoid: { fwd: '1.0 / (1.0 + exp(-x))', bwd: 'g * y * (1.0 - y)', saves: 'y' },
   tanh: { fwd: 'tanh(x)', bwd: 'g * (1.0 - y * y)', saves: 'y' },
   sqrt: { fwd: 'sqrt(x)', bwd: 'g * 0.5 / y', saves: 'y' },
