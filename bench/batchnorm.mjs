@@ -89,7 +89,7 @@ async function passProfile(shape, reps) {
       await g.sync();
       best = Math.min(best, (performance.now() - t0) / INNER);
     }
-    const bytes = (PASS_BYTES[d.label] ?? 0) * 4 * n;
+    const bytes = (PASS_BYTES[d.label.replace(/\(.*\)$/, '')] ?? 0) * 4 * n; // label: pass(width)
     rows.push({ pass: `${JSON.stringify(shape)} ${d.label.replace('batchnorm_', '')}`, 'best ms': best.toFixed(2), 'GB/s': bytes ? (bytes / (best * 1e6)).toFixed(2) : '' });
   }
   for (const t of [x, gy, gamma, beta, y]) t.dispose();

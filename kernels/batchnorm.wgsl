@@ -1,13 +1,19 @@
 // Batch normalization over NCHW activations, per channel c, M = N*H*W values each.
 // Instantiated per width (V1: f32 units; V4: vec4<f32> units, when H*W % 4 == 0) and per
-// activation (ACT/GZ substitutions: none, relu, relu6). Sizes in P are in units.
+// activation (ACT/GZ substitutions: none, relu, relu6).
+//
+// Uniforms (//#params): BatchNormParams (src/ops/norm.ts), one block for every pass: channels C;
+// plane_units, units per (n, c) plane (H*W / width); channel_units (N * plane_units);
+// chunk_units L and chunks R, the partial passes' chunking of a channel; sample_units
+// (C * plane_units); total_units; lane_stride la, step_stride lb (lane_range); update_running
+// (stats_merge: update the running statistics); eval_grad (grad_merge: eval coefficients); eps,
+// momentum; channel_values M (f32). In the _x passes plane_units is in values, total_units in vec4s.
 //
 // Statistics are taken relative to a per-channel shift K, the median of three of the channel's
 // values (x - K is exact for values near K, which keeps a channel of mean 1000 and std 0.01
-// accurate in f32). Lanes reduce
-// register blocks of 4 units exactly (two-pass on registers) and fold them into a running
-// (count, mean, M2) with Chan's formula; the merge pass combines the lane partials with the same
-// formula. Nothing forms sum(x^2) - sum(x)^2/n, so there is no cancellation at any N*H*W.
+// accurate in f32). Lanes reduce register blocks of 4 units exactly (two-pass on registers) and
+// fold them into a running (count, mean, M2) with Chan's formula; the merge pass combines the
+// lane partials with the same formula. Nothing forms sum(x^2) - sum(x)^2/n: no cancellation.
 //
 // Partial passes: a channel's units (flattened (n, hw) index) are cut into R chunks of L units;
 // workgroup (r, c) of 64 lanes takes chunk r of channel c, lane l the units
@@ -19,7 +25,7 @@
 //                bindings: 0 P, 1 x, 2 part                 dispatch (R, C), workgroup 64
 // stats_merge:   per channel, Chan merge of the R*64 partials; writes
 //                st[c] = (K, mean(x-K), invstd, 0 | gamma*invstd, beta, 0, 0) and, when
-//                P.flags & 1, updates running mean/var in place (unbiased variance).
+//                update_running, updates running mean/var in place (unbiased variance).
 //                bindings: 0 P, 1 x, 2 part, 3 gamma, 4 beta, 5 rmean, 6 rvar, 7 st
 //                MERGE_SERIAL (CPU adapters): one invocation per channel, dispatch ceil(C/64);
 //                MERGE_WG (GPUs): one workgroup of 64 per channel, lanes merge strided shares,
@@ -33,7 +39,7 @@
 //                bindings: 0 P, 1 g, 2 x, 3 st, 4 part[, 5 y]   dispatch (R, C), workgroup 64
 // grad_merge:    per channel Sg, Sgx -> dgamma = Sgx, dbeta = Sg and the coefficients of
 //                dx = p*gz + q*xhat + r (training: p = gamma*invstd, q = -p*Sgx/M, r = -p*Sg/M;
-//                eval, P.flags & 2: q = r = 0), written to co[c] = (K, mean, invstd, 0 | p, q, r, 0)
+//                eval, eval_grad: q = r = 0), written to co[c] = (K, mean, invstd, 0 | p, q, r, 0)
 //                bindings: 0 P, 1 part, 2 st, 3 gamma, 4 co, 5 dgamma, 6 dbeta
 //                MERGE_SERIAL / MERGE_WG as stats_merge
 // grad_input:    dx = p*gz + q*xhat + r
@@ -41,14 +47,7 @@
 // normalize_x, grad_input_x: the same with vec4 units when only the total size is a multiple of
 //                4 (H*W >= 4); a unit straddling two channels mixes their coefficients per lane.
 
-struct P {
-  C: u32, HW: u32, M: u32, L: u32,
-  R: u32, CHW: u32, flags: u32, total: u32,
-  la: u32, lb: u32, pad0: u32, pad1: u32,
-  eps: f32, momentum: f32, count: f32, pad: f32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 //#if V1
 alias VT = f32;
@@ -72,35 +71,35 @@ override UNITS: u32 = 8u;
 // r*L + l*la + j*lb, j < L/64 (la = L/64, lb = 1: a contiguous run per lane, fast on a CPU
 // adapter; la = 1, lb = 64: interleaved, coalesced on a GPU). Returns (first unit, count).
 fn lane_range(r: u32, lid: u32) -> vec2<u32> {
-  let S = p.L / LANES;
-  let e0 = r * p.L + lid * p.la;
+  let S = p.chunk_units / LANES;
+  let e0 = r * p.chunk_units + lid * p.lane_stride;
   var cnt = 0u;
-  if (e0 < p.M) { cnt = min(S, (p.M - e0 + p.lb - 1u) / p.lb); }
+  if (e0 < p.channel_units) { cnt = min(S, (p.channel_units - e0 + p.step_stride - 1u) / p.step_stride); }
   return vec2<u32>(e0, cnt);
 }
 
 // Walks a channel's units lb apart: (n, h) of the current unit.
 struct Walk { n: u32, h: u32, dn: u32, dh: u32, };
 fn walk_start(e: u32) -> Walk {
-  return Walk(e / p.HW, e % p.HW, p.lb / p.HW, p.lb % p.HW);
+  return Walk(e / p.plane_units, e % p.plane_units, p.step_stride / p.plane_units, p.step_stride % p.plane_units);
 }
 fn walk_next(w: ptr<function, Walk>) {
   (*w).h = (*w).h + (*w).dh;
   (*w).n = (*w).n + (*w).dn;
-  if ((*w).h >= p.HW) { (*w).h = (*w).h - p.HW; (*w).n = (*w).n + 1u; }
+  if ((*w).h >= p.plane_units) { (*w).h = (*w).h - p.plane_units; (*w).n = (*w).n + 1u; }
 }
 
 // Unit address of (n, c, h) in x viewed as [N, C, HW] units.
-fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.CHW + c * p.HW + h; }
+fn addr(n: u32, c: u32, h: u32) -> u32 { return n * p.sample_units + c * p.plane_units + h; }
 
 //#if SHIFT
 // The channel's shift K: the median of three of its values (first, middle, last), so a single
 // outlier cannot be the reference the others are measured from. Both statistics passes call it.
 fn shift_of(c: u32) -> f32 {
-  let n = p.M / p.HW;
+  let n = p.channel_units / p.plane_units;
   let a = lead(x[addr(0u, c, 0u)]);
-  let b = lead(x[addr(n / 2u, c, p.HW / 2u)]);
-  let d = lead(x[addr(n - 1u, c, p.HW - 1u)]);
+  let b = lead(x[addr(n / 2u, c, p.plane_units / 2u)]);
+  let d = lead(x[addr(n - 1u, c, p.plane_units - 1u)]);
   return max(min(a, b), min(max(a, b), d));
 }
 //#endif
@@ -145,7 +144,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     m2 = m2 + q + delta * delta * (na * nb / nab);
     na = nab;
   }
-  part[(c * p.R + r) * LANES + lid] = vec4<f32>(na, ma, m2, 0.0);
+  part[(c * p.chunks + r) * LANES + lid] = vec4<f32>(na, ma, m2, 0.0);
 }
 //#endif
 
@@ -166,7 +165,7 @@ fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
 }
 // Lane `lane` of `lanes` merges the channel's partials lane, lane + lanes, ...
 fn merge_partials(c: u32, lane: u32, lanes: u32) -> vec3<f32> {
-  let np = p.R * LANES;
+  let np = p.chunks * LANES;
   var q = vec3<f32>(0.0);
   for (var j = lane; j < np; j = j + lanes) { q = chan(q, part[c * np + j].xyz); }
   return q;
@@ -174,14 +173,14 @@ fn merge_partials(c: u32, lane: u32, lanes: u32) -> vec3<f32> {
 // The channel's coefficients and running statistics from its merged (count, mean(x-K), M2).
 fn finish_stats(c: u32, q: vec3<f32>) {
   let K = shift_of(c);
-  let varb = q.z / p.count;
+  let varb = q.z / p.channel_values;
   let invstd = 1.0 / sqrt(varb + p.eps);
   st[2u * c] = vec4<f32>(K, q.y, invstd, 0.0);
   st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
-  if ((p.flags & 1u) != 0u) {
+  if (p.update_running != 0u) {
     let mom = p.momentum;
     rmean[c] = (1.0 - mom) * rmean[c] + mom * (K + q.y);
-    rvar[c] = (1.0 - mom) * rvar[c] + mom * (q.z / (p.count - 1.0));
+    rvar[c] = (1.0 - mom) * rvar[c] + mom * (q.z / (p.channel_values - 1.0));
   }
 }
 //#endif
@@ -193,7 +192,7 @@ fn finish_stats(c: u32, q: vec3<f32>) {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
-  if (c >= p.C) { return; }
+  if (c >= p.channels) { return; }
   FINISH(c, merge_partials(c, 0u, 1u));
 }
 //#endif
@@ -224,7 +223,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
-  if (c >= p.C) { return; }
+  if (c >= p.channels) { return; }
   let invstd = 1.0 / sqrt(rvar[c] + p.eps);
   st[2u * c] = vec4<f32>(0.0, rmean[c], invstd, 0.0);
   st[2u * c + 1u] = vec4<f32>(gamma[c] * invstd, beta[c], 0.0, 0.0);
@@ -238,19 +237,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
-  if (i0 >= p.total) { return; }
-  let i1 = min(i0 + UNITS, p.total);
-  var h = i0 % p.HW;
-  var c = (i0 / p.HW) % p.C;
+  if (i0 >= p.total_units) { return; }
+  let i1 = min(i0 + UNITS, p.total_units);
+  var h = i0 % p.plane_units;
+  var c = (i0 / p.plane_units) % p.channels;
   var a = tab[2u * c];
   var b = tab[2u * c + 1u];
   for (var k = i0; k < i1; k = k + 1u) {
     unit(k, a, b);
     h = h + 1u;
-    if (h == p.HW) {
+    if (h == p.plane_units) {
       h = 0u;
       c = c + 1u;
-      if (c == p.C) { c = 0u; }
+      if (c == p.channels) { c = 0u; }
       a = tab[2u * c];
       b = tab[2u * c + 1u];
     }
@@ -301,7 +300,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     sg = sg + ((q0.sg + q1.sg) + (q2.sg + q3.sg));
     sgx = sgx + ((q0.sgx + q1.sgx) + (q2.sgx + q3.sgx));
   }
-  part[(c * p.R + r) * LANES + lid] = vec2<f32>(hsum(sg), hsum(sgx));
+  part[(c * p.chunks + r) * LANES + lid] = vec2<f32>(hsum(sg), hsum(sgx));
 }
 //#endif
 
@@ -314,7 +313,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
 // Lane `lane` of `lanes` sums the channel's partials lane, lane + lanes, ...: (Sg, Sgx).
 fn merge_partials(c: u32, lane: u32, lanes: u32) -> vec2<f32> {
-  let np = p.R * LANES;
+  let np = p.chunks * LANES;
   var q = vec2<f32>(0.0);
   for (var j = lane; j < np; j = j + lanes) { q = q + part[c * np + j]; }
   return q;
@@ -327,9 +326,9 @@ fn grad_finish(c: u32, q: vec2<f32>) {
   dbeta[c] = sg;
   let a = st[2u * c];
   let pc = gamma[c] * a.z;
-  var qc = -pc * sgx / p.count;
-  var rc = -pc * sg / p.count;
-  if ((p.flags & 2u) != 0u) { qc = 0.0; rc = 0.0; }
+  var qc = -pc * sgx / p.channel_values;
+  var rc = -pc * sg / p.channel_values;
+  if (p.eval_grad != 0u) { qc = 0.0; rc = 0.0; }
   co[2u * c] = a;
   co[2u * c + 1u] = vec4<f32>(pc, qc, rc, 0.0);
 }
@@ -350,7 +349,8 @@ fn unit(k: u32, a: vec4<f32>, b: vec4<f32>) {
 //#if ELEMENTWISE_X
 // Elementwise passes when H*W % 4 != 0 but N*C*H*W % 4 == 0 and H*W >= 4 (instantiated with V4):
 // vec4 units over the flat tensor; a unit may straddle two channels, so each component takes
-// the coefficients of the current or the next channel. Here P.HW is in values, P.total in units.
+// the coefficients of the current or the next channel. Here p.plane_units is in values,
+// p.total_units in vec4 units.
 struct Coef { a0: VT, a1: VT, a2: VT, b0: VT, b1: VT, b2: VT, };
 fn coef_of(c: u32) -> Coef {
   let a = tab[2u * c];
@@ -361,22 +361,22 @@ fn mix(cur: Coef, nxt: Coef, m: vec4<bool>) -> Coef {
   return Coef(select(nxt.a0, cur.a0, m), select(nxt.a1, cur.a1, m), select(nxt.a2, cur.a2, m),
               select(nxt.b0, cur.b0, m), select(nxt.b1, cur.b1, m), select(nxt.b2, cur.b2, m));
 }
-fn next_channel(c: u32) -> u32 { return select(c + 1u, 0u, c + 1u == p.C); }
+fn next_channel(c: u32) -> u32 { return select(c + 1u, 0u, c + 1u == p.channels); }
 // UNITS consecutive vec4 units per invocation; unit() is the pass's body
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
-  if (u0 >= p.total) { return; }
-  let u1 = min(u0 + UNITS, p.total);
-  var h = (4u * u0) % p.HW;
-  var c = ((4u * u0) / p.HW) % p.C;
+  if (u0 >= p.total_units) { return; }
+  let u1 = min(u0 + UNITS, p.total_units);
+  var h = (4u * u0) % p.plane_units;
+  var c = ((4u * u0) / p.plane_units) % p.channels;
   var cur = coef_of(c);
   var nxt = coef_of(next_channel(c));
   for (var k = u0; k < u1; k = k + 1u) {
-    unit(k, mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.HW - h)));
+    unit(k, mix(cur, nxt, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.plane_units - h)));
     h = h + 4u;
-    if (h >= p.HW) {
-      h = h - p.HW;
+    if (h >= p.plane_units) {
+      h = h - p.plane_units;
       c = next_channel(c);
       cur = nxt;
       nxt = coef_of(next_channel(c));

@@ -1,20 +1,18 @@
-// Seeded dropout: out[i] = a[i] * scale where element i is kept, else 0. Element i is kept
-// when hash(seed, i) >= threshold (threshold = p * 2^32), so the mask is a pure function of
-// (seed, i): forward and backward (a = upstream gradient) apply the same mask with no RNG
-// state and no saved mask, and both widths below give the same mask.
+// Seeded dropout: out[i] = a[i] * keep_scale where element i is kept, else 0. Element i is kept
+// when hash(seed, i) >= drop_threshold (the drop probability * 2^32), so the mask is a pure
+// function of (seed, i): forward and backward (a = upstream gradient) apply the same mask with
+// no RNG state and no saved mask, and both widths below give the same mask.
 // Hash: Wellons' lowbias32 integer finalizer, applied to the index mixed with the hashed seed.
 //
+// Uniforms (//#params): DropoutParams { count (elements), seed, drop_threshold, keep_scale (f32) },
+// declared in src/ops/pool.ts.
+//
 // V1: one element per invocation              bindings: 0 P, 1 a, 2 out (array<f32>)
-// V4: 4 vec4 units (16 elements) per invocation, n % 4 == 0
+// V4: 4 vec4 units (16 elements) per invocation, count % 4 == 0
 //                                             bindings: 0 P, 1 a, 2 out (array<vec4<f32>>)
 // Dispatch: 1-D, workgroup 64, grid folded into (x, y).
 
-struct P {
-  n: u32, seed: u32, threshold: u32, pad0: u32,
-  scale: f32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 fn lowbias32(v: vec4<u32>) -> vec4<u32> {
   var x = v;
@@ -38,9 +36,9 @@ fn keep_bits(i: vec4<u32>) -> vec4<u32> {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.n) { return; }
-  let kept = keep_bits(vec4<u32>(i)).x >= p.threshold;
-  out[i] = select(0.0, a[i] * p.scale, kept);
+  if (i >= p.count) { return; }
+  let kept = keep_bits(vec4<u32>(i)).x >= p.drop_threshold;
+  out[i] = select(0.0, a[i] * p.keep_scale, kept);
 }
 //#endif
 
@@ -51,11 +49,11 @@ const UNITS = 4u;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let u0 = (gid.x + gid.y * nw.x * 64u) * UNITS;
-  let n4 = p.n / 4u;
+  let n4 = p.count / 4u;
   let u1 = min(u0 + UNITS, n4);
   for (var u = u0; u < u1; u = u + 1u) {
-    let kept = keep_bits(vec4<u32>(4u * u) + vec4<u32>(0u, 1u, 2u, 3u)) >= vec4<u32>(p.threshold);
-    out[u] = select(vec4<f32>(0.0), a[u] * p.scale, kept);
+    let kept = keep_bits(vec4<u32>(4u * u) + vec4<u32>(0u, 1u, 2u, 3u)) >= vec4<u32>(p.drop_threshold);
+    out[u] = select(vec4<f32>(0.0), a[u] * p.keep_scale, kept);
   }
 }
 //#endif

@@ -1,6 +1,10 @@
-// 2-D pooling over NCHW planes (P.planes = N*C planes of H x W, output OH x OW).
+// 2-D pooling over NCHW planes (N*C planes of H x W, output OH x OW).
 // Window of output (oh, ow): rows oh*SH - ph .. + KH - 1, cols ow*SW - pw .. + KW - 1;
 // cells outside the input are padding (-inf for max, 0 counted in the divisor for avg).
+//
+// Uniforms (//#params): PoolParams, declared in src/ops/pool.ts, for every kernel: in_h, in_w
+// (H, W), out_h, out_w (OH, OW), planes (N*C), pad_h, pad_w (ph, pw; i32), inv_window
+// (1 / (KH*KW), f32). Window size and stride are override constants (see WINDOW_* below).
 //
 // Instantiated from blocks (src/ops/pool.ts), one of each line:
 //   layout   SCALAR | PAIR4 | PAIR2      element types: XV of x and dx, YV of y and g, IV of arg
@@ -41,14 +45,7 @@ override SW: u32 = 2u;
 override CH: u32 = (KH + SH - 1u) / SH;
 override CW: u32 = (KW + SW - 1u) / SW;
 
-struct P {
-  H: u32, W: u32, OH: u32, OW: u32,
-  planes: u32, pad0: u32, pad1: u32, pad2: u32,
-  ph: i32, pw: i32,
-  inv: f32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 const ZMAX = 65535u;
 
@@ -135,7 +132,7 @@ fn put_arg(o: u32, k: IV) {}
 struct Acc { sum: YV, };
 fn acc_start() -> Acc { return Acc(YV(0.0)); }
 fn acc_take(a: ptr<function, Acc>, v: YV, k: IV) { (*a).sum = (*a).sum + v; }
-fn acc_store(o: u32, a: Acc) { y[o] = a.sum * p.inv; }
+fn acc_store(o: u32, a: Acc) { y[o] = a.sum * p.inv_window; }
 //#endif
 
 //#if MAX_GRAD
@@ -150,7 +147,7 @@ fn grad_done(v: XV) -> XV { return v; }
 struct Out { g: XV, };
 fn out_at(o: u32) -> Out { return Out(spread(g[o])); }
 fn grad_to(u: Out, me: XI) -> XV { return u.g; }
-fn grad_done(v: XV) -> XV { return v * p.inv; }
+fn grad_done(v: XV) -> XV { return v * p.inv_window; }
 //#endif
 
 // ---- bodies ----
@@ -160,23 +157,23 @@ fn grad_done(v: XV) -> XV { return v * p.inv; }
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let ow = gid.x;
   let oh = gid.y;
-  if (ow >= p.OW || oh >= p.OH) { return; }
-  let h0 = i32(oh * SH) - p.ph;
-  let w0 = i32(ow * SW) - p.pw;
+  if (ow >= p.out_w || oh >= p.out_h) { return; }
+  let h0 = i32(oh * SH) - p.pad_h;
+  let w0 = i32(ow * SW) - p.pad_w;
   for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
-    let plane = pl * p.H * p.W;
+    let plane = pl * p.in_h * p.in_w;
     var acc = acc_start();
     for (var i = 0u; i < KH; i = i + 1u) {
       let ih = h0 + i32(i);
-      if (ih < 0 || ih >= i32(p.H)) { continue; }
+      if (ih < 0 || ih >= i32(p.in_h)) { continue; }
       for (var j = 0u; j < KW; j = j + 1u) {
         let iw = w0 + i32(j);
-        if (iw < 0 || iw >= i32(p.W)) { continue; }
-        let k = ih * i32(p.W) + iw;
+        if (iw < 0 || iw >= i32(p.in_w)) { continue; }
+        let k = ih * i32(p.in_w) + iw;
         acc_take(&acc, x[plane + u32(k)], k);
       }
     }
-    acc_store((pl * p.OH + oh) * p.OW + ow, acc);
+    acc_store((pl * p.out_h + oh) * p.out_w + ow, acc);
   }
 }
 //#endif
@@ -193,12 +190,12 @@ fn covering(i: u32, k: u32, s: u32, pd: i32, n: u32) -> vec2<i32> {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let iw = gid.x;
   let ih = gid.y;
-  if (iw >= p.W || ih >= p.H) { return; }
-  let me = i32(ih * p.W + iw);
-  let rh = covering(ih, KH, SH, p.ph, p.OH);
-  let rw = covering(iw, KW, SW, p.pw, p.OW);
+  if (iw >= p.in_w || ih >= p.in_h) { return; }
+  let me = i32(ih * p.in_w + iw);
+  let rh = covering(ih, KH, SH, p.pad_h, p.out_h);
+  let rw = covering(iw, KW, SW, p.pad_w, p.out_w);
   for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
-    let obase = pl * p.OH * p.OW;
+    let obase = pl * p.out_h * p.out_w;
     var acc = 0.0;
     // constant trip counts (CH x CW); out-of-range candidates read a clamped (covering) output
     // and are masked
@@ -206,11 +203,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let oh = rh.x + i32(a);
       for (var b = 0u; b < CW; b = b + 1u) {
         let ow = rw.x + i32(b);
-        let o = obase + u32(min(oh, rh.y)) * p.OW + u32(min(ow, rw.y));
+        let o = obase + u32(min(oh, rh.y)) * p.out_w + u32(min(ow, rw.y));
         acc = acc + select(0.0, grad_to(out_at(o), me), oh <= rh.y && ow <= rw.y);
       }
     }
-    dx[pl * p.H * p.W + u32(me)] = grad_done(acc);
+    dx[pl * p.in_h * p.in_w + u32(me)] = grad_done(acc);
   }
 }
 //#endif
@@ -220,7 +217,7 @@ fn pair_step(r0: u32, o: u32, U: u32, k0: i32, oh: u32) {
   let a = x[r0];
   let b = x[r0 + U];
   let k = k0 + LANE;    // plane index of each lane's top-left cell
-  let dk = i32(p.W);
+  let dk = i32(p.in_w);
   var acc = acc_start();
   acc_take(&acc, even(a), k);
   acc_take(&acc, odd(a), k + 1);
@@ -235,8 +232,8 @@ fn pair_step(r0: u32, o: u32, U: u32, k0: i32, oh: u32) {
   let cells = k0 + CELL;    // plane indices of the unit's cells in the top row
   let u = out_at(o);
   dx[r0] = grad_done(grad_to(u, cells));
-  dx[r0 + U] = grad_done(grad_to(u, cells + i32(p.W)));
-  if (oh + 1u == p.OH && 2u * p.OH < p.H) { dx[r0 + 2u * U] = XV(0.0); }
+  dx[r0 + U] = grad_done(grad_to(u, cells + i32(p.in_w)));
+  if (oh + 1u == p.out_h && 2u * p.out_h < p.in_h) { dx[r0 + 2u * U] = XV(0.0); }
 }
 //#endif
 
@@ -247,11 +244,11 @@ fn pair_step(r0: u32, o: u32, U: u32, k0: i32, oh: u32) {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
   let oh = gid.y;
-  let U = p.W / UNIT;
-  if (j >= U || oh >= p.OH) { return; }
-  let k0 = i32(2u * oh * p.W + UNIT * j);
+  let U = p.in_w / UNIT;
+  if (j >= U || oh >= p.out_h) { return; }
+  let k0 = i32(2u * oh * p.in_w + UNIT * j);
   for (var pl = gid.z; pl < p.planes; pl = pl + ZMAX) {
-    pair_step((pl * p.H + 2u * oh) * U + j, (pl * p.OH + oh) * U + j, U, k0, oh);
+    pair_step((pl * p.in_h + 2u * oh) * U + j, (pl * p.out_h + oh) * U + j, U, k0, oh);
   }
 }
 //#endif

@@ -7,6 +7,46 @@ import { bnStats, bnApply, bnTrain, runningUpdate, dotW } from './helpers/norm-r
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
+/** The labels of the dispatches `fn` issues. */
+async function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    await fn();
+  } finally {
+    gpu().onDispatch = prev;
+  }
+  return labels;
+}
+
+/**
+ * Assert that the elementwise passes (normalize, grad_input) ran with width `ew` only and the
+ * partial passes (stats, grad_partial) with width `partial` only; `passes` lists the passes that
+ * must appear.
+ */
+function assertWidths(labels, { ew, partial, passes }) {
+  const widthOf = (l) => /\((v1|v4|x)\)$/.exec(l)?.[1];
+  for (const l of labels.filter((l) => /^batchnorm_(normalize|grad_input)\(/.test(l))) assert.is(widthOf(l), ew, `${l} (expected width ${ew}): ${labels.join()}`);
+  for (const l of labels.filter((l) => /^batchnorm_(stats|grad_partial)\(/.test(l))) assert.is(widthOf(l), partial, `${l} (expected width ${partial}): ${labels.join()}`);
+  for (const pass of passes) {
+    const w = /normalize|grad_input/.test(pass) ? ew : partial;
+    assert.ok(labels.includes(`batchnorm_${pass}(${w})`), `batchnorm_${pass}(${w}) did not run: ${labels.join()}`);
+  }
+}
+
+/** Run `fn` with FOCUSNET_BN_LAYOUT set to `layout` ('cpu' or 'gpu'). */
+async function withLayout(layout, fn) {
+  const prev = process.env.FOCUSNET_BN_LAYOUT;
+  process.env.FOCUSNET_BN_LAYOUT = layout;
+  try {
+    await fn();
+  } finally {
+    if (prev === undefined) delete process.env.FOCUSNET_BN_LAYOUT;
+    else process.env.FOCUSNET_BN_LAYOUT = prev;
+  }
+}
+
 /** Run training-mode batchnorm on the engine and compare output and running stats with float64. */
 async function checkTrain(shape, { seed = 1, scale = 2, offset = 0.5, act = 'none', momentum = 0.1, affine = true, rtol = 1e-4, atol = 1e-4 } = {}) {
   const r = rng(seed);
@@ -30,12 +70,20 @@ async function checkTrain(shape, { seed = 1, scale = 2, offset = 0.5, act = 'non
   for (const t of [tx, tg, tb, rm, rv, y]) t?.dispose();
 }
 
-test('training forward, H*W not a multiple of 4, C = 5', async () => {
-  await checkTrain([2, 5, 3, 7]);
+test('scalar units: training forward and backward, H*W and N*C*H*W not multiples of 4', async () => {
+  const labels = await dispatched(async () => {
+    await checkTrain([2, 5, 3, 7]);
+    await gradCase([1, 3, 3, 3], { seed: 46 });
+  });
+  assertWidths(labels, { ew: 'v1', partial: 'v1', passes: ['stats', 'normalize', 'grad_partial', 'grad_input'] });
 });
 
-test('training forward, vec4 path, C = 6', async () => {
-  await checkTrain([3, 6, 4, 4], { seed: 2, momentum: 0.3 });
+test('vec4 units: training forward and backward, H*W % 4 == 0, C = 6', async () => {
+  const labels = await dispatched(async () => {
+    await checkTrain([3, 6, 4, 4], { seed: 2, momentum: 0.3 });
+    await gradCase([2, 3, 4, 4], { seed: 47, act: 'relu' });
+  });
+  assertWidths(labels, { ew: 'v4', partial: 'v4', passes: ['stats', 'normalize', 'grad_partial', 'grad_input'] });
 });
 
 test('training forward, affine = false', async () => {
@@ -55,12 +103,16 @@ test('odd H*W with many partial chunks [3, 7, 61, 59]', async () => {
 });
 
 test('H*W not a multiple of 4 but N*C*H*W is (vec4 units straddling channels): 7x7, 5x5, 3x3', async () => {
-  await checkTrain([4, 3, 7, 7], { seed: 40 });
-  await checkTrain([2, 6, 5, 5], { seed: 41, act: 'relu6' });
-  await checkTrain([4, 5, 3, 3], { seed: 42, act: 'relu' });
-  await gradCase([2, 2, 3, 3], { seed: 43 });
-  await gradCase([2, 2, 5, 5], { seed: 44, act: 'relu6', gScale: [3, 5], bRange: [1, 4] });
-  await gradCase([4, 1, 3, 3], { seed: 45, training: false });
+  const labels = await dispatched(async () => {
+    await checkTrain([4, 3, 7, 7], { seed: 40 });
+    await checkTrain([2, 6, 5, 5], { seed: 41, act: 'relu6' });
+    await checkTrain([4, 5, 3, 3], { seed: 42, act: 'relu' });
+    await gradCase([2, 2, 3, 3], { seed: 43 });
+    await gradCase([2, 2, 5, 5], { seed: 44, act: 'relu6', gScale: [3, 5], bRange: [1, 4] });
+    await gradCase([4, 1, 3, 3], { seed: 45, training: false });
+  });
+  // the elementwise passes take the straddling vec4 kernels; the partial passes scalar units
+  assertWidths(labels, { ew: 'x', partial: 'v1', passes: ['stats', 'normalize', 'grad_partial', 'grad_input'] });
 });
 
 test('mean 1000, std 0.01 over 360,000 values per channel: statistics stay exact', async () => {
@@ -124,7 +176,9 @@ test('eval mode uses the running statistics and leaves them unchanged', async ()
   const rv0 = f32(r.uniform(C, 0.5, 2));
   const [tx, tg, tb, rm, rv] = [[x, shape], [gamma, [C]], [beta, [C]], [rm0, [C]], [rv0, [C]]].map(([a, s]) => tensor(Float32Array.from(a), s));
   for (const act of ['none', 'relu6']) {
-    const y = ops.batchNorm2d(tx, tg, tb, rm, rv, { training: false, act });
+    let y;
+    const labels = await dispatched(() => { y = ops.batchNorm2d(tx, tg, tb, rm, rv, { training: false, act }); });
+    assert.equal(labels.filter((l) => l.startsWith('batchnorm_')), ['batchnorm_eval_coef', 'batchnorm_normalize(v1)'], `eval ${act}: the running statistics' coefficients, no statistics pass`);
     assertClose(await y.read(), bnApply(x, shape, rm0, rv0, gamma, beta, 1e-5, act), { rtol: 1e-5, atol: 1e-5, what: `eval ${act}` });
     y.dispose();
   }
@@ -238,27 +292,24 @@ test('no buffers leak: forward + backward (no scope), training and eval, with an
   for (const t of [x, gamma, rm, rv]) t.dispose();
 });
 
-test('the GPU layout (interleaved lanes, one unit per invocation) gives the same results', async () => {
-  const prev = process.env.FOCUSNET_BN_LAYOUT;
-  process.env.FOCUSNET_BN_LAYOUT = 'gpu';
-  const labels = [];
-  const prevHook = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    await checkTrain([3, 7, 61, 59], { seed: 30 });
-    await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
-    await gradCase([2, 3, 2, 3], { seed: 32 });
-    await gradCase([2, 3, 4, 4], { seed: 33, act: 'relu' });
-    // the workgroup-per-channel merges (MERGE_WG) ran, and no serial one
-    const merges = labels.filter((l) => l.includes('_merge'));
-    assert.ok(merges.includes('batchnorm_merge(wg)') && merges.includes('batchnorm_grad_merge(wg)'), merges.join());
-    assert.ok(merges.every((l) => l.endsWith('(wg)')), merges.join());
-  } finally {
-    gpu().onDispatch = prevHook;
-    if (prev === undefined) delete process.env.FOCUSNET_BN_LAYOUT;
-    else process.env.FOCUSNET_BN_LAYOUT = prev;
-  }
-});
+/** The merges `labels` name: every one of `kind`, the statistics and the gradient merge among them. */
+function assertMerges(labels, kind) {
+  const merges = labels.filter((l) => l.includes('_merge'));
+  assert.ok(merges.includes(`batchnorm_merge(${kind})`) && merges.includes(`batchnorm_grad_merge(${kind})`), merges.join());
+  assert.ok(merges.every((l) => l.endsWith(`(${kind})`)), merges.join());
+}
+
+for (const [layout, kind, how] of [['gpu', 'wg', 'interleaved lanes, one unit per invocation, workgroup-per-channel merges'], ['cpu', 'serial', 'contiguous lanes, 8 units per invocation, serial merges']]) {
+  test(`the ${layout.toUpperCase()} layout (${how}) gives the same results`, async () => {
+    const labels = await dispatched(() => withLayout(layout, async () => {
+      await checkTrain([3, 7, 61, 59], { seed: 30 });
+      await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
+      await gradCase([2, 3, 2, 3], { seed: 32 });
+      await gradCase([2, 3, 4, 4], { seed: 33, act: 'relu' });
+    }));
+    assertMerges(labels, kind);
+  });
+}
 
 test('bad input names the op and the shapes', () => {
   const x = tensor(new Float32Array(2 * 3 * 4 * 4).fill(1), [2, 3, 4, 4]);

@@ -7,6 +7,28 @@ import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
+/** The labels of the dispatches `fn` issues. */
+async function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    await fn();
+  } finally {
+    gpu().onDispatch = prev;
+  }
+  return labels;
+}
+
+/** Pool dispatch labels are `op(layout)` / `max_pool2d(layout, no argmax)`: the layouts that ran. */
+const layoutsOf = (labels) => new Set(labels.flatMap((l) => /^(?:max|avg)_pool2d(?:_backward)?\((\w+)/.exec(l)?.[1] ?? []));
+
+/** Assert that `labels` name exactly the pool passes `want` (each label at least once), no other. */
+function assertPoolPasses(labels, want) {
+  const got = [...new Set(labels.filter((l) => /_pool2d/.test(l)))].sort();
+  assert.equal(got, [...want].sort(), `pool passes: ${labels.join()}`);
+}
+
 async function poolCase(kind, shape, k, s, p, seed, gradShape) {
   const r = rng(seed);
   const x = f32(r.randn(size(shape), 2));
@@ -44,18 +66,41 @@ test('maxPool2d: kernel 2 and 3, stride 2, padding 1, odd sizes, H != W', async 
   await poolCase('max', [3, 2, 5, 5], 2, 1, 0, 4);
 });
 
+/** Every pass of both rules on `layout`: forward without (max: no argmax) and with a gradient, backward. */
+const allPasses = (layout) => [
+  `max_pool2d(${layout}, no argmax)`, `max_pool2d(${layout})`, `max_pool2d_backward(${layout})`,
+  `avg_pool2d(${layout})`, `avg_pool2d_backward(${layout})`,
+];
+
 test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', async () => {
-  await poolCase('max', [2, 3, 9, 12], 2, 2, 0, 11, [2, 2, 5, 8]);
-  await poolCase('avg', [2, 3, 9, 12], 2, 2, 0, 12, [2, 2, 5, 8]);
-  await poolCase('max', [3, 5, 8, 4], 2, 2, 0, 13, [1, 2, 4, 4]);
-  await poolCase('avg', [3, 5, 8, 4], 2, 2, 0, 14, [1, 2, 4, 4]);
+  const labels = await dispatched(async () => {
+    await poolCase('max', [2, 3, 9, 12], 2, 2, 0, 11, [2, 2, 5, 8]);
+    await poolCase('avg', [2, 3, 9, 12], 2, 2, 0, 12, [2, 2, 5, 8]);
+    await poolCase('max', [3, 5, 8, 4], 2, 2, 0, 13, [1, 2, 4, 4]);
+    await poolCase('avg', [3, 5, 8, 4], 2, 2, 0, 14, [1, 2, 4, 4]);
+  });
+  assertPoolPasses(labels, allPasses('pair4'));
 });
 
 test('2x2 stride 2 on rows of even length (vec2 kernels): W = 10, 14, 6, odd H', async () => {
-  await poolCase('max', [2, 3, 11, 10], 2, 2, 0, 15, [2, 2, 5, 6]);
-  await poolCase('avg', [2, 3, 11, 10], 2, 2, 0, 16, [2, 2, 5, 6]);
-  await poolCase('max', [2, 16, 14, 14], 2, 2, 0, 17, [1, 2, 4, 10]);
-  await poolCase('avg', [3, 2, 6, 6], 2, 2, 0, 18, [1, 2, 3, 6]);
+  const labels = await dispatched(async () => {
+    await poolCase('max', [2, 3, 11, 10], 2, 2, 0, 15, [2, 2, 5, 6]);
+    await poolCase('avg', [2, 3, 11, 10], 2, 2, 0, 16, [2, 2, 5, 6]);
+    await poolCase('max', [2, 16, 14, 14], 2, 2, 0, 17, [1, 2, 4, 10]);
+    await poolCase('avg', [3, 2, 6, 6], 2, 2, 0, 18, [1, 2, 3, 6]);
+  });
+  assertPoolPasses(labels, allPasses('pair2'));
+});
+
+test('any other window (generic kernels): 3x3 s2 p1, 2x2 on odd W, 3x3 s3 p1, 4x4 s2 p2', async () => {
+  const labels = await dispatched(async () => {
+    await poolCase('max', [2, 5, 9, 7], 3, 2, 1, 19);
+    await poolCase('avg', [2, 5, 9, 7], 3, 2, 1, 20);
+    await poolCase('max', [2, 3, 6, 7], 2, 2, 0, 23);
+    await poolCase('avg', [2, 2, 9, 8], 3, 3, 1, 24);
+    await poolCase('max', [2, 2, 8, 8], 4, 2, 2, 25);
+  });
+  assertPoolPasses(labels, allPasses('window'));
 });
 
 test('avgPool2d: count_include_pad, kernel 2 and 3, stride 2, padding 1', async () => {
@@ -120,10 +165,16 @@ test('maxPool2d without a gradient (noGrad, no requiresGrad) gives the same outp
     const what = `${JSON.stringify(shape)} k${k} s${s} p${p}`;
     const tg = tensor(x, shape, { requiresGrad: true });
     const tn = tensor(x, shape);
-    const yg = ops.maxPool2d(tg, opts);
-    const ye = noGrad(() => ops.maxPool2d(tg, opts));
-    const yn = ops.maxPool2d(tn, opts);
+    let yg, ye, yn;
+    const lg = await dispatched(() => { yg = ops.maxPool2d(tg, opts); });
+    const le = await dispatched(() => { ye = noGrad(() => ops.maxPool2d(tg, opts)); });
+    const ln = await dispatched(() => { yn = ops.maxPool2d(tn, opts); });
     assert.ok(yg.requiresGrad && !ye.requiresGrad && !yn.requiresGrad, `${what}: only the first records`);
+    // with a gradient to come the kernel writes the argmax; without one, the NO_ARG kernel
+    const layout = k === 2 && s === 2 && p === 0 ? (shape[3] % 4 === 0 ? 'pair4' : 'pair2') : 'window';
+    assert.equal(lg, [`max_pool2d(${layout})`], `${what}: with grad`);
+    assert.equal(le, [`max_pool2d(${layout}, no argmax)`], `${what}: noGrad`);
+    assert.equal(ln, [`max_pool2d(${layout}, no argmax)`], `${what}: no requiresGrad`);
     for (const [y, how] of [[yg, 'with grad'], [ye, 'noGrad'], [yn, 'no requiresGrad']]) {
       assertClose(await y.read(), ref.y, { rtol: 0, atol: 0, what: `${what} ${how}` });
     }
@@ -148,9 +199,16 @@ test('2x2 stride 2: the vectorized kernels agree bitwise with the generic one (s
     const tw = tensor(wide, [N, C, H, W + 1]);
     const tn = tensor(narrow, [N, C, H, W]);
     for (const f of [ops.maxPool2d, ops.avgPool2d]) {
-      const a = await f(tw, { kernelSize: 2 }).read();
-      const b = await f(tn, { kernelSize: 2 }).read();
+      let yw, yn;
+      const lw = await dispatched(() => { yw = f(tw, { kernelSize: 2 }); });
+      const ln = await dispatched(() => { yn = f(tn, { kernelSize: 2 }); });
+      assert.equal([...layoutsOf(lw)], ['window'], `${f.name} W = ${W + 1}: ${lw.join()}`);
+      assert.equal([...layoutsOf(ln)], [W % 4 === 0 ? 'pair4' : 'pair2'], `${f.name} W = ${W}: ${ln.join()}`);
+      const a = await yw.read();
+      const b = await yn.read();
+      assert.ok(a.some((v) => v !== 0), `${f.name} W = ${W}: not all zero`);
       assert.equal(b, a, `${f.name} W = ${W}`); // W + 1 columns give W / 2 outputs too
+      yw.dispose(); yn.dispose();
     }
     tw.dispose(); tn.dispose();
   }
@@ -210,8 +268,12 @@ test('dropout: deterministic by seed, kept fraction, scaling, eval identity', as
   assert.ok(differ > 0.3 * n, `another seed gives another mask (${differ} differ)`);
   // the vectorized path (size % 4 == 0) draws the same mask for the same element indices
   const t4 = tensor(x.subarray(0, 200000), [200000]);
-  const a4 = await ops.dropout(t4, { p, training: true, seed: 42 }).read();
+  let y4, y1;
+  assert.equal(await dispatched(() => { y4 = ops.dropout(t4, { p, training: true, seed: 42 }); }), ['dropout(v4)']);
+  assert.equal(await dispatched(() => { y1 = ops.dropout(tx, { p, training: true, seed: 42 }); }), ['dropout(v1)']);
+  const a4 = await y4.read();
   assert.equal(a4, a.subarray(0, 200000), 'vec4 and scalar paths agree');
+  assert.equal(await y1.read(), a, 'the scalar path again');
   t4.dispose();
   // no structure along the index: kept fraction of even and odd elements, and of blocks
   let even = 0;

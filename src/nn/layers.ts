@@ -5,7 +5,7 @@
 
 import { Tensor } from '../tensor/index.js';
 import { gpu } from '../gpu/index.js';
-import { registerKernel } from '../gpu/index.js';
+import { registerKernel, paramBlock } from '../gpu/index.js';
 import { OpError } from '../errors.js';
 import * as ops from '../ops/index.js';
 import * as F from './functional.js';
@@ -13,7 +13,8 @@ import { Module } from './module.js';
 import { Rng, SplitMix32 } from '../util/rng.js';
 import counterSrc from '../../kernels/counter.wgsl';
 
-registerKernel('nn:counter', counterSrc, 'kernels/counter.wgsl');
+const CounterParams = paramBlock('nn.counter', { add: 'i32' });
+const counterKernel = registerKernel({ name: 'nn:counter', code: counterSrc, file: 'kernels/counter.wgsl', params: CounterParams });
 
 let defaultRng = new SplitMix32(0);
 /** Seed the generator layers use when constructed without an `rng` (like torch.manual_seed). */
@@ -121,7 +122,7 @@ export class BatchNorm2d extends Module {
 
   protected override syncState(): void {
     if (this.pendingBatches === 0 || this.numBatchesTracked.disposed) return;
-    gpu().dispatch({ module: 'nn:counter', label: 'num_batches_tracked', bindings: [this.numBatchesTracked.slice('BatchNorm2d')], i: [this.pendingBatches], workgroups: [1] });
+    gpu().dispatch({ kernel: counterKernel, label: 'num_batches_tracked', params: { add: this.pendingBatches }, bindings: [this.numBatchesTracked.slice('BatchNorm2d')], workgroups: [1] });
     this.pendingBatches = 0;
   }
 

@@ -13,6 +13,7 @@ export { gather, oneHot, reshape, reshape as view, flatten } from './indexing.js
 export { conv2d } from './conv.js';
 export type { Conv2dOptions } from './conv.js';
 export { batchNorm2d } from './norm.js';
-export type { BatchNormOptions, BatchNormActivation } from './norm.js';
+export type { BatchNormOptions } from './norm.js';
+export type { Activation } from './activation.js';
 export { maxPool2d, avgPool2d, globalAvgPool2d, dropout } from './pool.js';
 export type { PoolOptions, DropoutOptions, Size2 } from './pool.js';

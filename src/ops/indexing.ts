@@ -1,16 +1,22 @@
 // gather along the last axis, one-hot, and shape ops (reshape/flatten share storage).
 
 import src from '../../kernels/index.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, grid } from '../gpu/index.js';
 import { Tensor, numel } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
-import { check, checkF32, checkI32, launch1d, out, OpError, shapeStr } from './common.js';
+import { check, checkF32, checkI32, gpu, out, OpError, shapeStr } from './common.js';
+import type { BufferSlice } from '../gpu/index.js';
 
 const FILE = 'kernels/index.wgsl';
-registerKernel('index:gather', instantiate(src, 'GATHER'), FILE);
-registerKernel('index:gather_bwd', instantiate(src, ['GATHER_BWD', 'SCATTER']), FILE);
-registerKernel('index:one_hot', instantiate(src, ['ONE_HOT', 'SCATTER']), FILE);
+/** The [rows, row_length] view and the number of outputs (one invocation each). */
+const IndexParams = paramBlock('index', { rows: 'u32', row_length: 'u32', outputs: 'u32' });
+const kernel = (name: string, blocks: string[]) => registerKernel({ name: `index:${name}`, code: instantiate(src, blocks), file: FILE, params: IndexParams });
+const K = { gather: kernel('gather', ['GATHER']), gatherBwd: kernel('gather_bwd', ['GATHER_BWD', 'SCATTER']), oneHot: kernel('one_hot', ['ONE_HOT', 'SCATTER']) };
+
+/** One invocation per output, workgroup 256. */
+function launch(k: (typeof K)['gather'], label: string, rows: number, n: number, outputs: number, bindings: BufferSlice[]): void {
+  gpu().dispatch({ kernel: k, label, params: { rows, row_length: n, outputs }, bindings, workgroups: grid(outputs, 256) });
+}
 
 /** out[r] = x[r, idx[r]] for x [rows, n] and idx i32 [rows]. */
 export function gather(x: Tensor, idx: Tensor): Tensor {
@@ -21,10 +27,10 @@ export function gather(x: Tensor, idx: Tensor): Tensor {
   }
   const [rows, n] = x.shape;
   const y = out([rows]);
-  launch1d(rows, { module: 'index:gather', label: 'gather', bindings: [x.slice('gather'), idx.slice('gather'), y.slice('gather')], u: [rows, n, rows, 0] });
+  launch(K.gather, 'gather', rows, n, rows, [x.slice('gather'), idx.slice('gather'), y.slice('gather')]);
   record('gather', [x], y, [idx], (g, [si]) => {
     const dx = out([rows, n]);
-    launch1d(rows * n, { module: 'index:gather_bwd', label: 'gather_backward', bindings: [g.slice('gather'), si.slice('gather'), dx.slice('gather')], u: [rows, n, rows * n, 0] });
+    launch(K.gatherBwd, 'gather_backward', rows, n, rows * n, [g.slice('gather'), si.slice('gather'), dx.slice('gather')]);
     return [dx];
   });
   return y;
@@ -37,7 +43,7 @@ export function oneHot(idx: Tensor, n: number): Tensor {
   if (!Number.isInteger(n) || n <= 0) throw new OpError('oneHot', `number of classes must be a positive integer, got ${n}`);
   const rows = idx.shape[0];
   const y = out([rows, n]);
-  launch1d(rows * n, { module: 'index:one_hot', label: 'one_hot', bindings: [idx.slice('oneHot'), y.slice('oneHot')], u: [rows, n, rows * n, 0] });
+  launch(K.oneHot, 'one_hot', rows, n, rows * n, [idx.slice('oneHot'), y.slice('oneHot')]);
   return y;
 }
 

@@ -1,59 +1,95 @@
 // Batch normalization (2-D, NCHW), training and eval, with the activation fused into the
-// normalize pass. Kernels: kernels/batchnorm.wgsl (its header has the geometry).
+// normalize pass. Kernels: kernels/batchnorm.wgsl (its header has the geometry); every pass takes
+// the one uniform block BatchNormParams declared here.
 //
-// Training: chunked per-channel statistics (values shifted by a median of three of the channel's, exact
-// two-pass register blocks merged with Chan's formula, then the lane partials merged again), running statistics updated in place (momentum, unbiased variance), then one
-// normalize + affine (+ ReLU/ReLU6) pass. Backward recomputes x-hat from x and the saved
-// per-channel statistics; with a fused activation it masks the gradient by the saved output.
+// Training: chunked per-channel statistics (values shifted by a median of three of the channel's,
+// exact two-pass register blocks merged with Chan's formula, then the lane partials merged again),
+// running statistics updated in place (momentum, unbiased variance), then one normalize + affine
+// (+ ReLU/ReLU6) pass. Backward recomputes x-hat from x and the saved per-channel statistics; with
+// a fused activation it masks the gradient by the saved output. Dispatch labels name the path:
+// batchnorm_stats(v1|v4), batchnorm_merge(serial|wg), batchnorm_eval_coef,
+// batchnorm_normalize(v1|v4|x), batchnorm_grad_partial(v1|v4), batchnorm_grad_merge(serial|wg),
+// batchnorm_grad_input(v1|v4|x).
 
 import src from '../../kernels/batchnorm.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock } from '../gpu/index.js';
+import { platform } from '../platform/platform.js';
 import { Tensor, full } from '../tensor/index.js';
 import { record, needsGrad } from '../autograd/tape.js';
 import { checkF32, gpu, grid, out, OpError, shapeStr } from './common.js';
-
-export type BatchNormActivation = 'none' | 'relu' | 'relu6';
+import { checkActivation, type Activation } from './activation.js';
 
 export interface BatchNormOptions {
   training: boolean;
   momentum?: number;
   eps?: number;
   /** activation fused into the normalize pass (its backward uses the saved output) */
-  act?: BatchNormActivation;
+  act?: Activation;
 }
 
 const FILE = 'kernels/batchnorm.wgsl';
+/** The uniform block of every batchnorm pass (kernels/batchnorm.wgsl's header says what each field is). */
+const BatchNormParams = paramBlock('batchnorm', {
+  channels: 'u32',
+  plane_units: 'u32',
+  channel_units: 'u32',
+  chunk_units: 'u32',
+  chunks: 'u32',
+  sample_units: 'u32',
+  total_units: 'u32',
+  lane_stride: 'u32',
+  step_stride: 'u32',
+  update_running: 'bool',
+  eval_grad: 'bool',
+  eps: 'f32',
+  momentum: 'f32',
+  channel_values: 'f32',
+});
+
+function bnKernel(name: string, blocks: string[], subst: Record<string, string> = {}) {
+  return registerKernel({ name: `bn:${name}`, code: instantiate(src, blocks, subst), file: FILE, params: BatchNormParams });
+}
+type BnKernel = ReturnType<typeof bnKernel>;
+/** unit width of a pass: f32 or vec4 units within channels; 'x' vec4 units over the flat tensor */
+type Width = 'v1' | 'v4';
+type ElementwiseWidth = Width | 'x';
+type MergeKind = 'serial' | 'wg';
+const byWidth = <T>(f: (w: Width) => T): Record<Width, T> => ({ v1: f('v1'), v4: f('v4') });
+const byAct = <T>(f: (a: Activation) => T): Record<Activation, T> => ({ none: f('none'), relu: f('relu'), relu6: f('relu6') });
+const block = (w: Width) => w.toUpperCase();
+
 // The shared merge entry points (MERGE_SERIAL / MERGE_WG) for each kind of partials.
 const MERGE_STATS = { MERGE_T: 'vec3<f32>', COMBINE: 'chan', FINISH: 'finish_stats' };
 const MERGE_GRAD = { MERGE_T: 'vec2<f32>', COMBINE: 'add2', FINISH: 'grad_finish' };
-const ACTS: Record<BatchNormActivation, { fwd: string; gz: string }> = {
+// The fused activation in the kernels' own vector type VT (ACT: forward, GZ: the gradient
+// masked by the saved output); ACT_WGSL's f32 helper does not cover the vec4 units.
+const ACTS: Record<Activation, { fwd: string; gz: string }> = {
   none: { fwd: 'z', gz: 'g[k]' },
   relu: { fwd: 'max(z, VT(0.0))', gz: 'select(VT(0.0), g[k], ysaved[k] > VT(0.0))' },
   relu6: { fwd: 'clamp(z, VT(0.0), VT(6.0))', gz: 'select(VT(0.0), g[k], (ysaved[k] > VT(0.0)) & (ysaved[k] < VT(6.0)))' },
 };
-for (const w of ['V1', 'V4']) {
-  const v = w.toLowerCase();
-  registerKernel(`bn:stats_partial:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_PARTIAL']), FILE);
-  for (const m of ['serial', 'wg']) {
-    registerKernel(`bn:stats_merge_${m}:${v}`, instantiate(src, [w, 'SHIFT', 'STATS_MERGE', `MERGE_${m.toUpperCase()}`], MERGE_STATS), FILE);
-  }
-  for (const [name, a] of Object.entries(ACTS)) {
-    const yb = name === 'none' ? [] : ['SAVED_Y'];
-    registerKernel(`bn:normalize:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'NORMALIZE'], { ACT: a.fwd }), FILE);
-    registerKernel(`bn:grad_partial:${name}:${v}`, instantiate(src, [w, 'GRAD_PARTIAL', ...yb], { GZ: a.gz }), FILE);
-    registerKernel(`bn:grad_input:${name}:${v}`, instantiate(src, [w, 'ELEMENTWISE', 'GRAD_INPUT', ...yb], { GZ: a.gz }), FILE);
-  }
-}
-for (const [name, a] of Object.entries(ACTS)) {
-  const yb = name === 'none' ? [] : ['SAVED_Y'];
-  registerKernel(`bn:normalize_x:${name}`, instantiate(src, ['V4', 'ELEMENTWISE_X', 'NORMALIZE_X'], { ACT: a.fwd }), FILE);
-  registerKernel(`bn:grad_input_x:${name}`, instantiate(src, ['V4', 'ELEMENTWISE_X', 'GRAD_INPUT_X', ...yb], { GZ: a.gz }), FILE);
-}
-registerKernel('bn:eval_coef', instantiate(src, ['V1', 'EVAL_COEF']), FILE);
-for (const m of ['serial', 'wg']) {
-  registerKernel(`bn:grad_merge_${m}`, instantiate(src, ['V1', 'GRAD_MERGE', `MERGE_${m.toUpperCase()}`], MERGE_GRAD), FILE);
-}
+const savedY = (a: Activation) => (a === 'none' ? [] : ['SAVED_Y']);
+const K = {
+  statsPartial: byWidth((w) => bnKernel(`stats_partial:${w}`, [block(w), 'SHIFT', 'STATS_PARTIAL'])),
+  statsMerge: {
+    serial: byWidth((w) => bnKernel(`stats_merge_serial:${w}`, [block(w), 'SHIFT', 'STATS_MERGE', 'MERGE_SERIAL'], MERGE_STATS)),
+    wg: byWidth((w) => bnKernel(`stats_merge_wg:${w}`, [block(w), 'SHIFT', 'STATS_MERGE', 'MERGE_WG'], MERGE_STATS)),
+  },
+  evalCoef: bnKernel('eval_coef', ['V1', 'EVAL_COEF']),
+  normalize: byAct((a): Record<ElementwiseWidth, BnKernel> => ({
+    ...byWidth((w) => bnKernel(`normalize:${a}:${w}`, [block(w), 'ELEMENTWISE', 'NORMALIZE'], { ACT: ACTS[a].fwd })),
+    x: bnKernel(`normalize_x:${a}`, ['V4', 'ELEMENTWISE_X', 'NORMALIZE_X'], { ACT: ACTS[a].fwd }),
+  })),
+  gradPartial: byAct((a) => byWidth((w) => bnKernel(`grad_partial:${a}:${w}`, [block(w), 'GRAD_PARTIAL', ...savedY(a)], { GZ: ACTS[a].gz }))),
+  gradMerge: {
+    serial: bnKernel('grad_merge_serial', ['V1', 'GRAD_MERGE', 'MERGE_SERIAL'], MERGE_GRAD),
+    wg: bnKernel('grad_merge_wg', ['V1', 'GRAD_MERGE', 'MERGE_WG'], MERGE_GRAD),
+  },
+  gradInput: byAct((a): Record<ElementwiseWidth, BnKernel> => ({
+    ...byWidth((w) => bnKernel(`grad_input:${a}:${w}`, [block(w), 'ELEMENTWISE', 'GRAD_INPUT', ...savedY(a)], { GZ: ACTS[a].gz })),
+    x: bnKernel(`grad_input_x:${a}`, ['V4', 'ELEMENTWISE_X', 'GRAD_INPUT_X', ...savedY(a)], { GZ: ACTS[a].gz }),
+  })),
+};
 
 const LANES = 64;
 /** units per chunk of the partial passes (one workgroup each) */
@@ -62,6 +98,7 @@ const CHUNK = 4096;
 interface Geometry {
   N: number;
   C: number;
+  /** units per (n, c) plane */
   HW: number;
   /** values per channel, N*H*W */
   count: number;
@@ -73,9 +110,12 @@ interface Geometry {
   R: number;
   /** the adapter's layout, read once per op call (the backward reuses the forward's) */
   t: Tuning;
+  /** the op's settings (every pass gets them; the statistics passes use them) */
+  eps: number;
+  momentum: number;
 }
 
-function geometry(N: number, C: number, H: number, W: number): Geometry {
+function geometry(N: number, C: number, H: number, W: number, eps: number, momentum: number): Geometry {
   const HW = H * W;
   const width: 1 | 4 = HW % 4 === 0 ? 4 : 1;
   const M = (N * HW) / width;
@@ -88,34 +128,49 @@ function geometry(N: number, C: number, H: number, W: number): Geometry {
   let L = Math.ceil(M / R);
   L = Math.ceil(L / LANES) * LANES;
   R = Math.ceil(M / L);
-  return { N, C, HW: HW / width, count: N * HW, width, M, L, R, t: tuning() };
+  return { N, C, HW: HW / width, count: N * HW, width, M, L, R, t: tuning(), eps, momentum };
 }
+
+const widthOf = (g: Geometry): Width => (g.width === 4 ? 'v4' : 'v1');
 
 /**
  * The elementwise passes (normalize, grad_input): vec4 units when H*W % 4 == 0; vec4 units over
- * the flat tensor with per-lane channel mixing when only N*C*H*W % 4 == 0 (and H*W >= 4);
- * else scalar units. Returns the module suffix, the uniforms and the number of units.
+ * the flat tensor with per-lane channel mixing ('x') when only N*C*H*W % 4 == 0 (and H*W >= 4);
+ * else scalar units. Returns the kernel width and the number of units.
  */
-function elementwise(g: Geometry): { suffix: string; u: number[]; units: number } {
+function elementwise(g: Geometry): { width: ElementwiseWidth; units: number } {
   const total = g.N * g.C * g.HW;
-  if (g.width === 1 && g.HW >= 4 && total % 4 === 0) {
-    const u = uniforms(g, 0);
-    u[7] = total / 4;
-    return { suffix: '_x', u, units: total / 4 };
-  }
-  return { suffix: '', u: uniforms(g, 0), units: total };
+  if (g.width === 1 && g.HW >= 4 && total % 4 === 0) return { width: 'x', units: total / 4 };
+  return { width: widthOf(g), units: total };
 }
 
-function uniforms(g: Geometry, flags: number): number[] {
+/** The uniform block of a pass: the geometry, the op's settings and the pass's switches. */
+function params(g: Geometry, o: { totalUnits?: number; updateRunning?: boolean; evalGrad?: boolean } = {}) {
   const S = g.L / LANES;
   const [la, lb] = g.t.interleaved ? [1, LANES] : [S, 1];
-  return [g.C, g.HW, g.M, g.L, g.R, g.C * g.HW, flags, g.N * g.C * g.HW, la, lb, 0, 0];
+  return {
+    channels: g.C, plane_units: g.HW, channel_units: g.M, chunk_units: g.L, chunks: g.R, sample_units: g.C * g.HW,
+    total_units: o.totalUnits ?? g.N * g.C * g.HW, lane_stride: la, step_stride: lb,
+    update_running: !!o.updateRunning, eval_grad: !!o.evalGrad,
+    eps: g.eps, momentum: g.momentum, channel_values: g.count,
+  };
+}
+
+/** An elementwise pass (normalize or grad_input) over the tensor's units, UNITS per invocation. */
+function elementwisePass(kernels: Record<ElementwiseWidth, BnKernel>, label: string, g: Geometry, bindings: ReturnType<Tensor['slice']>[]): void {
+  const ew = elementwise(g);
+  const units = g.t.units;
+  gpu().dispatch({
+    kernel: kernels[ew.width], label: `${label}(${ew.width})`, constants: { UNITS: units },
+    params: params(g, { totalUnits: ew.units }), bindings, workgroups: grid(Math.ceil(ew.units / units), 64),
+  });
 }
 
 /**
  * Per-adapter layout: on a CPU adapter (lavapipe) each lane walks a contiguous run and each
  * elementwise invocation handles 8 units (fewer loop trips, loads and channel look-ups); on a
  * GPU lanes interleave (coalesced) and elementwise invocations take one unit.
+ * FOCUSNET_BN_LAYOUT=gpu or =cpu forces one (read through the platform: none in a page).
  */
 interface Tuning {
   interleaved: boolean;
@@ -123,7 +178,7 @@ interface Tuning {
 }
 function tuning(): Tuning {
   const sw = gpu().info.isSoftware;
-  const env = typeof process !== 'undefined' ? process.env.FOCUSNET_BN_LAYOUT : undefined;
+  const env = platform().env('FOCUSNET_BN_LAYOUT');
   const interleaved = env ? env === 'gpu' : !sw;
   return { interleaved, units: interleaved ? 1 : 8 };
 }
@@ -134,7 +189,7 @@ function tuning(): Tuning {
  * tree on a GPU (one serial invocation per channel would leave the GPU idle: 0.05-0.16 ms on an
  * H100, as long as the statistics pass itself).
  */
-function merge(g: Geometry): { kind: 'serial' | 'wg'; workgroups: [number] } {
+function merge(g: Geometry): { kind: MergeKind; workgroups: [number] } {
   return g.t.interleaved ? { kind: 'wg', workgroups: [g.C] } : { kind: 'serial', workgroups: [Math.ceil(g.C / 64)] };
 }
 
@@ -177,8 +232,7 @@ export function batchNorm2d(
   }
   const momentum = o.momentum ?? 0.1;
   const eps = o.eps ?? 1e-5;
-  const act = o.act ?? 'none';
-  if (!(act in ACTS)) throw new OpError(op, `unknown activation '${act}' (use 'none', 'relu' or 'relu6')`);
+  const act = checkActivation(op, o.act);
   if (!(eps > 0)) throw new OpError(op, `eps must be positive, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new OpError(op, `momentum must be in [0, 1], got ${momentum}`);
   const useBatch = !!o.training || runningMean === null;
@@ -187,8 +241,8 @@ export function batchNorm2d(
   }
   const y = out(x.shape);
   if (x.size === 0) return y;
-  const g = geometry(N, C, H, W);
-  const v = g.width === 4 ? 'v4' : 'v1';
+  const g = geometry(N, C, H, W, eps, momentum);
+  const v = widthOf(g);
   const dev = gpu();
   // affine = false: gamma = 1, beta = 0
   const gm = gamma ?? full([C], 1);
@@ -197,18 +251,17 @@ export function batchNorm2d(
   if (useBatch) {
     const part = out([C * g.R * LANES, 4]);
     dev.dispatch({
-      module: `bn:stats_partial:${v}`, label: 'batchnorm_stats',
-      bindings: [x.slice(op), part.slice(op)],
-      u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: [g.R, C],
+      kernel: K.statsPartial[v], label: `batchnorm_stats(${v})`, params: params(g),
+      bindings: [x.slice(op), part.slice(op)], workgroups: [g.R, C],
     });
-    const update = !!o.training && runningMean !== null;
+    const updateRunning = !!o.training && runningMean !== null;
     const rm = runningMean ?? full([C], 0);
     const rv = runningVar ?? full([C], 0);
     const m = merge(g);
     dev.dispatch({
-      module: `bn:stats_merge_${m.kind}:${v}`, label: `batchnorm_merge(${m.kind})`,
+      kernel: K.statsMerge[m.kind][v], label: `batchnorm_merge(${m.kind})`, params: params(g, { updateRunning }),
       bindings: [x.slice(op), part.slice(op), gm.slice(op), bt.slice(op), rm.slice(op), rv.slice(op), st.slice(op)],
-      u: uniforms(g, update ? 1 : 0), f: [eps, momentum, g.count, 0], workgroups: m.workgroups,
+      workgroups: m.workgroups,
     });
     part.dispose();
     if (!runningMean) {
@@ -217,18 +270,12 @@ export function batchNorm2d(
     }
   } else {
     dev.dispatch({
-      module: 'bn:eval_coef', label: 'batchnorm_eval_coef',
+      kernel: K.evalCoef, label: 'batchnorm_eval_coef', params: params(g),
       bindings: [gm.slice(op), bt.slice(op), runningMean!.slice(op), runningVar!.slice(op), st.slice(op)],
-      u: uniforms(g, 0), f: [eps, momentum, g.count, 0], workgroups: [Math.ceil(C / 64)],
+      workgroups: [Math.ceil(C / 64)],
     });
   }
-  const units = g.t.units;
-  const ew = elementwise(g);
-  dev.dispatch({
-    module: ew.suffix ? `bn:normalize_x:${act}` : `bn:normalize:${act}:${v}`, label: 'batchnorm_normalize', constants: { UNITS: units },
-    bindings: [x.slice(op), st.slice(op), y.slice(op)],
-    u: ew.u, f: [eps, momentum, g.count, 0], workgroups: grid(Math.ceil(ew.units / units), 64),
-  });
+  elementwisePass(K.normalize[act], 'batchnorm_normalize', g, [x.slice(op), st.slice(op), y.slice(op)]);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   if (needsGrad(...inputs)) {
     const saved = [x, st, gm];
@@ -251,41 +298,34 @@ function batchNormBackward(
   gm: Tensor,
   ySaved: Tensor | null,
   g: Geometry,
-  act: BatchNormActivation,
+  act: Activation,
   evalMode: boolean,
   who: { x: Tensor; gamma: Tensor | null; beta: Tensor | null },
 ): (Tensor | null)[] {
   const op = 'batchNorm2d';
   const dev = gpu();
   const C = g.C;
-  const v = g.width === 4 ? 'v4' : 'v1';
+  const v = widthOf(g);
   const yb = ySaved ? [ySaved.slice(op)] : [];
   const part = out([C * g.R * LANES, 2]);
   dev.dispatch({
-    module: `bn:grad_partial:${act}:${v}`, label: 'batchnorm_grad_partial',
-    bindings: [gy.slice(op), x.slice(op), st.slice(op), part.slice(op), ...yb],
-    u: uniforms(g, 0), f: [0, 0, g.count, 0], workgroups: [g.R, C],
+    kernel: K.gradPartial[act][v], label: `batchnorm_grad_partial(${v})`, params: params(g),
+    bindings: [gy.slice(op), x.slice(op), st.slice(op), part.slice(op), ...yb], workgroups: [g.R, C],
   });
   const co = out([C, 8]);
   const m = merge(g);
   const dgamma = out([C]);
   const dbeta = out([C]);
   dev.dispatch({
-    module: `bn:grad_merge_${m.kind}`, label: `batchnorm_grad_merge(${m.kind})`,
+    kernel: K.gradMerge[m.kind], label: `batchnorm_grad_merge(${m.kind})`, params: params(g, { evalGrad: evalMode }),
     bindings: [part.slice(op), st.slice(op), gm.slice(op), co.slice(op), dgamma.slice(op), dbeta.slice(op)],
-    u: uniforms(g, evalMode ? 2 : 0), f: [0, 0, g.count, 0], workgroups: m.workgroups,
+    workgroups: m.workgroups,
   });
   part.dispose();
   let dx: Tensor | null = null;
   if (who.x.requiresGrad) {
     dx = out(x.shape);
-    const units = g.t.units;
-    const ew = elementwise(g);
-    dev.dispatch({
-      module: ew.suffix ? `bn:grad_input_x:${act}` : `bn:grad_input:${act}:${v}`, label: 'batchnorm_grad_input', constants: { UNITS: units },
-      bindings: [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb],
-      u: ew.u, f: [0, 0, g.count, 0], workgroups: grid(Math.ceil(ew.units / units), 64),
-    });
+    elementwisePass(K.gradInput[act], 'batchnorm_grad_input', g, [gy.slice(op), x.slice(op), co.slice(op), dx.slice(op), ...yb]);
   }
   co.dispose();
   const res: (Tensor | null)[] = [dx];

@@ -1,24 +1,31 @@
 // Pooling (max, average, global average) over NCHW tensors, and seeded dropout.
-// Kernels: kernels/pool.wgsl and kernels/dropout.wgsl (their headers have the geometry).
+// Kernels: kernels/pool.wgsl (uniform block PoolParams) and kernels/dropout.wgsl (DropoutParams);
+// their headers have the geometry.
 
 import poolSrc from '../../kernels/pool.wgsl';
 import dropoutSrc from '../../kernels/dropout.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, grid } from '../gpu/index.js';
 import { Tensor } from '../tensor/index.js';
 import { record, needsGrad } from '../autograd/tape.js';
-import { checkF32, launch1d, out, gpu, OpError, shapeStr } from './common.js';
+import { checkF32, out, gpu, OpError, shapeStr } from './common.js';
 import type { BufferSlice } from '../gpu/index.js';
 import { reshape } from './indexing.js';
 import { mean } from './reduce.js';
 
 const FILE = 'kernels/pool.wgsl';
+/** Every pooling kernel's uniforms: input and output plane sizes, planes (N*C), padding, 1 / window area. */
+const PoolParams = paramBlock('pool', {
+  in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32', planes: 'u32', pad_h: 'i32', pad_w: 'i32', inv_window: 'f32',
+});
+/** Dropout's uniforms: element count, seed, keep when hash >= drop_threshold, scale of the kept ones. */
+const DropoutParams = paramBlock('dropout', { count: 'u32', seed: 'u32', drop_threshold: 'u32', keep_scale: 'f32' });
 
 /** Kernel layouts: any window (scalar), 2x2 stride 2 on rows of W % 4 == 0 (vec4) or even W (vec2). */
 type Layout = 'window' | 'pair4' | 'pair2';
 /** One pass of a pooling rule; max_fwd_noarg skips the argmax output (no gradient needed). */
 type Pass = 'max_fwd' | 'max_fwd_noarg' | 'max_bwd' | 'avg_fwd' | 'avg_bwd';
 
+const LAYOUTS: readonly Layout[] = ['window', 'pair4', 'pair2'];
 const LAYOUT_BLOCK: Record<Layout, string> = { window: 'SCALAR', pair4: 'PAIR4', pair2: 'PAIR2' };
 const PASS_BLOCKS: Record<Pass, string[]> = {
   max_fwd: ['FWD', 'MAX', 'ARG_OUT'],
@@ -27,15 +34,18 @@ const PASS_BLOCKS: Record<Pass, string[]> = {
   avg_fwd: ['FWD', 'AVG'],
   avg_bwd: ['BWD', 'AVG_GRAD'],
 };
-for (const layout of Object.keys(LAYOUT_BLOCK) as Layout[]) {
-  for (const pass of Object.keys(PASS_BLOCKS) as Pass[]) {
-    const dir = pass.includes('_fwd') ? 'FWD' : 'BWD';
-    const body = layout === 'window' ? [`WINDOW_${dir}`] : [`PAIR_${dir}`, 'PAIR'];
-    registerKernel(`pool:${pass}:${layout}`, instantiate(poolSrc, [LAYOUT_BLOCK[layout], ...PASS_BLOCKS[pass], ...body]), FILE);
-  }
+function poolKernel(pass: Pass, layout: Layout) {
+  const dir = pass.includes('_fwd') ? 'FWD' : 'BWD';
+  const body = layout === 'window' ? [`WINDOW_${dir}`] : [`PAIR_${dir}`, 'PAIR'];
+  return registerKernel({ name: `pool:${pass}:${layout}`, code: instantiate(poolSrc, [LAYOUT_BLOCK[layout], ...PASS_BLOCKS[pass], ...body]), file: FILE, params: PoolParams });
 }
-registerKernel('dropout:v1', instantiate(dropoutSrc, 'V1'), 'kernels/dropout.wgsl');
-registerKernel('dropout:v4', instantiate(dropoutSrc, 'V4'), 'kernels/dropout.wgsl');
+type PoolKernel = ReturnType<typeof poolKernel>;
+const POOL_KERNELS = Object.fromEntries(
+  (Object.keys(PASS_BLOCKS) as Pass[]).map((pass) => [pass, Object.fromEntries(LAYOUTS.map((l) => [l, poolKernel(pass, l)]))]),
+) as Record<Pass, Record<Layout, PoolKernel>>;
+const dropoutKernel = (w: 'V1' | 'V4') =>
+  registerKernel({ name: `dropout:${w.toLowerCase()}`, code: instantiate(dropoutSrc, w), file: 'kernels/dropout.wgsl', params: DropoutParams });
+const DROPOUT_KERNELS = { v1: dropoutKernel('V1'), v4: dropoutKernel('V4') };
 
 export type Size2 = number | readonly [number, number];
 
@@ -102,7 +112,8 @@ function layoutOf(g: PoolGeometry): Layout {
 /**
  * Launch a pool kernel: the 'window' ones over OW x OH (forward) or W x H (backward) x planes
  * (workgroup 16 x 4), the pair ones over W/UNIT x OH x planes (workgroup 8 x 8).
- * Bindings: forward x, y[, arg]; backward g, dx[, arg].
+ * Bindings: forward x, y[, arg]; backward g, dx[, arg]. The label names the path:
+ * `${label}(${layout})`, and `max_pool2d(${layout}, no argmax)` for max_fwd_noarg.
  */
 function launch(pass: Pass, label: string, g: PoolGeometry, bindings: BufferSlice[]): void {
   const planes = g.N * g.C;
@@ -112,12 +123,11 @@ function launch(pass: Pass, label: string, g: PoolGeometry, bindings: BufferSlic
   if (cols * rows * planes === 0) return;
   const [wx, wy] = layout === 'window' ? [16, 4] : [8, 8];
   gpu().dispatch({
-    module: `pool:${pass}:${layout}`,
-    label, bindings,
+    kernel: POOL_KERNELS[pass][layout],
+    label: `${label}(${layout}${pass === 'max_fwd_noarg' ? ', no argmax' : ''})`,
+    bindings,
     constants: layout === 'window' ? { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw } : undefined,
-    u: [g.H, g.W, g.OH, g.OW, planes, 0, 0, 0],
-    i: [g.ph, g.pw],
-    f: [1 / (g.kh * g.kw)],
+    params: { in_h: g.H, in_w: g.W, out_h: g.OH, out_w: g.OW, planes, pad_h: g.ph, pad_w: g.pw, inv_window: 1 / (g.kh * g.kw) },
     workgroups: [Math.ceil(cols / wx), Math.ceil(rows / wy), Math.min(planes, 65535)],
   });
 }
@@ -188,10 +198,11 @@ let dropoutCounter = 0x5eed;
 function dropoutRaw(a: Tensor, seed: number, threshold: number, scale: number): Tensor {
   const y = out(a.shape);
   if (a.size === 0) return y;
-  const d = { label: 'dropout', bindings: [a.slice('dropout'), y.slice('dropout')], u: [a.size, seed, threshold, 0], f: [scale] };
+  const params = { count: a.size, seed, drop_threshold: threshold, keep_scale: scale };
+  const bindings = [a.slice('dropout'), y.slice('dropout')];
   // vec4 path: 16 elements per invocation (the same mask as the scalar path)
-  if (a.size % 4 === 0) launch1d(Math.ceil(a.size / 16), { module: 'dropout:v4', ...d }, 64);
-  else launch1d(a.size, { module: 'dropout:v1', ...d }, 64);
+  if (a.size % 4 === 0) gpu().dispatch({ kernel: DROPOUT_KERNELS.v4, label: 'dropout(v4)', params, bindings, workgroups: grid(Math.ceil(a.size / 16), 64) });
+  else gpu().dispatch({ kernel: DROPOUT_KERNELS.v1, label: 'dropout(v1)', params, bindings, workgroups: grid(a.size, 64) });
   return y;
 }
 

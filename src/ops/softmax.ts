@@ -1,15 +1,18 @@
-// Softmax and log-softmax over the last dimension (kernels/softmax.wgsl).
+// Softmax and log-softmax over the last dimension (kernels/softmax.wgsl, uniform block
+// SoftmaxParams: the tensor as rows of row_length values).
 
 import src from '../../kernels/softmax.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, grid } from '../gpu/index.js';
 import { Tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, launch1d, out, OpError, normAxis, shapeStr } from './common.js';
+import { checkF32, gpu, out, OpError, normAxis, shapeStr } from './common.js';
 
 const FILE = 'kernels/softmax.wgsl';
-registerKernel('softmax:fwd', instantiate(src, 'FWD'), FILE);
-registerKernel('softmax:bwd', instantiate(src, 'BWD'), FILE);
+const SoftmaxParams = paramBlock('softmax', { rows: 'u32', row_length: 'u32' });
+const K = {
+  fwd: registerKernel({ name: 'softmax:fwd', code: instantiate(src, 'FWD'), file: FILE, params: SoftmaxParams }),
+  bwd: registerKernel({ name: 'softmax:bwd', code: instantiate(src, 'BWD'), file: FILE, params: SoftmaxParams }),
+};
 
 function rowsOf(x: Tensor, axis: number, op: string): [number, number] {
   const a = normAxis(op, axis, x.rank, x.shape);
@@ -24,10 +27,13 @@ function run(x: Tensor, axis: number, log: boolean): Tensor {
   checkF32(x, op, 'x');
   const [rows, n] = rowsOf(x, axis, op);
   const y = out(x.shape);
-  launch1d(rows, { module: 'softmax:fwd', label: op, constants: { LOG: log ? 1 : 0 }, bindings: [x.slice(op), y.slice(op)], u: [rows, n, 0, 0] }, 64);
+  const params = { rows, row_length: n };
+  const constants = { LOG: log ? 1 : 0 };
+  // one invocation per row, workgroup 64
+  gpu().dispatch({ kernel: K.fwd, label: op, constants, params, bindings: [x.slice(op), y.slice(op)], workgroups: grid(rows, 64) });
   record(op, [x], y, [y], (g, [sy]) => {
     const dx = out(g.shape);
-    launch1d(rows, { module: 'softmax:bwd', label: `${op}_backward`, constants: { LOG: log ? 1 : 0 }, bindings: [g.slice(op), sy.slice(op), dx.slice(op)], u: [rows, n, 0, 0] }, 64);
+    gpu().dispatch({ kernel: K.bwd, label: `${op}_backward`, constants, params, bindings: [g.slice(op), sy.slice(op), dx.slice(op)], workgroups: grid(rows, 64) });
     return [dx];
   });
   return y;
