@@ -43,7 +43,7 @@ override GRAD: u32 = 1u;
 // Override RULE: the warm-label rule (0: zb > 0; 1: softmax(zb / T) > 1/N). A constant, not a
 // uniform: with a uniform, rule 0 cost as much as rule 1 on lavapipe (its extra exp was paid).
 override RULE: u32 = 0u;
-// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
+// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by rowLossKernels).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let r = gid.x + gid.y * nw.x * 64u;

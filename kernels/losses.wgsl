@@ -49,7 +49,7 @@
 fn rowId(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 64u; }
 
 // Vector width of the CE / KD row kernels (N % W == 0): one of these blocks goes with them.
-// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
+// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by rowLossKernels).
 //#if ROW
 // The CE / KD entry point and the bindings they share; their block's lossRow(r, base, nv)
 // writes rowLoss[r] and (GRAD == 1) dz for row r, whose nv = N / W entries start at z[base].
