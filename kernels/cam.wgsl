@@ -2,19 +2,24 @@
 // One invocation per output element, workgroup 64, grid folded into (x, y):
 // element index = gid.x + gid.y * nw.x * 64. No barriers (lavapipe-friendly).
 //
-// WSUM      maps[k, s] = act(Σ_c w[k, c] · feat[c, s])      (act = ReLU when P.relu = 1)
+// Each block has its own parameter block (binding 0, inserted at //#params), declared in
+// src/viz/cam.ts.
+//
+// WSUM      maps[k, s] = act(Σ_c w[k, c] · feat[c, s])      (act = ReLU when p.relu)
 //           feat [C, S] (S = h·w, one image's last feature maps), w [K, C], maps [K, S]
-//           uniforms u32: K, C, S, relu                      bindings: 0 P, 1 feat, 2 w, 3 maps
+//           params WsumParams { map_count (K), channels (C), positions (S), relu }
+//           bindings: 0 P, 1 feat, 2 w, 3 maps
 // GRADW     w[k, c] = (1/S) Σ_s g[k, c, s]                   (Grad-CAM channel weights:
 //           spatial mean of the gradient of class k's logit w.r.t. the feature maps)
-//           uniforms u32: K, C, S, 0                         bindings: 0 P, 1 g, 2 w
+//           params GradwParams { map_count (K), channels (C), positions (S) }
+//           bindings: 0 P, 1 g, 2 w
 // UPSAMPLE  bilinear resize of K maps [K, h, w] → [K, H, W], align_corners = false as
 //           PyTorch: src = (dst + 0.5) · in/out − 0.5, clamped below at 0; the upper
 //           neighbour is clamped to the last row/column.
-//           uniforms u32: K, h, w, H, W                      bindings: 0 P, 1 src, 2 dst
+//           params UpsampleParams { map_count (K), in_height (h), in_width (w),
+//           out_height (H), out_width (W) }                  bindings: 0 P, 1 src, 2 dst
 
-struct P { a: u32, b: u32, c: u32, d: u32, e: u32, pad0: u32, pad1: u32, pad2: u32 };
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 fn index(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 64u; }
 
@@ -25,13 +30,13 @@ fn index(gid: vec3<u32>, nw: vec3<u32>) -> u32 { return gid.x + gid.y * nw.x * 6
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = index(gid, nw);
-  let K = p.a; let C = p.b; let S = p.c;
+  let K = p.map_count; let C = p.channels; let S = p.positions;
   if (i >= K * S) { return; }
   let k = i / S;
   let s = i - k * S;
   var acc = 0.0;
   for (var c = 0u; c < C; c = c + 1u) { acc = acc + w[k * C + c] * feat[c * S + s]; }
-  if (p.d == 1u) { acc = max(acc, 0.0); }
+  if (p.relu == 1u) { acc = max(acc, 0.0); }
   maps[i] = acc;
 }
 //#endif
@@ -42,7 +47,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = index(gid, nw);
-  let K = p.a; let C = p.b; let S = p.c;
+  let K = p.map_count; let C = p.channels; let S = p.positions;
   if (i >= K * C) { return; }
   let base = i * S;
   var acc = 0.0;
@@ -68,7 +73,7 @@ fn tap(o: u32, nin: u32, nout: u32) -> Tap {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = index(gid, nw);
-  let K = p.a; let h = p.b; let w = p.c; let H = p.d; let W = p.e;
+  let K = p.map_count; let h = p.in_height; let w = p.in_width; let H = p.out_height; let W = p.out_width;
   if (i >= K * H * W) { return; }
   let k = i / (H * W);
   let r = i - k * H * W;

@@ -7,7 +7,7 @@
 //   s = (1 - eps) y + eps / N (label smoothing; eps = 0 gives y)
 //   L = -sum s log q + alpha * (-sum l log p) - beta * H(p),   H(p) = -sum p log p
 //   dL/dz = g + p*g - p (p.g) + alpha (p - l) + beta p (log p + H),   g = q - s
-// Outputs: rowLoss[r] = L (unscaled); dz[r, :] = dL/dz * P.scale (1/B for the batch mean).
+// Outputs: rowLoss[r] = L (unscaled); dz[r, :] = dL/dz * p.scale (1/B for the batch mean).
 //
 // Three passes over a row (it stays in cache):
 //  1. log-sum-exp of z and zb (and of zb/T for rule 1) in one pass, shifted by the row's
@@ -26,13 +26,14 @@
 //
 // Variants W1 / W2 / W4: each invocation loads f32 / vec2 / vec4 (N % W == 0; rows of z,
 // zb, dz are then W-aligned); vec4 loads run ~1.6x faster on lavapipe than scalar ones.
+// Params: FocusParams { rows (B), classes (N), alpha, beta, inv_temperature (1 / T of the
+//         softmax rule), eps (label smoothing), scale } (binding 0, declared in src/losses/focus.ts).
 // Bindings: 0 P (uniform), 1 z [B, N] f32, 2 zb [B, N] f32, 3 labels [B] i32,
 //           4 dz [B, N] f32 (read_write), 5 rowLoss [B] f32.
 // Dispatch: one invocation per row walking its N entries (no barriers: what lavapipe runs
 // fast), workgroup 64, grid folded into (x, y): row = gid.x + gid.y * nw.x * 64.
 
-struct P { b: u32, n: u32, pad1: u32, pad0: u32, alpha: f32, beta: f32, invT: f32, eps: f32, scale: f32 };
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 @group(0) @binding(1) var<storage, read> z: array<V>;
 @group(0) @binding(2) var<storage, read> zb: array<V>;
 @group(0) @binding(3) var<storage, read> labels: array<i32>;
@@ -42,12 +43,12 @@ override GRAD: u32 = 1u;
 // Override RULE: the warm-label rule (0: zb > 0; 1: softmax(zb / T) > 1/N). A constant, not a
 // uniform: with a uniform, rule 0 cost as much as rule 1 on lavapipe (its extra exp was paid).
 override RULE: u32 = 0u;
-// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by the launcher).
+// V, VU, W, first, hsum, hmax, idx, elem: kernels/vec_width.wgsl (block W1/W2/W4, appended by rowLossKernels).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let r = gid.x + gid.y * nw.x * 64u;
-  if (r >= p.b) { return; }
-  let n = p.n;
+  if (r >= p.rows) { return; }
+  let n = p.classes;
   let nv = n / W;
   let base = r * nv;
   let lab = labels[r];
@@ -64,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     sz += exp(zj - z0);
     let db = bj - b0;
     sb += exp(db);
-    if (soft) { sbt += exp(db * p.invT); }
+    if (soft) { sbt += exp(db * p.inv_temperature); }
   }
   let mzs = hmax(mz); let mbs = hmax(mb);
   var lz = z0 + log(hsum(sz));
@@ -76,10 +77,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       sz += exp(z[base + j] - mzs);
       let db = zb[base + j] - mbs;
       sb += exp(db);
-      if (soft) { sbt += exp(db * p.invT); }
+      if (soft) { sbt += exp(db * p.inv_temperature); }
     }
     lz = mzs + log(hsum(sz)); lb = mbs + log(hsum(sb));
-    lbt = log(hsum(sbt)) + (mbs - b0) * p.invT;
+    lbt = log(hsum(sbt)) + (mbs - b0) * p.inv_temperature;
   }
   let warmCut = lbt - log(f32(n));
   var su = V(0.0); var spq = V(0.0); var spl = V(0.0); var sumu = V(0.0); var cnt = V(0.0); var swl = V(0.0);
@@ -93,7 +94,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     spq += pj * eu;
     spl += pj * lp;
     sumu += uj;
-    let warm = select(bj > V(0.0), (bj - b0) * p.invT > V(warmCut), soft) | (idx(j) == VU(t));
+    let warm = select(bj > V(0.0), (bj - b0) * p.inv_temperature > V(warmCut), soft) | (idx(j) == VU(t));
     cnt += select(V(0.0), V(1.0), warm);
     swl += select(V(0.0), lp, warm);
     if (GRAD == 1u) { dz[base + j] = select(eu, -max(eu, V(1e-37)), warm); }   // -0 would lose the flag

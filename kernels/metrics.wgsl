@@ -6,12 +6,14 @@
 //   acc[3] += rows
 // A label's rank counts the logits above it, and equal logits at lower indices
 // (argmax-first tie breaking); a NaN logit at the label counts as wrong.
-// Bindings: 0 P, 1 logits (read), 2 labels (read), 3 loss (read, 1 element), 4 acc (read_write).
+// Params: MetricsParams { rows, classes (n, the logits' row length), has_loss }, declared in
+//         src/train/metrics.ts (binding 0).
+// Bindings: 0 P, 1 logits (read), 2 labels (read), 3 loss (read, 1 element; the device's
+//           placeholder without a loss), 4 acc (read_write).
 // Dispatch: one workgroup of 64 invocations; each strides over rows, then one
 // barrier and invocation 0 sums the 64 partial counts.
 
-struct P { rows: u32, n: u32, has_loss: u32, pad: u32 };
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<i32>;
 @group(0) @binding(3) var<storage, read> loss: array<f32>;
@@ -26,10 +28,10 @@ fn main(@builtin(local_invocation_index) li: u32) {
   var c5 = 0.0;
   for (var r = li; r < p.rows; r = r + 64u) {
     let t = u32(labels[r]);
-    let base = r * p.n;
+    let base = r * p.classes;
     let zt = logits[base + t];
     var above = 0u;
-    for (var j = 0u; j < p.n; j = j + 1u) {
+    for (var j = 0u; j < p.classes; j = j + 1u) {
       let v = logits[base + j];
       if (v > zt || (v == zt && j < t)) { above = above + 1u; }
     }

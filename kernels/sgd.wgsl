@@ -1,17 +1,17 @@
 // SGD update over a parameter arena (all of a model's parameters packed into one
 // buffer, with their gradients and momentum buffers in two more of the same layout),
 // so one dispatch updates every parameter. PyTorch's torch.optim.SGD semantics:
-//   d = g + wd·p;  buf = first ? d : μ·buf + (1 − dampening)·d;
-//   d = nesterov ? d + μ·buf : buf   (when μ ≠ 0);   p = p − lr·d
-// Bindings: 0 P, 1 p (read_write), 2 g (read), 3 buf (read_write).
-// Dispatch: 1-D over P.n elements as vec4 (n is a multiple of 4), workgroup 256,
-// grid folded into (x, y).
+//   d = g + wd·w;  buf = first ? d : μ·buf + (1 − dampening)·d;
+//   d = nesterov ? d + μ·buf : buf   (when μ ≠ 0);   w = w − lr·d      (w: a parameter)
+// Params: SgdParams { n4 (vec4s in the arena), first_step (buf starts as d), nesterov,
+//         use_momentum, lr, momentum (μ), dampening, weight_decay (wd) }, declared in
+//         src/optim/sgd.ts (binding 0).
+// Bindings: 0 P, 1 prm (parameters, read_write), 2 grd (gradients, read),
+//           3 buf (momentum, read_write; the device's placeholder when use_momentum is false).
+// Dispatch: 1-D over p.n4 vec4s (the arena's bytes / 16), workgroup 256, grid folded into
+// (x, y): i = gid.x + gid.y * nw.x * 256.
 
-struct P {
-  n4: u32, first: u32, nesterov: u32, useMomentum: u32,
-  lr: f32, momentum: f32, dampening: f32, wd: f32,
-};
-@group(0) @binding(0) var<uniform> u: P;
+//#params
 @group(0) @binding(1) var<storage, read_write> prm: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> grd: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> buf: array<vec4<f32>>;
@@ -19,14 +19,14 @@ struct P {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 256u;
-  if (i >= u.n4) { return; }
-  let p = prm[i];
-  var d = grd[i] + u.wd * p;
-  if (u.useMomentum == 1u) {
+  if (i >= p.n4) { return; }
+  let w = prm[i];
+  var d = grd[i] + p.weight_decay * w;
+  if (p.use_momentum == 1u) {
     var b = d;
-    if (u.first == 0u) { b = u.momentum * buf[i] + (1.0 - u.dampening) * d; }
+    if (p.first_step == 0u) { b = p.momentum * buf[i] + (1.0 - p.dampening) * d; }
     buf[i] = b;
-    if (u.nesterov == 1u) { d = d + u.momentum * b; } else { d = b; }
+    if (p.nesterov == 1u) { d = d + p.momentum * b; } else { d = b; }
   }
-  prm[i] = p - u.lr * d;
+  prm[i] = w - p.lr * d;
 }

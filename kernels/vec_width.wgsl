@@ -1,7 +1,8 @@
 // Vector-width helpers shared by the row kernels of kernels/focus_loss.wgsl and
 // kernels/losses.wgsl (rows are read as V = f32, vec2 or vec4 when N % W == 0).
-// The launchers append one block (W1, W2 or W4) after the kernel's own code, so
-// compile errors in the kernel keep its line numbers. No bindings, no entry points.
+// rowLossKernels (src/losses/common.ts) appends one block (W1, W2 or W4) after the kernel's
+// own code, so compile errors in the kernel keep its line numbers. No bindings, no entry
+// points, no parameters (the kernel's //#params block comes first).
 
 //#if W1
 alias V = f32;

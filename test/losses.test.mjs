@@ -1,26 +1,67 @@
 // losses: fused = composed = float64 reference (values and gradients), finite differences,
-// edge cases (negative baselines, zb = z, extreme logits, tiny shapes), bad input.
+// edge cases (negative baselines, zb = z, extreme logits, tiny shapes), bad input. Tests named
+// after a code path (fused / composed, the scale passes, noGrad, the two-level mean) check
+// through gpu().onDispatch that the path's kernels ran.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import lib, { tensor, scope, noGrad, ops } from './helpers/lib.mjs';
+import lib, { tensor, scope, noGrad, ops, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, fdGrad } from './helpers/ref.mjs';
 import { focusRef, ceRef, kdRef, warmLabelRef } from './helpers/loss-ref.mjs';
 
 const { losses } = lib;
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
+/** The op name each kind's kernels are labelled with. */
+const OP = { focus: 'focusPicking', ce: 'crossEntropy', kd: 'distillation' };
+
+/** The labels of the dispatches `fn` makes (gpu().onDispatch), with its result. */
+function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    return { result: fn(), labels };
+  } finally {
+    gpu().onDispatch = prev;
+  }
+}
+
+/**
+ * The kernels of a loss's forward were those of `impl`: fused, the row kernel labelled `op`
+ * (`op:no_grad` for the forward-only one) and the batch mean (its first level `op:sum_rows`
+ * when B > 256); composed, the engine's ops (logSoftmax among them) and none of those.
+ */
+function assertPath(labels, kind, impl, B, { grad = true, what = '' } = {}) {
+  const op = OP[kind];
+  const seen = (l) => labels.includes(l);
+  const msg = (m) => `${what || kind} ${impl}: ${m} (dispatched: ${labels.join(', ')})`;
+  if (impl === 'fused') {
+    assert.ok(seen(grad ? op : `${op}:no_grad`), msg(`the fused ${grad ? '' : 'forward-only '}row kernel ran`));
+    assert.not.ok(seen(grad ? `${op}:no_grad` : op), msg('only that row kernel'));
+    assert.ok(seen(`${op}:mean`), msg('the batch mean ran'));
+    assert.is(seen(`${op}:sum_rows`), B > 256, msg(`the two-level mean's first level runs exactly when B > 256 (B = ${B})`));
+    assert.not.ok(seen('logSoftmax'), msg('no composed ops'));
+  } else {
+    assert.ok(seen('logSoftmax'), msg('the composed ops ran'));
+    assert.not.ok(labels.some((l) => l === op || l.startsWith(`${op}:no_grad`) || l === `${op}:mean`), msg('no fused kernel'));
+  }
+}
 
 /** Run one loss with impl on float32-rounded copies; returns { value, grad } as read back. */
 async function engine(kind, impl, z, zb, labels, B, N, opts = {}) {
   const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
   const tb = tensor(Float32Array.from(zb ?? z), [B, N]);
   const tl = tensor(Int32Array.from(labels), [B], { dtype: 'i32' });
-  const y = scope(() => {
+  const fwd = dispatched(() => scope(() => {
     if (kind === 'focus') return losses.focusPicking(tz, tb, tl, { ...opts, impl });
     if (kind === 'ce') return losses.crossEntropy(tz, tl, { ...opts, impl });
     return losses.distillation(tz, tb, tl, { ...opts, impl });
-  });
+  }));
+  const y = fwd.result;
+  assertPath(fwd.labels, kind, impl, B);
   const value = await y.item();
-  y.backward();
+  const bwd = dispatched(() => y.backward());
+  // loss.backward()'s seed of 1 is known: the fused backward hands the saved dL/dz on unscaled
+  if (impl === 'fused') assert.not.ok(bwd.labels.some((l) => l.startsWith(`${OP[kind]}_backward`)), `${kind} fused: no scale pass for the unit seed (${bwd.labels.join(', ')})`);
   const grad = Float64Array.from(await tz.grad.read());
   y.dispose();
   tz.dispose(); tb.dispose(); tl.dispose();
@@ -180,7 +221,8 @@ test('focusPicking: gradient reaches z only; zb and labels are not written; upst
       const tb = tensor(Float32Array.from(zb), [B, N], { requiresGrad: true });
       const tl = tensor(labels, [B], { dtype: 'i32' });
       const y = scope(() => ops.mul(losses.focusPicking(tz, tb, tl, { impl }), 3));
-      y.backward();
+      const { labels: bwd } = dispatched(() => y.backward());
+      assertScalePass(bwd, 'focusPicking', impl, B * N);
       assert.is(tb.grad, null, `${impl}: zb gets no gradient`);
       const ref = focusRef(f32(z), f32(zb), labels, B, N);
       assertClose(await tz.grad.read(), ref.grad.map((g) => 3 * g), { rtol: 1e-5, atol: 1e-7, what: `${impl} [${B}, ${N}]: 3 * dL/dz` });
@@ -189,20 +231,32 @@ test('focusPicking: gradient reaches z only; zb and labels are not written; upst
       y.dispose(); tz.dispose(); tb.dispose(); tl.dispose();
     }
   }
-  // CE and KD: the same backward (the saved dL/dz scaled by the upstream gradient)
-  const B = 4, N = 5;
-  const { z, zb, labels } = inputs(28, B, N);
-  for (const kind of ['ce', 'kd']) {
-    const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
-    const tb = tensor(Float32Array.from(zb), [B, N]);
-    const tl = tensor(labels, [B], { dtype: 'i32' });
-    const y = scope(() => ops.mul(kind === 'ce' ? losses.crossEntropy(tz, tl) : losses.distillation(tz, tb, tl), -2));
-    y.backward();
-    const ref = reference(kind, f32(z), f32(zb), labels, B, N);
-    assertClose(await tz.grad.read(), ref.grad.map((g) => -2 * g), { rtol: 1e-5, atol: 1e-7, what: `${kind}: -2 * dL/dz` });
-    y.dispose(); tz.dispose(); tb.dispose(); tl.dispose();
+  // CE and KD: the same backward (the saved dL/dz scaled by the upstream gradient), both passes
+  for (const [B, N] of [[3, 5], [4, 5]]) {
+    const { z, zb, labels } = inputs(28, B, N);
+    for (const kind of ['ce', 'kd']) {
+      const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
+      const tb = tensor(Float32Array.from(zb), [B, N]);
+      const tl = tensor(labels, [B], { dtype: 'i32' });
+      const y = scope(() => ops.mul(kind === 'ce' ? losses.crossEntropy(tz, tl) : losses.distillation(tz, tb, tl), -2));
+      const { labels: bwd } = dispatched(() => y.backward());
+      assertScalePass(bwd, OP[kind], 'fused', B * N);
+      const ref = reference(kind, f32(z), f32(zb), labels, B, N);
+      assertClose(await tz.grad.read(), ref.grad.map((g) => -2 * g), { rtol: 1e-5, atol: 1e-7, what: `${kind} [${B}, ${N}]: -2 * dL/dz` });
+      y.dispose(); tz.dispose(); tb.dispose(); tl.dispose();
+    }
   }
 });
+
+/** A fused loss's backward under an upstream gradient other than 1 ran the scale pass of its size (vec4 when size % 4 == 0); a composed one none. */
+function assertScalePass(labels, op, impl, size) {
+  const f32Pass = labels.filter((l) => l === `${op}_backward`).length;
+  const v4Pass = labels.filter((l) => l === `${op}_backward:v4`).length;
+  const what = `${op} ${impl}, ${size} gradient entries (dispatched: ${labels.join(', ')})`;
+  if (impl === 'composed') assert.is(f32Pass + v4Pass, 0, `${what}: no fused scale pass`);
+  else if (size % 4 === 0) assert.equal([f32Pass, v4Pass], [0, 1], `${what}: one vec4 scale pass`);
+  else assert.equal([f32Pass, v4Pass], [1, 0], `${what}: one f32 scale pass`);
+}
 
 test('focusPicking, crossEntropy, distillation: forward without gradient (noGrad) gives the same value', async () => {
   const B = 4, N = 7;
@@ -212,8 +266,16 @@ test('focusPicking, crossEntropy, distillation: forward without gradient (noGrad
   for (const kind of ['focus', 'ce', 'kd']) {
     const ref = reference(kind, f32(z), f32(zb), labels, B, N, opts[kind]);
     for (const impl of ['fused', 'composed']) {
-      const v = await noGrad(() => run[kind](tensor(Float32Array.from(z), [B, N]), tensor(Float32Array.from(zb), [B, N]), tensor(labels, [B], { dtype: 'i32' }), { impl, ...opts[kind] })).item();
-      assertClose([v], [ref.value], { rtol: 1e-5, what: `${kind} ${impl} under noGrad` });
+      // z requires grad: noGrad alone must select the forward-only kernel (GRAD = 0)
+      const tz = tensor(Float32Array.from(z), [B, N], { requiresGrad: true });
+      const { result: y, labels: fwd } = dispatched(() => noGrad(() => run[kind](tz, tensor(Float32Array.from(zb), [B, N]), tensor(labels, [B], { dtype: 'i32' }), { impl, ...opts[kind] })));
+      assertPath(fwd, kind, impl, B, { grad: false, what: `${kind} under noGrad` });
+      assertClose([await y.item()], [ref.value], { rtol: 1e-5, what: `${kind} ${impl} under noGrad` });
+      // and a z without requiresGrad, outside noGrad, too
+      const { result: y2, labels: fwd2 } = dispatched(() => run[kind](tensor(Float32Array.from(z), [B, N]), tensor(Float32Array.from(zb), [B, N]), tensor(labels, [B], { dtype: 'i32' }), { impl, ...opts[kind] }));
+      assertPath(fwd2, kind, impl, B, { grad: false, what: `${kind} without requiresGrad` });
+      assertClose([await y2.item()], [ref.value], { rtol: 1e-5, what: `${kind} ${impl} without requiresGrad` });
+      tz.dispose();
     }
   }
 });
@@ -289,7 +351,7 @@ test('bad input: labels out of range are reported at the next read, naming the a
     assert.ok(Number.isNaN(v), 'fused loss is NaN with a bad label');
     await rejects(() => losses.checkLabels(), msg, 'checkLabels reports it');
     const ok = await losses.focusPicking(tz, tb, tensor([0, 1, 2, 3], [B], { dtype: 'i32' })).item();
-    assert.ok(Number.isFinite(ok), 'next call is fine');
+    assertClose([ok], [focusRef(f32(z), f32(zb), [0, 1, 2, 3], B, N).value], { rtol: 1e-5, what: 'next call is fine' });
     tl.dispose();
   }
   // a large batch (two-level reduction): the bad row is found past the first chunk

@@ -1,9 +1,31 @@
 // SGD against a float64 reference of torch.optim.SGD (momentum, dampening, weight decay,
-// Nesterov) over several steps; zeroGrad; gradients accumulating into the arena.
+// Nesterov) over several steps; zeroGrad; gradients accumulating into the arena; arenas split
+// at 64 MiB. The code paths (one update dispatch per arena, the lazy zeroGrad) are checked
+// through gpu().onDispatch labels.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, optim, gpu } from './helpers/lib.mjs';
+import { tensor, ops, optim, gpu, tuning } from './helpers/lib.mjs';
 import { rng, size, assertClose } from './helpers/ref.mjs';
+
+/** The labels of the dispatches `fn` makes (gpu().onDispatch). */
+function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    fn();
+  } finally {
+    gpu().onDispatch = prev;
+  }
+  return labels;
+}
+
+/** Run fn with zero fills as 'fill' dispatches (not clearBuffer, which no dispatch label shows). */
+function zeroFillsVisible(fn) {
+  const prev = tuning.vectorTuning.clear;
+  tuning.vectorTuning.clear = false;
+  return Promise.resolve().then(fn).finally(() => (tuning.vectorTuning.clear = prev));
+}
 
 /** torch.optim.SGD.step for one parameter, in float64 (state: { buf }). */
 function refStep(p, g, state, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }) {
@@ -47,7 +69,8 @@ for (const cfg of CONFIGS) {
       loss.backward();
       loss.dispose();
       for (const t of ct) t.dispose();
-      opt.step();
+      const update = dispatched(() => opt.step());
+      assert.equal(update, ['sgd_update'], 'one update dispatch for the one arena');
       for (let i = 0; i < params.length; i++) refStep(ref[i], cs[i], states[i], cfg);
     }
     for (let i = 0; i < params.length; i++) {
@@ -102,7 +125,7 @@ test('SGD: momentum state survives stateDict/loadStateDict', async () => {
   o2.dispose();
 });
 
-test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates, unused params get zero', async () => {
+test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates, unused params get zero', () => zeroFillsVisible(async () => {
   const r = rng(91);
   const shapes = [[5, 4], [3], [6]];
   const init = shapes.map((s) => Float64Array.from(Float32Array.from(r.uniform(size(s), -2, 2))));
@@ -115,18 +138,22 @@ test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates,
   const cs = [0, 1, 2].map((k) => Float64Array.from(Float32Array.from(r.uniform(20, -2, 2))));
   const cts = cs.map((c) => tensor(Float32Array.from(c), [5, 4]));
   // step 1: every parameter gets a gradient, leaving stale nonzero data in the arena
-  opt.zeroGrad();
-  ops.sum(ops.add(ops.add(ops.sum(ops.mul(used, cts[0])), ops.sum(ops.square(unused))), ops.sum(ops.mul(late, 3)))).backward();
-  opt.step();
+  assert.equal(dispatched(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
+  const bwd0 = dispatched(() => ops.sum(ops.add(ops.add(ops.sum(ops.mul(used, cts[0])), ops.sum(ops.square(unused))), ops.sum(ops.mul(late, 3)))).backward());
+  assert.not.ok(bwd0.includes('accumulate'), `backward after zeroGrad overwrites (copies), no accumulate: ${bwd0.join(', ')}`);
+  assert.equal(dispatched(() => opt.step()), ['sgd_update'], 'every gradient was written: no zero fill before the update');
   refStep(ref[0], cs[0], states[0], cfg);
   refStep(ref[1], ref[1].map((v) => 2 * v), states[1], cfg);
   refStep(ref[2], new Float64Array(6).fill(3), states[2], cfg);
   // step 2: two backward calls after zeroGrad accumulate into `used`; `unused` gets none
-  opt.zeroGrad();
-  ops.sum(ops.mul(used, cts[1])).backward();
-  ops.sum(ops.mul(used, cts[2])).backward();
+  assert.equal(dispatched(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
+  const bwd1 = dispatched(() => ops.sum(ops.mul(used, cts[1])).backward());
+  assert.not.ok(bwd1.includes('accumulate') || bwd1.filter((l) => l === 'fill').length > 1, `first backward: copies the gradient in, no zero fill, no accumulate: ${bwd1.join(', ')}`);
+  const bwd2 = dispatched(() => ops.sum(ops.mul(used, cts[2])).backward());
+  assert.is(bwd2.filter((l) => l === 'accumulate').length, 1, `second backward accumulates once: ${bwd2.join(', ')}`);
   assertClose(await used.grad.read(), cs[1].map((v, i) => v + cs[2][i]), { what: 'two backward calls after zeroGrad accumulate' });
-  opt.step(); // `unused` and `late` still pending: filled with zeros, weight decay still applies
+  // `unused` and `late` still pending: filled with zeros (one fill each), weight decay still applies
+  assert.equal(dispatched(() => opt.step()), ['fill', 'fill', 'sgd_update'], 'the two pending gradients are zero-filled before the update');
   refStep(ref[0], cs[1].map((v, i) => v + cs[2][i]), states[0], cfg);
   refStep(ref[1], new Float64Array(3), states[1], cfg);
   refStep(ref[2], new Float64Array(6), states[2], cfg);
@@ -134,16 +161,50 @@ test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates,
   assertClose(await unused.grad.read(), [0, 0, 0], { what: 'a parameter unused in the step has a zero gradient' });
   // step 3: reading .grad while pending shows zeros; a backward after that accumulates on them
   opt.zeroGrad();
-  assertClose(await late.grad.read(), new Float64Array(6), { what: '.grad reads zeros while pending' });
+  let pendingGrad;
+  assert.equal(dispatched(() => (pendingGrad = late.grad)), ['fill'], 'reading .grad while pending fills it');
+  assertClose(await pendingGrad.read(), new Float64Array(6), { what: '.grad reads zeros while pending' });
   ops.sum(ops.mul(late, 2)).backward();
   assertClose(await late.grad.read(), new Float64Array(6).fill(2), { what: 'backward after a pending read' });
   // step 4: no backward at all: step sees zero gradients everywhere (the whole-arena fill)
   opt.zeroGrad();
-  opt.step();
+  assert.equal(dispatched(() => opt.step()), ['fill', 'sgd_update'], 'nothing written: one fill for the whole arena');
   for (let i = 0; i < 3; i++) refStep(ref[i], new Float64Array(ref[i].length), states[i], cfg);
   // (step 3 never called step(); its gradients were dropped by the zeroGrad of step 4)
   for (let i = 0; i < 3; i++) assertClose(await ps[i].read(), ref[i], { rtol: 1e-5, atol: 1e-6, what: `param ${i} after a step without backward` });
   for (const t of cts) t.dispose();
+  opt.dispose();
+}));
+
+test('SGD: arenas split at 64 MiB: one update dispatch per arena, parameters on both sides updated', async () => {
+  // three parameters of 24 MiB: the first two share an arena (48 MiB), the third starts another
+  const n = 6 * 1024 * 1024;
+  const init = (k) => Float32Array.from({ length: n }, (_, i) => ((i * 7 + k * 13) % 1001) / 1000 - 0.5);
+  const ps = [0, 1, 2].map((k) => tensor(init(k), [n], { requiresGrad: true }));
+  const cfg = { lr: 0.5, momentum: 0.9 };
+  const opt = new optim.SGD(ps, cfg);
+  // d = 2 each step: step 1 buf = 2, w -= 1; step 2 buf = 0.9 * 2 + 2 = 3.8, w -= 1.9
+  for (let step = 0; step < 2; step++) {
+    opt.zeroGrad();
+    ops.sum(ops.add(ops.add(ops.mul(ps[0], 2), ops.mul(ps[1], 2)), ops.mul(ps[2], 2))).backward();
+    assert.equal(dispatched(() => opt.step()), ['sgd_update', 'sgd_update'], `step ${step + 1}: one update per arena`);
+  }
+  const f32 = Math.fround;
+  for (let k = 0; k < 3; k++) {
+    const got = await ps[k].read();
+    const want = init(k);
+    let worst = 0;
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+      const e = Math.abs(got[i] - (want[i] - 2.9));
+      if (!(e <= worst)) { worst = e; at = i; }
+    }
+    assert.ok(worst < 1e-6, `param ${k}: w - 2.9 off by ${worst} at ${at} (${got[at]} vs ${f32(want[at] - 2.9)})`);
+  }
+  const state = await opt.stateDict();
+  assert.equal(state.momentum.map((m) => m.byteLength), [2 * n * 4, n * 4], 'two momentum arenas, 48 and 24 MiB');
+  const buf = f32(f32(f32(0.9) * 2) + 2); // μ·buf + (1 − 0)·d in f32
+  state.momentum.forEach((m, a) => assert.ok(m.every((v) => v === buf), `momentum arena ${a}: every entry ${buf}`));
   opt.dispose();
 });
 

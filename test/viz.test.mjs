@@ -1,16 +1,38 @@
-// Visualization: CAM and Grad-CAM maps on the GPU against hand-computed maps, bilinear
-// upsampling against a float64 reference, confusion-matrix counts, PNG round trips,
-// and bad input to the commands.
+// Visualization: CAM and Grad-CAM maps on the GPU against hand-computed maps (each method's
+// kernels checked through gpu().onDispatch labels), bilinear upsampling against a float64
+// reference, confusion-matrix counts, PNG round trips, and bad input to the commands.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import lib, { tensor, ops } from './helpers/lib.mjs';
+import lib, { tensor, ops, gpu } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
 import { pngBytes, writeIdxSet } from './helpers/datasets.mjs';
 
 const { viz } = lib;
+
+/** The result of the async `fn` and the labels of the dispatches it made (gpu().onDispatch). */
+async function dispatched(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    return { result: await fn(), labels };
+  } finally {
+    gpu().onDispatch = prev;
+  }
+}
+
+/** CAM weighs the channels by the fc weights: no backward, no gradient weights; Grad-CAM by the gradients' spatial means. */
+function assertMethodKernels(labels, method, what) {
+  const count = (l) => labels.filter((x) => x === l).length;
+  const msg = (m) => `${what}: ${m} (dispatched: ${labels.join(', ')})`;
+  assert.is(count('cam_weighted_sum'), 1, msg('one weighted channel sum'));
+  assert.is(count('cam_upsample'), 1, msg('one upsampling'));
+  assert.is(count('cam_grad_weights'), method === 'gradcam' ? 1 : 0, msg(method === 'gradcam' ? 'the gradient channel weights' : 'no gradient channel weights'));
+  assert.is(labels.some((l) => l.endsWith('_backward')), method === 'gradcam', msg(method === 'gradcam' ? 'a backward pass' : 'no backward pass'));
+}
 
 // ---- float64 references -----------------------------------------------------------------
 
@@ -85,16 +107,18 @@ test('CAM of a tiny GAP + linear network equals the hand-computed map', async ()
   // class 0: 1·F0 + 0.5·F1 − 1·F2 = [[1, 1], [0, 1]];  class 1: −F0 + 2F1 + F2 = [[−1, −1], [0, 4]] → ReLU [[0, 0], [0, 4]]
   const low = [[1, 1, 0, 1], [0, 0, 0, 4]];
   const x = tensor(X, [1, 1, 2, 2]);
-  const res = await viz.classActivationMaps(net, x, [0, 1], { size: [3, 5] });
+  const { result: res, labels } = await dispatched(() => viz.classActivationMaps(net, x, [0, 1], { size: [3, 5] }));
   assert.is(res.method, 'cam');
+  assertMethodKernels(labels, 'cam', 'CAM');
   assert.equal(res.featureSize, [2, 2]);
   // logits: GAP(F) = [1.5, 0.5, 1]; z0 = 1.5 + 0.25 − 1 + 0.1 = 0.85; z1 = −1.5 + 1 + 1 − 0.2 = 0.3
   assertClose(res.logits, [0.85, 0.3], { atol: 1e-5, what: 'logits' });
   assertClose(res.maps[0], upsampleRef(low[0], 1, 2, 2, 3, 5), { atol: 1e-5, what: 'CAM class 0' });
   assertClose(res.maps[1], upsampleRef(low[1], 1, 2, 2, 3, 5), { atol: 1e-5, what: 'CAM class 1' });
   // Grad-CAM of a GAP + linear head gives the same maps divided by h·w.
-  const g = await viz.classActivationMaps(net, x, [1, 0], { method: 'gradcam', size: [3, 5] });
+  const { result: g, labels: gl } = await dispatched(() => viz.classActivationMaps(net, x, [1, 0], { method: 'gradcam', size: [3, 5] }));
   assert.is(g.method, 'gradcam');
+  assertMethodKernels(gl, 'gradcam', 'Grad-CAM forced on a GAP head');
   assertClose(g.maps[0], upsampleRef(low[1].map((v) => v / 4), 1, 2, 2, 3, 5), { atol: 1e-5, what: 'Grad-CAM (GAP head) class 1' });
   assertClose(g.maps[1], upsampleRef(low[0].map((v) => v / 4), 1, 2, 2, 3, 5), { atol: 1e-5, what: 'Grad-CAM (GAP head) class 0' });
   x.dispose();
@@ -111,8 +135,9 @@ test('Grad-CAM of a tiny flatten + MLP head equals the hand-computed map', async
   const w2 = tensor(W2.flat(), [2, 2]);
   const net = { features: tinyFeatures, head: (f) => ops.linear(ops.relu(ops.linear(ops.flatten(f), w1)), w2) };
   const x = tensor(X, [1, 1, 2, 2]);
-  const res = await viz.classActivationMaps(net, x, [0, 1], { size: [2, 2] });
+  const { result: res, labels } = await dispatched(() => viz.classActivationMaps(net, x, [0, 1], { size: [2, 2] }));
   assert.is(res.method, 'gradcam');
+  assertMethodKernels(labels, 'gradcam', 'Grad-CAM');
   // h = [1, 7] (both active); z = [2·1 − 7, 0.5 + 21] = [−5, 21.5]
   assertClose(res.logits, [-5, 21.5], { atol: 1e-4, what: 'logits' });
   // ∂z_k/∂F = Σ_j W2[k, j] W1[j, :] (ReLU active); channel weights = mean over the 4 positions.

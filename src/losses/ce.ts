@@ -1,10 +1,16 @@
 // Cross-entropy with optional label smoothing, fused (kernels/losses.wgsl CE) or composed.
 
+import src from '../../kernels/losses.wgsl';
+import { instantiate, paramBlock } from '../gpu/index.js';
 import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, validateLabels } from './common.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, rowLossKernels, asLoss, validateLabels, LOSSES_FILE } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
+
+/** CE: rows [B] of classes [N] logits, label smoothing eps, dz scale (1 / B). */
+const CeParams = paramBlock('losses.ce', { rows: 'u32', classes: 'u32', eps: 'f32', scale: 'f32' });
+const CE = rowLossKernels('losses:ce', instantiate(src, ['ROW', 'CE']), LOSSES_FILE, CeParams);
 
 export interface CrossEntropyOptions {
   /** target (1 - eps) y + eps / N */
@@ -28,5 +34,5 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
       return asLoss(ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1))));
     });
   }
-  return fusedRowLoss(op, 'losses:ce', logits, [labels], labels, [0, 0, eps]);
+  return fusedRowLoss(op, CE, logits, [labels], labels, { eps });
 }

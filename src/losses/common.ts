@@ -1,5 +1,7 @@
-// Shared machinery of the losses: argument checks, the launcher of the fused row losses (CE,
-// KD, focus: fusedRowLoss), the batch-mean reduction of per-row losses (two-level,
+// Shared machinery of the losses: argument checks, the registration and launcher of the fused
+// row losses (CE, KD, focus: rowLossKernels, fusedRowLoss; each declares its own parameter
+// block beside its launcher, with the rows / classes / scale fields the launcher fills), the
+// batch-mean reduction of per-row losses (two-level,
 // atomic-free, kernels/losses.wgsl FINISH), the backward of a fused loss (scale the saved
 // dL/dz by the upstream gradient), and label validation.
 //
@@ -12,18 +14,26 @@
 
 import src from '../../kernels/losses.wgsl';
 import vecSrc from '../../kernels/vec_width.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, gpu, grid, type Kernel, type ParamBlock, type ParamValues } from '../gpu/index.js';
 import { Tensor, Storage, keep } from '../tensor/index.js';
 import { record, isUnitSeed, needsGrad } from '../autograd/tape.js';
-import { checkF32, checkI32, sameShape, launch1d, out, OpError, shapeStr, gpu } from '../ops/common.js';
+import { checkF32, checkI32, sameShape, out, OpError, shapeStr } from '../ops/common.js';
 
-const FILE = 'kernels/losses.wgsl';
-for (const b of ['CE', 'KD']) for (const w of [1, 2, 4]) registerKernel(`losses:${b.toLowerCase()}:w${w}`, withVecWidth(instantiate(src, ['ROW', b]), w), FILE);
-registerKernel('losses:warm', instantiate(src, 'WARM'), FILE);
-for (const b of ['FINISH', 'CHECK']) registerKernel(`losses:${b.toLowerCase()}`, instantiate(src, [b, 'LABELS']), FILE);
-registerKernel('losses:scale', instantiate(src, 'SCALE', { SV: 'f32' }), FILE);
-registerKernel('losses:scale4', instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), FILE);
+export const LOSSES_FILE = 'kernels/losses.wgsl';
+/** FINISH: one level of the batch mean of `inputs` values into `outputs` sums of `chunk` each; the last level checks `label_count` labels against `classes`. */
+const FinishParams = paramBlock('losses.finish', {
+  outputs: 'u32', inputs: 'u32', chunk: 'u32', label_count: 'u32', classes: 'u32', opcode: 'u32', scale: 'f32',
+});
+/** CHECK: the FINISH label check alone. */
+const CheckParams = paramBlock('losses.check', { label_count: 'u32', classes: 'u32', opcode: 'u32' });
+/** SCALE: n elements (f32 or vec4) of a saved dL/dz times the upstream gradient. */
+const ScaleParams = paramBlock('losses.scale', { n: 'u32' });
+const K = {
+  finish: registerKernel({ name: 'losses:finish', code: instantiate(src, ['FINISH', 'LABELS']), file: LOSSES_FILE, params: FinishParams }),
+  check: registerKernel({ name: 'losses:check', code: instantiate(src, ['CHECK', 'LABELS']), file: LOSSES_FILE, params: CheckParams }),
+  scale: registerKernel({ name: 'losses:scale', code: instantiate(src, 'SCALE', { SV: 'f32' }), file: LOSSES_FILE, params: ScaleParams }),
+  scale4: registerKernel({ name: 'losses:scale4', code: instantiate(src, 'SCALE', { SV: 'vec4<f32>' }), file: LOSSES_FILE, params: ScaleParams }),
+};
 
 /** Opcodes stored in the status buffer, so the error can name the loss that saw the label. */
 const OPS = ['crossEntropy', 'focusPicking', 'multiWarmLabel', 'distillation'] as const;
@@ -127,31 +137,33 @@ const CHUNK = 256;
  */
 function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: LossOp): Tensor {
   const b = rowLoss.size;
-  // without labels, the device's placeholder fills the binding (P.nl = 0: never read)
+  // without labels, the device's placeholder fills the binding (label_count = 0: never read)
   const lab = labels ? labels.slice(op) : gpu().placeholder();
   const st = statusTensor();
   const opcode = OPS.indexOf(op);
   let srcT = rowLoss;
   let n = b;
-  let scale = 1 / b;
+  const scale = 1 / b;
   let partial: Tensor | null = null;
   if (b > CHUNK) {
     const k = Math.ceil(b / CHUNK);
     partial = out([k]);
-    launch1d(k, {
-      module: 'losses:finish', label: `${op}:sum_rows`,
+    gpu().dispatch({
+      kernel: K.finish, label: `${op}:sum_rows`,
+      params: { outputs: k, inputs: b, chunk: CHUNK, label_count: 0, classes, opcode, scale: 1 },
       bindings: [rowLoss.slice(op), partial.slice(op), lab, st.slice(op)],
-      u: [k, b, CHUNK, 0], f: [opcode, classes, 0, 1],
-    }, 64);
+      workgroups: grid(k, 64),
+    });
     srcT = partial;
     n = k;
   }
   const y = new LossTensor(Storage.alloc(4), [], 'f32');
-  launch1d(1, {
-    module: 'losses:finish', label: `${op}:mean`,
+  gpu().dispatch({
+    kernel: K.finish, label: `${op}:mean`,
+    params: { outputs: 1, inputs: n, chunk: Math.max(n, 1), label_count: labels ? labels.size : 0, classes, opcode, scale },
     bindings: [srcT.slice(op), y.slice(op), lab, st.slice(op)],
-    u: [1, n, Math.max(n, 1), labels ? labels.size : 0], f: [opcode, classes, 0, scale],
-  }, 64);
+    workgroups: grid(1, 64),
+  });
   if (labels) pending = true;
   partial?.dispose();
   return y;
@@ -161,9 +173,9 @@ function batchMean(rowLoss: Tensor, labels: Tensor | null, classes: number, op: 
 export function validateLabels(labels: Tensor, classes: number, op: LossOp): void {
   const st = statusTensor();
   gpu().dispatch({
-    module: 'losses:check', label: `${op}:check_labels`,
+    kernel: K.check, label: `${op}:check_labels`,
+    params: { label_count: labels.size, classes, opcode: OPS.indexOf(op) },
     bindings: [labels.slice(op), st.slice(op)],
-    u: [0, 0, 0, labels.size], f: [OPS.indexOf(op), classes, 0, 0],
     workgroups: [1],
   });
   pending = true;
@@ -172,42 +184,62 @@ export function validateLabels(labels: Tensor, classes: number, op: LossOp): voi
 /**
  * The backward of a fused loss whose dL/dz the forward saved: scale it by the upstream
  * gradient g[0] in place (the node owns the only reference) and hand the buffer on; nothing to
- * scale when g is backward()'s own seed of 1 (`loss.backward()`).
+ * scale when g is backward()'s own seed of 1 (`loss.backward()`). Labels `<op>_backward`
+ * (f32 pass) and `<op>_backward:v4` (vec4 pass, when the size is a multiple of 4).
  */
 function scaleBySeed(saved: Tensor, g: Tensor, op: string): Tensor {
   if (!isUnitSeed(g)) {
     const v4 = saved.size % 4 === 0;
     const n = v4 ? saved.size / 4 : saved.size;
-    launch1d(n, {
-      module: v4 ? 'losses:scale4' : 'losses:scale', label: `${op}_backward`,
+    gpu().dispatch({
+      kernel: v4 ? K.scale4 : K.scale, label: v4 ? `${op}_backward:v4` : `${op}_backward`,
+      params: { n },
       bindings: [saved.slice(op), g.slice(op)],
-      u: [n, 0, 0, 0], f: [0, 0, 0, 0],
-    }, 256);
+      workgroups: grid(n, 256),
+    });
   }
   return new Tensor(saved.storage!.retain(), saved.shape, 'f32');
 }
 
+/** The fields every fused row loss's block has (the ROW / focus entry points read rows and classes; the launcher fills all three). */
+export type RowLossFields = { readonly rows: 'u32'; readonly classes: 'u32'; readonly scale: 'f32' };
+/** A fused row loss's kernels by vector width (f32, vec2, vec4 loads). */
+export type RowLossKernels<F extends RowLossFields> = Readonly<Record<1 | 2 | 4, Kernel<F>>>;
+/** The values a fused row loss's launcher passes: its block less rows, classes and scale. */
+export type RowLossOptions<F extends RowLossFields> = Omit<ParamValues<F>, keyof RowLossFields>;
+
 /**
- * Run a fused row loss and finish it: `module` (its vector width w1/w2/w4 is appended) takes
- * bindings 1 z, then `inputs`, then dz and rowLoss [B]; one invocation per row, workgroup 64.
- * The kernel writes each row's loss and (override GRAD = 1, when z requires grad) dL/dz
- * already divided by B (`f` ends with that 1 / B); the mean of the row losses is the loss,
- * and its backward scales the saved dL/dz by the upstream gradient. `labels` go to the
- * batch-mean check.
+ * Register a fused row loss: `code` (one `//#params` line) with each vector-width block of
+ * kernels/vec_width.wgsl appended, as `<name>:w1`, `<name>:w2`, `<name>:w4`.
  */
-export function fusedRowLoss(
-  op: LossOp, module: string, z: Tensor, inputs: Tensor[], labels: Tensor | null, f: number[], constants: Record<string, number> = {},
+export function rowLossKernels<F extends RowLossFields>(name: string, code: string, file: string, params: ParamBlock<F>): RowLossKernels<F> {
+  const k = (w: 1 | 2 | 4) => registerKernel({ name: `${name}:w${w}`, code: `${code}\n${instantiate(vecSrc, `W${w}`)}`, file, params });
+  return { 1: k(1), 2: k(2), 4: k(4) };
+}
+
+/**
+ * Run a fused row loss and finish it: the kernel of `kernels` for the row length's vector
+ * width takes bindings 1 z, then `inputs`, then dz and rowLoss [B]; one invocation per row,
+ * workgroup 64. The kernel writes each row's loss and (override GRAD = 1, when z requires
+ * grad) dL/dz already divided by B (the block's `scale`); the mean of the row losses is the
+ * loss, and its backward scales the saved dL/dz by the upstream gradient. `labels` go to the
+ * batch-mean check. The row kernel's dispatch is labelled `<op>`, or `<op>:no_grad` for the
+ * forward-only kernel (GRAD = 0).
+ */
+export function fusedRowLoss<F extends RowLossFields>(
+  op: LossOp, kernels: RowLossKernels<F>, z: Tensor, inputs: Tensor[], labels: Tensor | null, options: RowLossOptions<F>, constants: Record<string, number> = {},
 ): Tensor {
   const [b, n] = z.shape;
   const grad = needsGrad(z);
   const dz = grad ? out([b, n]) : null;
   const rowLoss = out([b]);
-  launch1d(b, {
-    module: `${module}:w${vecWidth(n)}`, label: op, constants: { ...constants, GRAD: grad ? 1 : 0 },
+  gpu().dispatch({
+    kernel: kernels[vecWidth(n)], label: grad ? op : `${op}:no_grad`, constants: { ...constants, GRAD: grad ? 1 : 0 },
+    params: { ...options, rows: b, classes: n, scale: 1 / b } as unknown as ParamValues<F>,
     // GRAD = 0: the device's placeholder fills the unused dz binding
     bindings: [z.slice(op), ...inputs.map((t) => t.slice(op)), dz ? dz.slice(op) : gpu().placeholder(), rowLoss.slice(op)],
-    u: [b, n, 0, 0], f: [...f, 1 / b],
-  }, 64);
+    workgroups: grid(b, 64),
+  });
   const y = batchMean(rowLoss, labels, n, op);
   rowLoss.dispose();
   if (dz) {
@@ -215,9 +247,4 @@ export function fusedRowLoss(
     dz.dispose();
   }
   return y;
-}
-
-/** A row kernel's code followed by the vector-width helpers for width w (kernels/vec_width.wgsl). */
-export function withVecWidth(code: string, w: number): string {
-  return `${code}\n${instantiate(vecSrc, `W${w}`)}`;
 }

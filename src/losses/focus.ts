@@ -2,15 +2,22 @@
 // from the engine's ordinary ops (the reference the fused kernel is benchmarked against).
 
 import src from '../../kernels/focus_loss.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
+import { paramBlock } from '../gpu/index.js';
 import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss, withVecWidth } from './common.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, rowLossKernels, asLoss } from './common.js';
 import { multiWarmLabel, warmOptions, WarmRule } from './warm.js';
 
-for (const w of [1, 2, 4]) registerKernel(`focus_loss:w${w}`, withVecWidth(src, w), 'kernels/focus_loss.wgsl');
+/**
+ * The fused kernel's block: rows [B] of classes [N] logits, the weights alpha and beta, 1 / T of
+ * the softmax warm-label rule, label smoothing eps, dz scale (1 / B). The rule itself is the
+ * pipeline constant RULE.
+ */
+const FocusParams = paramBlock('focus_loss', {
+  rows: 'u32', classes: 'u32', alpha: 'f32', beta: 'f32', inv_temperature: 'f32', eps: 'f32', scale: 'f32',
+});
+const FOCUS = rowLossKernels('focus_loss', src, 'kernels/focus_loss.wgsl', FocusParams);
 
 export type LossImpl = 'fused' | 'composed';
 export const LOSS_IMPLS: readonly LossImpl[] = ['fused', 'composed'];
@@ -43,7 +50,7 @@ export function focusPicking(z: Tensor, zb: Tensor, labels: Tensor, opts: FocusP
   const eps = checkNumber(opts.labelSmoothing ?? 0, op, 'labelSmoothing', (e) => e >= 0 && e < 1, 'in [0, 1)');
   const impl = checkChoice(opts.impl ?? 'fused', op, 'impl', LOSS_IMPLS);
   if (impl === 'composed') return composed(z, zb, labels, n, { alpha, beta, rule, temperature, eps });
-  return fusedRowLoss(op, 'focus_loss', z, [zb, labels], labels, [alpha, beta, 1 / temperature, eps], { RULE: rule === 'softmax' ? 1 : 0 });
+  return fusedRowLoss(op, FOCUS, z, [zb, labels], labels, { alpha, beta, inv_temperature: 1 / temperature, eps }, { RULE: rule === 'softmax' ? 1 : 0 });
 }
 
 interface Resolved { alpha: number; beta: number; rule: WarmRule; temperature: number; eps: number }

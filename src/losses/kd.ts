@@ -1,10 +1,16 @@
 // Hinton's knowledge-distillation term: T^2 KL(softmax(zb/T) || softmax(z/T)), batch mean.
 
+import src from '../../kernels/losses.wgsl';
+import { instantiate, paramBlock } from '../gpu/index.js';
 import { Tensor, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
-import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, asLoss } from './common.js';
+import { checkLogits, checkSame, checkLabelTensor, checkChoice, checkNumber, fusedRowLoss, rowLossKernels, asLoss, LOSSES_FILE } from './common.js';
 import { LossImpl, LOSS_IMPLS } from './focus.js';
+
+/** KD: rows [B] of classes [N] logits, temperature T, dz scale (1 / B). */
+const KdParams = paramBlock('losses.kd', { rows: 'u32', classes: 'u32', temperature: 'f32', scale: 'f32' });
+const KD = rowLossKernels('losses:kd', instantiate(src, ['ROW', 'KD']), LOSSES_FILE, KdParams);
 
 export interface DistillationOptions {
   temperature?: number;
@@ -32,5 +38,5 @@ export function distillation(z: Tensor, zb: Tensor, labels: Tensor | null, opts:
       return asLoss(ops.mul(ops.mean(kl), t * t));
     });
   }
-  return fusedRowLoss(op, 'losses:kd', z, [zb], null, [0, t, 0]);
+  return fusedRowLoss(op, KD, z, [zb], null, { temperature: t });
 }

@@ -1,9 +1,15 @@
 // The multi-warm label (FocusNet Eq. 4-6): which classes the baseline finds plausible.
 
+import src from '../../kernels/losses.wgsl';
+import { registerKernel, instantiate, paramBlock, gpu, grid } from '../gpu/index.js';
 import { Tensor } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
-import { launch1d, out } from '../ops/common.js';
-import { checkLogits, checkLabelTensor, checkChoice, checkNumber, validateLabels } from './common.js';
+import { out } from '../ops/common.js';
+import { checkLogits, checkLabelTensor, checkChoice, checkNumber, validateLabels, LOSSES_FILE } from './common.js';
+
+/** WARM (kernels/losses.wgsl): rows [B] of classes [N] baseline logits, the rule, its temperature. */
+const WarmParams = paramBlock('losses.warm', { rows: 'u32', classes: 'u32', softmax_rule: 'bool', temperature: 'f32' });
+const WARM = registerKernel({ name: 'losses:warm', code: instantiate(src, 'WARM'), file: LOSSES_FILE, params: WarmParams });
 
 export type WarmRule = 'positive-logit' | 'softmax';
 export const WARM_RULES: readonly WarmRule[] = ['positive-logit', 'softmax'];
@@ -35,11 +41,12 @@ export function multiWarmLabel(zb: Tensor, labels: Tensor, opts: WarmLabelOption
   return noGrad(() => {
     validateLabels(labels, n, op);
     const l = out([b, n]);
-    launch1d(b, {
-      module: 'losses:warm', label: op,
+    gpu().dispatch({
+      kernel: WARM, label: op,
+      params: { rows: b, classes: n, softmax_rule: rule === 'softmax', temperature },
       bindings: [zb.slice(op), labels.slice(op), l.slice(op)],
-      u: [b, n, rule === 'softmax' ? 1 : 0, 0], f: [0, temperature, 0, 0],
-    }, 64);
+      workgroups: grid(b, 64),
+    });
     return l;
   });
 }

@@ -16,13 +16,16 @@
 // as in PyTorch; reading `.grad` while pending fills it too, so users always see zeros.
 
 import src from '../../kernels/sgd.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { gpu, grid } from '../gpu/index.js';
-import { Tensor, Storage, keep, shapeStr, materializeZero } from '../tensor/index.js';
-import { fillInPlace } from '../ops/elementwise.js';
+import { registerKernel, paramBlock, gpu, grid } from '../gpu/index.js';
+import { Tensor, Storage, keep, shapeStr, materializeZero, fillInPlace } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 
-registerKernel('sgd', src);
+/** One update over an arena of n4 vec4s (kernels/sgd.wgsl). */
+const SgdParams = paramBlock('sgd', {
+  n4: 'u32', first_step: 'bool', nesterov: 'bool', use_momentum: 'bool',
+  lr: 'f32', momentum: 'f32', dampening: 'f32', weight_decay: 'f32',
+});
+const SGD_KERNEL = registerKernel({ name: 'sgd', code: src, params: SgdParams });
 
 export interface SGDOptions {
   lr: number;
@@ -152,20 +155,22 @@ export class SGD {
   /** Apply one update to every parameter (one dispatch per arena). */
   step(): void {
     const g = gpu();
-    const first = this.steps === 0 ? 1 : 0;
+    const first = this.steps === 0;
     this.materializePending();
     for (const a of this.arenas) {
       const n4 = a.bytes / 16;
       g.dispatch({
-        module: 'sgd',
+        kernel: SGD_KERNEL,
         label: 'sgd_update',
+        params: {
+          n4, first_step: first, nesterov: this.nesterov, use_momentum: a.moms !== null,
+          lr: this.lr, momentum: this.momentum, dampening: this.dampening, weight_decay: this.weightDecay,
+        },
         bindings: [
           { buffer: a.params, offset: 0, size: a.bytes },
           { buffer: a.grads, offset: 0, size: a.bytes },
           a.moms ? { buffer: a.moms, offset: 0, size: a.bytes } : gpu().placeholder(),
         ],
-        u: [n4, first, this.nesterov ? 1 : 0, a.moms ? 1 : 0],
-        f: [this.lr, this.momentum, this.dampening, this.weightDecay],
         workgroups: grid(n4, 256),
       });
     }

@@ -1,13 +1,13 @@
 // Running sums of loss, top-1 and top-5 hits on the GPU (kernels/metrics.wgsl):
 // one tiny dispatch per batch, read back only every few steps or at epoch end.
 import src from '../../kernels/metrics.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { gpu } from '../gpu/index.js';
-import { Tensor, keep, tensor } from '../tensor/index.js';
-import { fillInPlace } from '../ops/elementwise.js';
+import { registerKernel, paramBlock, gpu } from '../gpu/index.js';
+import { Tensor, keep, tensor, fillInPlace } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 
-registerKernel('train:metrics', src, 'kernels/metrics.wgsl');
+/** logits [rows, classes], whether a batch-mean loss is added */
+const MetricsParams = paramBlock('train.metrics', { rows: 'u32', classes: 'u32', has_loss: 'bool' });
+const METRICS = registerKernel({ name: 'train:metrics', code: src, file: 'kernels/metrics.wgsl', params: MetricsParams });
 
 export interface MetricSums {
   /** mean loss over the counted rows (NaN when no loss was added) */
@@ -39,10 +39,10 @@ export class MetricAccumulator {
     }
     if (loss) this.withLoss = true;
     gpu().dispatch({
-      module: 'train:metrics',
+      kernel: METRICS,
       label: 'metrics',
+      params: { rows: logits.shape[0], classes: logits.shape[1], has_loss: !!loss },
       bindings: [logits.slice('metrics'), labels.slice('metrics'), loss ? loss.slice('metrics') : gpu().placeholder(), this.acc.slice('metrics')],
-      u: [logits.shape[0], logits.shape[1], loss ? 1 : 0, 0],
       workgroups: [1],
     });
   }

@@ -7,18 +7,22 @@
 // false) to the input's size.
 
 import src from '../../kernels/cam.wgsl';
-import { registerKernel } from '../gpu/index.js';
-import { instantiate } from '../gpu/index.js';
-import { gpu, grid } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, gpu, grid } from '../gpu/index.js';
 import { OpError } from '../errors.js';
 import { Tensor, tensor, empty, shapeStr, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import * as ops from '../ops/index.js';
 
 const FILE = 'kernels/cam.wgsl';
-registerKernel('cam:wsum', instantiate(src, 'WSUM'), FILE);
-registerKernel('cam:gradw', instantiate(src, 'GRADW'), FILE);
-registerKernel('cam:upsample', instantiate(src, 'UPSAMPLE'), FILE);
+/** WSUM: K maps from C channels of S = h·w positions, ReLU'd or not. */
+const WsumParams = paramBlock('cam.wsum', { map_count: 'u32', channels: 'u32', positions: 'u32', relu: 'bool' });
+/** GRADW: K·C channel weights, each the mean of S = h·w gradient values. */
+const GradwParams = paramBlock('cam.gradw', { map_count: 'u32', channels: 'u32', positions: 'u32' });
+/** UPSAMPLE: K maps [h, w] → [H, W]. */
+const UpsampleParams = paramBlock('cam.upsample', { map_count: 'u32', in_height: 'u32', in_width: 'u32', out_height: 'u32', out_width: 'u32' });
+const K_WSUM = registerKernel({ name: 'cam:wsum', code: instantiate(src, 'WSUM'), file: FILE, params: WsumParams });
+const K_GRADW = registerKernel({ name: 'cam:gradw', code: instantiate(src, 'GRADW'), file: FILE, params: GradwParams });
+const K_UPSAMPLE = registerKernel({ name: 'cam:upsample', code: instantiate(src, 'UPSAMPLE'), file: FILE, params: UpsampleParams });
 
 const WG = 64;
 
@@ -39,9 +43,9 @@ export function weightedChannelSum(features: Tensor, weights: Tensor, opts: { re
   const K = weights.shape[0];
   const maps = empty([K, h, w]);
   gpu().dispatch({
-    module: 'cam:wsum', label: 'cam_weighted_sum',
+    kernel: K_WSUM, label: 'cam_weighted_sum',
+    params: { map_count: K, channels: C, positions: h * w, relu: opts.relu !== false },
     bindings: [features.slice(op), weights.slice(op), maps.slice(op)],
-    u: [K, C, h * w, opts.relu === false ? 0 : 1, 0, 0, 0, 0],
     workgroups: grid(K * h * w, WG),
   });
   return maps;
@@ -54,9 +58,9 @@ export function gradChannelWeights(grads: Tensor): Tensor {
   const [K, C, h, w] = grads.shape;
   const out = empty([K, C]);
   gpu().dispatch({
-    module: 'cam:gradw', label: 'cam_grad_weights',
+    kernel: K_GRADW, label: 'cam_grad_weights',
+    params: { map_count: K, channels: C, positions: h * w },
     bindings: [grads.slice(op), out.slice(op)],
-    u: [K, C, h * w, 0, 0, 0, 0, 0],
     workgroups: grid(K * C, WG),
   });
   return out;
@@ -72,9 +76,9 @@ export function upsampleBilinear(maps: Tensor, H: number, W: number): Tensor {
   if (h === 0 || w === 0) throw new OpError(op, `empty input maps ${shapeStr(s)}`);
   const out = empty([K, H, W]);
   gpu().dispatch({
-    module: 'cam:upsample', label: 'cam_upsample',
+    kernel: K_UPSAMPLE, label: 'cam_upsample',
+    params: { map_count: K, in_height: h, in_width: w, out_height: H, out_width: W },
     bindings: [maps.slice(op), out.slice(op)],
-    u: [K, h, w, H, W, 0, 0, 0],
     workgroups: grid(K * H * W, WG),
   });
   return out;
