@@ -1,11 +1,12 @@
 // The matmul autotune harness: times every available variant on one shape per bucket (a few
 // synced runs each, after a warm-up run whose result is checked against the first variant's)
 // and stores the fastest per bucket as this adapter's table (matmul-variant.ts), which
-// matmulRaw consults from then on.
+// matmulRaw consults from then on. Inputs are seeded uniforms from src/util/rng.ts.
 
 import { gpu } from '../gpu/index.js';
 import { OpError } from '../errors.js';
 import { scope, tensor } from '../tensor/index.js';
+import { SplitMix32 } from '../util/rng.js';
 import { matmulRaw } from './matmul-launch.js';
 import {
   MatmulVariant, MatmulTuneResult, availableMatmulVariants, defaultMatmulVariant, matmulBucket, storeMatmulTuning,
@@ -33,13 +34,7 @@ const DEFAULT_TUNE_SHAPES: [number, number, number, boolean, boolean][] = [
 
 /** Uniform inputs in [-0.5, 0.5) of the timed products (seeded: every run times the same data). */
 function tuneInput(n: number, seed: number): Float32Array {
-  const d = new Float32Array(n);
-  let s = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    d[i] = s / 4294967296 - 0.5;
-  }
-  return d;
+  return new SplitMix32(seed).fillUniform(n, -0.5, 0.5);
 }
 
 /**
