@@ -1,16 +1,25 @@
-// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then ReLU), f32; and the transpose
-// that feeds the SG variant.
-//   op(A) is [M, K]: A stored [M, K], or [K, M] when TA = 1.
-//   op(B) is [K, N]: B stored [K, N], or [N, K] when TB = 1.
-//   Batch index = workgroup_id.z; P.sa/P.sb/P.sc are per-batch strides (0 broadcasts).
-// Bindings (blocks RB, RB4, SG, TILED): 0 P, 1 A, 2 B, 3 C, 4 bias (always bound: a
-// 16-byte dummy when P.flags bit 2 is clear). Epilogue: + bias[n] when P.flags bit 2 is
-// set, then ReLU when P.relu = 1 (uniform flags: one pipeline serves every epilogue).
-// Overridable constants: TA, TB (0/1).
-// RB (ragged fallback) and TILED take the transposes from P.flags instead (bit 0: A
-// transposed, bit 1: B transposed): one pipeline serves all four forms, which matters on
-// lavapipe where compiling a barrier kernel costs seconds; RB4 uses TA/TB (SG reads one fixed layout).
+// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then a fused activation), f32; and the
+// transpose that feeds the SG variant. Launchers: src/ops/matmul-launch.ts.
+//   op(A) is [M, K]: A stored [M, K], or [K, M] when transposed.
+//   op(B) is [K, N]: B stored [K, N], or [N, K] when transposed.
+//   Batch index = workgroup_id.z; p.stride_a/b/c are per-batch strides in floats (0 broadcasts).
+// Uniforms (//#params), declared in src/ops/matmul-launch.ts:
+//   GemmParams (RB4, SG)        { m, n, k, stride_a, stride_b, stride_c, has_bias, act }
+//   GemmTransParams (RB, TILED) the same + { trans_a, trans_b }
+//   TransposeParams (TRANSPOSE) { rows, cols, batch_stride }
+// Bindings (blocks RB, RB4, SG, TILED): 0 p, 1 A, 2 B, 3 C, 4 bias (always bound: the
+// device's placeholder buffer when p.has_bias is false). Epilogue (block OUT): + bias[n] when
+// p.has_bias, then apply_act(v, p.act) (ACT_WGSL of src/ops/activation.ts, substituted for the
+// placeholder line in block OUT: 0 none, 1 relu, 2 relu6); uniform, so one pipeline serves
+// every epilogue.
+// Transposes: RB (ragged fallback) and TILED read them from p.trans_a / p.trans_b (block
+// TRANS_LOADS): one pipeline serves all four forms, which matters on lavapipe where compiling
+// a barrier kernel costs seconds. RB4 takes them as the overridable constants TA, TB (0/1:
+// they change its inner loop); SG reads one fixed layout.
 //
+// Blocks: one kernel block (RB, RB4, SG, TILED, TRANSPOSE) with its helpers: MM (scalar A, B
+// bindings: RB, SG, TILED), V4 (vec4 A, B bindings: RB4), OUT (C, bias, the epilogue: all
+// four GEMM kernels), TRANS_LOADS (loads that read the transposes from p: RB, TILED).
 // Variant RB (register-blocked, no barriers, portable): kernel RB4 where the vectorised
 //   dimensions are multiples of 4 (vec4 loads, K in steps of 4), else RB (scalar loads).
 //   Workgroup 8×8 invocations, each computes a 4×4 block of C: a 32×32 tile per workgroup.
@@ -23,28 +32,20 @@
 //   is a scalar bounds-checked load per lane (~7 instructions) while a broadcast is two
 //   vector instructions, so this needs 5 per-lane loads per 48 multiply-adds (a 4×4 block
 //   per lane needs 8 per 16). K is unrolled by 4.
-//   Reads A as [K, M] and B as [K, N] only (TA = 1, TB = 0): matmulRaw transposes other
+//   Reads A as [K, M] and B as [K, N] only: matmulRaw transposes other
 //   layouts first with the TRANSPOSE kernel. Requires `enable subgroups` and a subgroup
 //   size >= 8. Dispatch: (ceil(N/16), ceil(M/24), batch).
 // Variant TILED (workgroup memory, what hardware GPUs run fast):
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
-// TRANSPOSE: Y[b] = X[b]ᵀ, X [rows = P.m, cols = P.n] per batch, P.sa = rows·cols.
-//   Bindings: 0 P, 1 X, 2 Y. Workgroup 8×8, a 4×4 block per invocation.
+// TRANSPOSE: Y[b] = X[b]ᵀ, X [p.rows, p.cols] per batch, p.batch_stride = rows·cols.
+//   Bindings: 0 p, 1 X, 2 Y. Workgroup 8×8, a 4×4 block per invocation.
 //   Dispatch: (ceil(cols/32), ceil(rows/32), batch).
 //#if SG
 enable subgroups;
 //#endif
 
-struct P {
-  m: u32, n: u32, k: u32, relu: u32,
-  sa: u32, sb: u32, sc: u32, flags: u32,
-};
-
-override TA: u32 = 0u;
-override TB: u32 = 0u;
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 //#if MM
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -54,42 +55,43 @@ override TB: u32 = 0u;
 @group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
 //#endif
-//#if MM_OR_V4
+//#if OUT
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+APPLY_ACT_FN
 
 fn store(base: u32, m: u32, n: u32, v: f32) {
   if (m < p.m && n < p.n) {
     var r = v;
-    if ((p.flags & 4u) != 0u) { r = r + bias[n]; }
-    if (p.relu == 1u) { r = max(r, 0.0); }
-    C[base + m * p.n + n] = r;
+    if (p.has_bias != 0u) { r = r + bias[n]; }
+    C[base + m * p.n + n] = apply_act(r, p.act);
   }
 }
 //#endif
 
-//#if MM
+//#if TRANS_LOADS
+// Zero outside op(A) / op(B); the layout from p.trans_a / p.trans_b.
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.m || k >= p.k) { return 0.0; }
-  if ((p.flags & 1u) != 0u) { return A[base + k * p.m + m]; }
+  if (p.trans_a != 0u) { return A[base + k * p.m + m]; }
   return A[base + m * p.k + k];
 }
 
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
   if (k >= p.k || n >= p.n) { return 0.0; }
-  if ((p.flags & 2u) != 0u) { return B[base + n * p.k + k]; }
+  if (p.trans_b != 0u) { return B[base + n * p.k + k]; }
   return B[base + k * p.n + n];
 }
-
 //#endif
 
 //#if RB
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let b = wid.z;
-  let baseA = b * p.sa;
-  let baseB = b * p.sb;
-  let baseC = b * p.sc;
+  let baseA = b * p.stride_a;
+  let baseB = b * p.stride_b;
+  let baseC = b * p.stride_c;
   let m0 = gid.y * 4u;
   let n0 = gid.x * 4u;
   if (m0 >= p.m || n0 >= p.n) { return; }
@@ -113,12 +115,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 // 4×4 block per invocation from vec4 loads, K in steps of 4. Needs K % 4 == 0, and
 // M % 4 == 0 when TA = 1, N % 4 == 0 when TB = 0 (matmulRaw checks; else RB runs).
 // Offsets below are in vec4 units within one batch (base* are in floats, multiples of 4).
+override TA: u32 = 0u;
+override TB: u32 = 0u;
+
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let b = wid.z;
-  let baseA = b * p.sa / 4u;
-  let baseB = b * p.sb / 4u;
-  let baseC = b * p.sc;
+  let baseA = b * p.stride_a / 4u;
+  let baseB = b * p.stride_b / 4u;
+  let baseC = b * p.stride_c;
   let m0 = gid.y * 4u;
   let n0 = gid.x * 4u;
   if (m0 >= p.m || n0 >= p.n) { return; }
@@ -230,9 +235,9 @@ fn sgStore4(base: u32, m: u32, n: u32, v: vec4<f32>) {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) l: u32) {
   let b = wid.z;
-  let baseA = b * p.sa;
-  let baseB = b * p.sb;
-  let baseC = b * p.sc;
+  let baseA = b * p.stride_a;
+  let baseB = b * p.stride_b;
+  let baseC = b * p.stride_c;
   let m0 = wid.y * 24u;
   let n0 = wid.x * 16u;
   let last = p.m - 1u;
@@ -267,9 +272,9 @@ var<workgroup> tB: array<array<f32, 64>, 16>;   // [k][n]
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let b = wid.z;
-  let baseA = b * p.sa;
-  let baseB = b * p.sb;
-  let baseC = b * p.sc;
+  let baseA = b * p.stride_a;
+  let baseB = b * p.stride_b;
+  let baseC = b * p.stride_c;
   let tm = wid.y * 64u;
   let tn = wid.x * 64u;
   let li = lid.y * 16u + lid.x;     // 0..255
@@ -309,14 +314,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c0 = gid.x * 4u;
   let r0 = gid.y * 4u;
-  let base = gid.z * p.sa;
-  if (r0 >= p.m || c0 >= p.n) { return; }
+  let base = gid.z * p.batch_stride;
+  if (r0 >= p.rows || c0 >= p.cols) { return; }
   for (var i = 0u; i < 4u; i = i + 1u) {
     let r = r0 + i;
-    if (r < p.m) {
+    if (r < p.rows) {
       for (var j = 0u; j < 4u; j = j + 1u) {
         let c = c0 + j;
-        if (c < p.n) { Y[base + c * p.m + r] = X[base + r * p.n + c]; }
+        if (c < p.cols) { Y[base + c * p.rows + r] = X[base + r * p.cols + c]; }
       }
     }
   }

@@ -1,16 +1,26 @@
 // Every matmul variant (rb, sg where the device has subgroups, tiled) and every transpose
 // combination against a float64 reference on awkward shapes (edges of every tile size,
-// K not a multiple of the unroll, batch and broadcast), with the bias + ReLU epilogue;
-// autotune table and the variant switch.
+// K not a multiple of the unroll, batch and broadcast), with the bias + activation epilogue
+// (relu, relu6); the grid-limit fallback; autotune table and the variant switch. Every product
+// checks (gpu().onDispatch labels) that exactly the kernels of its path ran: rb4 where the
+// shape is vec4-aligned, else rb; sg after a transpose of each operand not in its layout.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, tuning, internal } from './helpers/lib.mjs';
+import { tensor, ops, tuning, internal, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, size } from './helpers/ref.mjs';
 
 const variants = tuning.availableMatmulVariants();
+const ACT = { none: (v) => v, relu: (v) => Math.max(v, 0), relu6: (v) => Math.min(Math.max(v, 0), 6) };
 
-/** float64 C[b] = op(A[b])·op(B[b]) (+bias, relu); A/B given in stored layout. */
-function refMatmul(a, b, { bm, m, n, k, ta, tb, batchA, batchB, bias, relu }) {
+/** The labels of the dispatches one product of `variant` issues (k > 0, grid within limits). */
+function expectedKernels(variant, { m, n, k, ta, tb }) {
+  if (variant === 'rb') return [k % 4 === 0 && (!ta || m % 4 === 0) && (tb || n % 4 === 0) ? 'matmul(rb4)' : 'matmul(rb)'];
+  if (variant === 'sg') return [...(ta ? [] : ['matmul(transpose)']), ...(tb ? ['matmul(transpose)'] : []), 'matmul(sg)'];
+  return ['matmul(tiled)'];
+}
+
+/** float64 C[b] = act(op(A[b])·op(B[b]) (+bias)); A/B given in stored layout. */
+function refMatmul(a, b, { bm, m, n, k, ta, tb, batchA, batchB, bias, act }) {
   const c = new Float64Array(bm * m * n);
   for (let z = 0; z < bm; z++) {
     const oa = batchA === 1 ? 0 : z * m * k;
@@ -24,34 +34,53 @@ function refMatmul(a, b, { bm, m, n, k, ta, tb, batchA, batchB, bias, relu }) {
           s += x * y;
         }
         if (bias) s += bias[j];
-        if (relu) s = Math.max(s, 0);
-        c[z * m * n + i * n + j] = s;
+        c[z * m * n + i * n + j] = ACT[act](s);
       }
     }
   }
   return c;
 }
 
-async function check(variant, { m, n, k, ta = false, tb = false, batchA = 0, batchB = 0, withBias = false, relu = false, seed = 1 }) {
+/**
+ * One product against the float64 reference, and the kernels it dispatched against `kernels`
+ * (default: expectedKernels of `variant`, or of the variant matmulRaw picks when it is undefined).
+ * `scale` widens A's range (relu6 needs outputs past 6).
+ */
+async function check(variant, { m, n, k, ta = false, tb = false, batchA = 0, batchB = 0, withBias = false, act = 'none', scale = 1, seed = 1, kernels }) {
   const r = rng(seed);
   const aShape = ta ? [k, m] : [m, k];
   const bShape = tb ? [n, k] : [k, n];
   const fa = batchA ? [batchA, ...aShape] : aShape;
   const fb = batchB ? [batchB, ...bShape] : bShape;
-  const ah = r.uniform(size(fa));
+  const ah = r.uniform(size(fa), -scale, scale);
   const bh = r.uniform(size(fb));
   const biash = withBias ? r.uniform(n) : null;
   const bm = Math.max(batchA || 1, batchB || 1);
-  const expected = refMatmul(ah, bh, { bm, m, n, k, ta, tb, batchA: batchA || 1, batchB: batchB || 1, bias: biash, relu });
+  const ref = { bm, m, n, k, ta, tb, batchA: batchA || 1, batchB: batchB || 1, bias: biash };
+  const expected = refMatmul(ah, bh, { ...ref, act });
+  if (act === 'relu6') {
+    const pre = refMatmul(ah, bh, { ...ref, act: 'none' });
+    assert.ok(pre.some((v) => v < 0) && pre.some((v) => v > 6), `${variant}: relu6 inputs on both sides of its clamps`);
+  }
   const a = tensor(Float32Array.from(ah), fa);
   const b = tensor(Float32Array.from(bh), fb);
   const bias = biash ? tensor(Float32Array.from(biash), [n]) : null;
-  const c = internal.matmulRaw(a, b, { transA: ta, transB: tb, bias, relu, variant });
+  const want = kernels ?? expectedKernels(variant ?? tuning.matmulVariant(m, n, k), { m, n, k, ta, tb });
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  let c;
+  try {
+    c = internal.matmulRaw(a, b, { transA: ta, transB: tb, bias, act, variant });
+  } finally {
+    gpu().onDispatch = prev;
+  }
   const wantShape = batchA || batchB ? [bm, m, n] : [m, n];
   const got = await c.read();
   for (const t of [a, b, bias, c]) t?.dispose();
+  const what = `${variant} ${batchA ? batchA + '×' : ''}${aShape}${ta ? 'ᵀ' : ''} · ${batchB ? batchB + '×' : ''}${bShape}${tb ? 'ᵀ' : ''}${withBias ? ' +bias' : ''} act=${act}`;
+  assert.equal(labels, want, `${what}: kernels`);
   assert.equal(c.shape, wantShape, `${variant} shape`);
-  const what = `${variant} ${batchA ? batchA + '×' : ''}${aShape}${ta ? 'ᵀ' : ''} · ${batchB ? batchB + '×' : ''}${bShape}${tb ? 'ᵀ' : ''}${withBias ? ' +bias' : ''}${relu ? ' relu' : ''}`;
   assertClose(got, expected, { rtol: 1e-4, atol: 2e-5 * Math.sqrt(k + 1), what });
 }
 
@@ -82,18 +111,24 @@ for (const v of variants) {
     await check(v, { m: 8, n: 12, k: 4, batchA: 0, batchB: 3, tb: true });
   });
 
-  test(`matmul ${v}: bias + relu epilogue`, async () => {
-    await check(v, { m: 37, n: 19, k: 61, withBias: true, relu: true });
+  test(`matmul ${v}: bias + relu / relu6 epilogue`, async () => {
+    await check(v, { m: 37, n: 19, k: 61, withBias: true, act: 'relu' });
     await check(v, { m: 37, n: 19, k: 61, withBias: true, tb: true });
-    await check(v, { m: 20, n: 45, k: 9, relu: true, ta: true });
-    await check(v, { m: 9, n: 21, k: 13, batchA: 2, batchB: 2, withBias: true, relu: true, ta: true, tb: true });
+    await check(v, { m: 20, n: 45, k: 9, act: 'relu', ta: true });
+    await check(v, { m: 9, n: 21, k: 13, batchA: 2, batchB: 2, withBias: true, act: 'relu', ta: true, tb: true });
+    await check(v, { m: 37, n: 19, k: 61, withBias: true, act: 'relu6', scale: 3 });
+    await check(v, { m: 20, n: 44, k: 12, act: 'relu6', scale: 4, ta: true });
+    await check(v, { m: 9, n: 21, k: 13, batchA: 2, batchB: 0, withBias: true, act: 'relu6', scale: 5, tb: true });
   });
 }
 
 test('matmul: a product whose transpose pass would exceed the grid limit still runs (falls back)', async () => {
-  // 2,100,000 rows: sg's transpose of A would need 65,625 workgroups in one dimension
-  // (only sg transposes; the others' grids have 32 or 64 rows per workgroup)
-  if (variants.includes('sg')) await check('sg', { m: 2100000, n: 2, k: 1, withBias: true, seed: 5 });
+  // 2,100,000 rows: sg's transpose of A would need 65,625 workgroups in one dimension, and so
+  // would rb's 32-row tiles; tiled's 64-row tiles need 32,813 (on the usual limit of 65,535)
+  const lim = gpu().limits.maxComputeWorkgroupsPerDimension;
+  const shape = { m: 2100000, n: 2, k: 1, ta: false, tb: false };
+  const kernels = lim < Math.ceil(shape.m / 32) ? ['matmul(tiled)'] : expectedKernels('sg', shape);
+  if (variants.includes('sg')) await check('sg', { ...shape, withBias: true, seed: 5, kernels });
 });
 
 test('matmul: variants list, default per adapter, forcing and unknown names', async () => {
@@ -124,8 +159,12 @@ test('matmul: autotune keeps a checked winner per bucket and matmul uses it', as
     small.winner = v;
     assert.is(tuning.matmulVariant(24, 20, 30), v, `table winner ${v}`);
   }
+  // ... and runs its kernels, and computes the right thing
+  for (const v of variants) {
+    small.winner = v;
+    await check(undefined, { m: 24, n: 20, k: 30, tb: true, withBias: true, kernels: expectedKernels(v, { m: 24, n: 20, k: 30, ta: false, tb: true }) });
+  }
   small.winner = timed;
-  // the tuned choice still computes the right thing
   await check(undefined, { m: 24, n: 20, k: 30, tb: true, withBias: true });
   tuning.clearMatmulTuning();
   assert.is(tuning.matmulTuning(), null);

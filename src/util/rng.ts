@@ -11,6 +11,9 @@
 //     augmentation come from it (seeded with deriveSeed(seed, stage, epoch)), so a
 //     checkpoint written by an earlier build resumes with the same data order.
 // Merging them into one algorithm would change one of those streams for every seed.
+// Other seeded streams draw from these two rather than carrying generators of their own:
+// the matmul autotune's timed inputs (src/ops/matmul-tune.ts) are SplitMix32 uniforms
+// (only their timing and the cross-variant check depend on them, not any result).
 
 const GOLDEN = 0x9e3779b9;
 
