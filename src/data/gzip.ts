@@ -2,7 +2,7 @@
 // synchronous streaming inflater (pure JavaScript). Every member of a multi-member file
 // is checked against its trailer (CRC-32 and length), as zlib does, so damaged data
 // is a DataError naming the file rather than wrong pixels. The output is bounded
-// (`maxBytes`): input goes in 64 KiB at a time, so a decompression bomb stops at the
+// (`maxBytes`): input goes in 256 KiB at a time, so a decompression bomb stops at the
 // limit instead of filling memory. Platform-free (see core.ts).
 import { Gunzip } from 'fflate';
 import { DataError, formatBytes } from './errors.js';
@@ -10,27 +10,38 @@ import { DataError, formatBytes } from './errors.js';
 /** Largest output gunzip() produces by default: the longest Uint8Array Node 20 allows, less one. */
 export const MAX_GUNZIP_BYTES = 2 ** 32 - 1;
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-let crcTable: Int32Array | null = null;
+let crcTables: Int32Array | null = null;
 
-/** CRC-32 (IEEE, as in gzip trailers) of bytes. */
-export function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[i] = c;
-    }
+/** The eight 256-entry tables of slicing-by-8 CRC-32 (table 0 is the classic bytewise one). */
+function tables(): Int32Array {
+  if (crcTables) return crcTables;
+  const t = new Int32Array(256 * 8);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[i] = c;
   }
-  const t = crcTable;
+  for (let i = 0; i < 256; i++) for (let k = 1; k < 8; k++) t[k * 256 + i] = (t[(k - 1) * 256 + i] >>> 8) ^ t[t[(k - 1) * 256 + i] & 255];
+  return (crcTables = t);
+}
+
+/** CRC-32 (IEEE, as in gzip trailers) of bytes; eight bytes a step (about 1 GB/s). */
+export function crc32(bytes: Uint8Array): number {
+  const t = tables();
+  const b = bytes;
   let c = -1;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 255] ^ (c >>> 8);
+  let i = 0;
+  for (const n8 = b.length - (b.length & 7); i < n8; i += 8) {
+    const lo = c ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+    c = t[1792 + (lo & 255)] ^ t[1536 + ((lo >>> 8) & 255)] ^ t[1280 + ((lo >>> 16) & 255)] ^ t[1024 + (lo >>> 24)] ^ t[768 + b[i + 4]] ^ t[512 + b[i + 5]] ^ t[256 + b[i + 6]] ^ t[b[i + 7]];
+  }
+  for (; i < b.length; i++) c = t[(c ^ b[i]) & 255] ^ (c >>> 8);
   return ~c >>> 0;
 }
 

@@ -14,7 +14,7 @@ export interface ImageLimits {
   maxSide: number;
 }
 
-/** 64 megapixels (8192×8192) per image, and no side over 16384 pixels. */
+/** 2^26 pixels (67.1 megapixels, 8192×8192) per image, and no side over 16384 pixels. */
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxPixels: 2 ** 26, maxSide: 16384 };
 
 export interface ImageHeader {
@@ -23,7 +23,7 @@ export interface ImageHeader {
   height: number;
 }
 
-const mp = (px: number) => `${(px / 1e6).toFixed(px < 1e7 ? 1 : 0)} megapixels`;
+const pixels = (px: number) => (px >= 1e6 ? `${(px / 1e6).toFixed(1)} megapixels` : `${px} pixels`);
 
 /** Type and size of a PNG or JPEG file; a DataError naming `file` when it is neither, is damaged, or is over the limits. */
 export function imageHeader(bytes: Uint8Array, file: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): ImageHeader {
@@ -56,7 +56,7 @@ export function imageHeader(bytes: Uint8Array, file: string, limits: ImageLimits
     throw new DataError(file, `image is ${w}×${h} pixels, over the limit of ${limits.maxSide} pixels per side`);
   }
   if (w * h > limits.maxPixels) {
-    throw new DataError(file, `image is ${w}×${h} pixels (${mp(w * h)}), over the limit of ${mp(limits.maxPixels)} per image`);
+    throw new DataError(file, `image is ${w}×${h} = ${pixels(w * h)}, over the limit of ${pixels(limits.maxPixels)} per image`);
   }
   return { type, width: w, height: h };
 }

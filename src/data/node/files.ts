@@ -3,7 +3,7 @@
 // every failure a DataError naming the path: reading a whole file, listing a folder,
 // asking what a path is. A path that is not a regular file (a FIFO, a device, a folder)
 // is refused before it is opened, so reading never blocks.
-import { readFileSync, readdirSync, statSync, Stats } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, statSync, Stats } from 'node:fs';
 import { DataError } from '../errors.js';
 
 /** Why a file-system call failed: the errno code (ENOENT, EACCES, ...), else the message. */
@@ -18,6 +18,16 @@ export function statOrNull(path: string): Stats | null {
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT' || (e as { code?: string }).code === 'ENOTDIR') return null;
     throw new DataError(path, `cannot read (${ioReason(e)})`);
+  }
+}
+
+/** Whether something is at path: a file, a folder, or a symbolic link (broken or not). */
+export function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

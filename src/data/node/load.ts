@@ -12,7 +12,7 @@ import { DEFAULT_IMAGE_LIMITS } from '../image-header.js';
 import type { NamedBytes } from '../idx.js';
 import { FolderSplit, listClassFolder } from './folder.js';
 import { classNamesFor } from './classes.js';
-import { isFolder, listFolder, readDataFile, statOrNull } from './files.js';
+import { entryExists, isFolder, listFolder, readDataFile, statOrNull } from './files.js';
 
 const IDX_NAMES = (split: 'train' | 't10k', kind: 'images' | 'labels') => {
   const n = kind === 'images' ? 3 : 1;
@@ -35,12 +35,12 @@ export function detectFormat(dir: string): DataFormat {
 }
 
 function findOne(dir: string, names: string[], what: string): string {
-  for (const n of names) if (statOrNull(join(dir, n))) return join(dir, n);
+  for (const n of names) if (entryExists(join(dir, n))) return join(dir, n);
   throw new DataError(join(dir, names[0]), `missing ${what} (also looked for ${names.slice(1).join(', ')})`);
 }
 
 function requireFile(path: string, what: string): string {
-  if (!statOrNull(path)) throw new DataError(path, `missing ${what}`);
+  if (!entryExists(path)) throw new DataError(path, `missing ${what}`);
   return path;
 }
 
@@ -78,9 +78,11 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
   }
   const size = opts.imageSize ?? 32;
   const trainDir = join(dir, 'train');
-  const valDir = ['val', 'test'].map((s) => join(dir, s)).find((p) => statOrNull(p));
+  const valDir = ['val', 'test'].map((s) => join(dir, s)).find((p) => entryExists(p));
   if (!valDir) throw new DataError(join(dir, 'val'), 'missing validation folder (val/<class>/... or test/<class>/...)');
-  if (!isFolder(valDir)) throw new DataError(valDir, 'is not a folder (expected <class>/*.png|jpg inside)');
+  const valStat = statOrNull(valDir);
+  if (!valStat) throw new DataError(valDir, 'broken symbolic link (its target does not exist)');
+  if (!valStat.isDirectory()) throw new DataError(valDir, 'is not a folder (expected <class>/*.png|jpg inside)');
   const tr = listClassFolder(trainDir, null);
   const va = listClassFolder(valDir, tr.classes);
   const split = {
