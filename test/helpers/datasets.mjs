@@ -1,12 +1,29 @@
 // Small data sets written in the exact on-disk formats the readers know (IDX raw
 // and gzip, CIFAR-10/100 binary, PNG/JPEG image folders), for the data, train and CLI tests.
+// Imports no GPU code (the data fuzz test runs it in a worker thread).
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { rng } from './ref.mjs';
+
+/**
+ * The seeded generator of ./ref.mjs (mulberry32, the same stream), repeated here so that
+ * this module imports no GPU code: the data fuzz test's worker thread uses it.
+ */
+function rng(seed = 1) {
+  let s = seed >>> 0;
+  return {
+    next() {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}
 
 export function tmp(prefix = 'fn-') {
   return mkdtempSync(join(tmpdir(), prefix));
