@@ -63,6 +63,14 @@ test('images are typed by content: a PNG named .jpg decodes; text named .png is 
   const h = data.imageHeader(new Uint8Array(smallJpeg()), 'j');
   assert.equal([h.type, h.width, h.height], ['jpeg', 8, 8]);
   throwsData(() => data.imageHeader(new Uint8Array(smallPng()).subarray(0, 20), 'cut.png'), /cut\.png: corrupt or truncated image header/, 'truncated header');
+  // a truncated file in a Node Buffer view whose memory goes on (as readFileSync's pooled
+  // buffers do): the header reader must not read past the view
+  for (const [name, bytes, cutAt] of [['cut.png', smallPng(), 20], ['cut.jpg', smallJpeg(), 100]]) {
+    // the whole file sits in the memory after the view: reading past it would find the size
+    const pool = Buffer.alloc(8192);
+    Buffer.from(bytes).copy(pool, 0);
+    throwsData(() => data.imageHeader(pool.subarray(0, cutAt), name), new RegExp(`${name.replace('.', '\\.')}: corrupt or truncated image header`), `${name} in a pooled buffer`);
+  }
 });
 
 test('the decoded images of one folder split are capped, with the numbers in the message', () => {

@@ -30,15 +30,18 @@ export function imageHeader(bytes: Uint8Array, file: string, limits: ImageLimits
   let type: 'png' | 'jpeg';
   let size: { width?: number; height?: number };
   try {
-    // PNG: the signature and IHDR are the first 33 bytes; a copy of them keeps reads
-    // inside the file (image-size reads through the underlying ArrayBuffer).
-    const head = bytes.slice(0, 33);
+    // image-size reads through a DataView over the whole underlying ArrayBuffer, past
+    // the end of a view. So it only sees copies: of the first 33 bytes (a PNG's
+    // signature and IHDR), or of the file (its JPEG scan copies it). A plain Uint8Array
+    // view first: a Node Buffer's slice() is another view, not a copy.
+    const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const head = plain.slice(0, 33);
     if (PNG_SIZE.validate(head)) {
       type = 'png';
       size = PNG_SIZE.calculate(head);
-    } else if (JPG_SIZE.validate(bytes)) {
+    } else if (JPG_SIZE.validate(head)) {
       type = 'jpeg';
-      size = JPG_SIZE.calculate(bytes); // scans the segments of a copy of the file
+      size = JPG_SIZE.calculate(plain); // scans the segments of plain.slice(4), a copy
     } else {
       throw new DataError(file, 'not a PNG or JPEG image (unknown signature)');
     }
