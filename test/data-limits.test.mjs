@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import lib from './helpers/lib.mjs';
-import { tmp, idxBytes, writeIdxSet, writeCifar10, pngBytes, jpegBytes, pngDeclaring, jpegDeclaring, writeImageFolder } from './helpers/datasets.mjs';
+import { tmp, idxBytes, writeIdxSet, writeCifar10, pngBytes, jpegBytes, pngDeclaring, jpegDeclaring, writeImageFolder, crc32 } from './helpers/datasets.mjs';
 
 const { data } = lib;
 
@@ -73,6 +73,24 @@ test('images are typed by content: a PNG named .jpg decodes; text named .png is 
   }
 });
 
+test('a PNG must hold the image data its IHDR declares (pngjs would read uninitialised memory)', () => {
+  // 5×5 RGBA image data (5 rows of 1 + 20 bytes) under an IHDR that says 24×5 (CRC fixed): refused the same way every time
+  const lying = Buffer.from(pngBytes(5, 5, (x, y) => [x * 40, y * 50, 7]));
+  lying.writeUInt32BE(24, 16);
+  lying.writeUInt32BE(crc32(lying.subarray(12, 29)), 29);
+  for (let i = 0; i < 3; i++) {
+    Buffer.allocUnsafe(4096).fill(i * 70); // different garbage in the pool each time
+    throwsData(() => data.decodeImageBytes(lying, 'lying.png'), /lying\.png: corrupt PNG: its image data inflate to 105 bytes, the 24×5 IHDR declares 485/, `try ${i}`);
+  }
+  // Adam7: 8×8 RGB, 8 bits: passes of 4 + 4 + 7 + 14 + 26 + 52 + 100 bytes; plain: 8 rows of 25
+  assert.is(data.pngDataSize(8, 8, 8, 2, 1), 207);
+  assert.is(data.pngDataSize(8, 8, 8, 2, 0), 200);
+  assert.is(data.pngDataSize(3, 2, 1, 0, 0), 4, '1-bit grey: a filter byte and one byte per row');
+  assert.is(data.pngDataSize(3, 2, 16, 6, 0), 2 * (1 + 24));
+  // valid images of several kinds still decode
+  data.checkPngData(new Uint8Array(smallPng()), 'ok.png');
+});
+
 test('the decoded images of one folder split are capped, with the numbers in the message', () => {
   const files = {};
   for (let i = 0; i < 6; i++) files[`train/c${i % 2}/${i}.png`] = smallPng();
@@ -82,6 +100,8 @@ test('the decoded images of one folder split are capped, with the numbers in the
   throwsData(() => data.loadDataset(dir, { maxSplitBytes: 10000 }), /train: 6 images of 3×32×32 take 18\.0 KiB decoded, over the limit of 9\.77 KiB for one split \(use a smaller --image-size or fewer images\)/, 'cap');
   assert.is(data.loadDataset(dir, { maxSplitBytes: 18432 }).train.n, 6);
   assert.is(data.DEFAULT_MAX_SPLIT_BYTES, 2 ** 31);
+  // an image size from a damaged checkpoint or a caller: named, not a zero-pixel split
+  for (const bad of [0, -4, 2.5, NaN]) throwsData(() => data.loadDataset(dir, { imageSize: bad }), /needs an image size \(--image-size\) that is a whole number in \[1, 16384\]/, `image size ${bad}`);
 });
 
 test('broken links, FIFOs and folders where images or data files should be: a DataError naming them', () => {

@@ -48,6 +48,7 @@ export const DEFAULT_MAX_SPLIT_BYTES = 2 ** 31;
 export function checkDataset(ds: Dataset): Dataset {
   for (const [what, s] of [['training split', ds.train], ['test split', ds.test]] as const) {
     if (s.n === 0) throw new DataError(s.source, `the ${what} has no images`);
+    if (!(s.c >= 1 && s.h >= 1 && s.w >= 1)) throw new DataError(s.source, `the ${what}'s images are ${s.c}×${s.h}×${s.w} (channels×height×width): no pixels`);
     if (s.h !== s.w) throw new DataError(s.source, `images are ${s.h}×${s.w} (height×width); the models take square images`);
   }
   const { train, test } = ds;

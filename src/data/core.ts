@@ -18,6 +18,7 @@ export { cifarSplit } from './cifar.js';
 export { gunzip, maybeGunzip, isGzip, crc32, MAX_GUNZIP_BYTES } from './gzip.js';
 export { imageHeader, DEFAULT_IMAGE_LIMITS } from './image-header.js';
 export type { ImageHeader, ImageLimits } from './image-header.js';
+export { checkPngData, pngDataSize } from './png-data.js';
 export { resizeCenterCrop } from './resize.js';
 export type { Rgb } from './resize.js';
 export { checkDataset, idxDataset, cifar10Dataset, cifar100Dataset, DEFAULT_MAX_SPLIT_BYTES } from './assemble.js';

@@ -1,17 +1,20 @@
 // Node side (see files.ts): decoding PNG (pngjs) and JPEG (jpeg-js) files to RGB.
 // The header is read and checked against the limits first (../image-header.ts), so no
-// decoder allocates for an image over them. pngjs needs Node's zlib and streams, which
+// decoder allocates for an image over them; a PNG's image data is checked against its
+// header before pngjs sees it (../png-data.ts says why). pngjs needs Node's zlib and streams, which
 // is why decoding sits here; jpeg-js alone would run in a page.
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { DataError } from '../errors.js';
 import { DEFAULT_IMAGE_LIMITS, ImageLimits, imageHeader } from '../image-header.js';
+import { checkPngData } from '../png-data.js';
 import type { Rgb } from '../resize.js';
 import { readDataFile } from './files.js';
 
 /** Decode a PNG or JPEG file's bytes (the type from its content) to interleaved RGB. */
 export function decodeImageBytes(bytes: Uint8Array, file: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Rgb {
   const head = imageHeader(bytes, file, limits);
+  if (head.type === 'png') checkPngData(bytes, file);
   let width: number;
   let height: number;
   let rgba: Uint8Array;

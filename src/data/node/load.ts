@@ -77,6 +77,7 @@ export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
     });
   }
   const size = opts.imageSize ?? 32;
+  if (!Number.isInteger(size) || size < 1 || size > 16384) throw new DataError(dir, `an image folder needs an image size (--image-size) that is a whole number in [1, 16384], got ${size}`);
   const trainDir = join(dir, 'train');
   const valDir = ['val', 'test'].map((s) => join(dir, s)).find((p) => entryExists(p));
   if (!valDir) throw new DataError(join(dir, 'val'), 'missing validation folder (val/<class>/... or test/<class>/...)');
