@@ -47,7 +47,7 @@ test('a PNG declaring 30,000×30,000 pixels fails fast, naming the file and the 
   throwsData(() => data.decodeImageBytes(pngDeclaring(16000, 16000), 'big.png'), /big\.png: image is 16000×16000 = 256\.0 megapixels, over the limit of 67\.1 megapixels per image/, 'pixel limit');
   throwsData(() => data.decodeImageBytes(jpegDeclaring(30000, 30000), 'big.jpg'), /big\.jpg: image is 30000×30000 pixels, over the limit of 16384/, 'jpeg side limit');
   throwsData(() => data.decodeImageBytes(jpegDeclaring(12000, 12000), 'big.jpg'), /big\.jpg: image is 12000×12000 = 144\.0 megapixels, over the limit of 67\.1 megapixels/, 'jpeg pixel limit');
-  throwsData(() => data.decodeImageBytes(pngDeclaring(0, 4), 'zero.png'), /zero\.png: corrupt PNG header: it declares 0×4 pixels/, 'zero width');
+  throwsData(() => data.decodeImageBytes(pngDeclaring(0, 4), 'zero.png'), /zero\.png: corrupt or truncated image \(the PNG header declares 0×4 pixels\)/, 'zero width');
   // the limits are options; the header is what counts, whatever the decoder would say
   const dir2 = writeImageFolder(tmp(), { 'train/a/x.png': pngBytes(20, 20, () => [1, 2, 3]), 'val/a/y.png': smallPng() });
   const tight = data.loadDataset(dir2, { imageSize: 4, maxImagePixels: 300 });
@@ -80,7 +80,7 @@ test('a PNG must hold the image data its IHDR declares (pngjs would read uniniti
   lying.writeUInt32BE(crc32(lying.subarray(12, 29)), 29);
   for (let i = 0; i < 3; i++) {
     Buffer.allocUnsafe(4096).fill(i * 70); // different garbage in the pool each time
-    throwsData(() => data.decodeImageBytes(lying, 'lying.png'), /lying\.png: corrupt PNG: its image data inflate to 105 bytes, the 24×5 IHDR declares 485/, `try ${i}`);
+    throwsData(() => data.decodeImageBytes(lying, 'lying.png'), /lying\.png: corrupt or truncated image \(PNG image data inflate to 105 bytes, the 24×5 IHDR declares 485\)/, `try ${i}`);
   }
   // Adam7: 8×8 RGB, 8 bits: passes of 4 + 4 + 7 + 14 + 26 + 52 + 100 bytes; plain: 8 rows of 25
   assert.is(data.pngDataSize(8, 8, 8, 2, 1), 207);

@@ -51,7 +51,7 @@ export function imageHeader(bytes: Uint8Array, file: string, limits: ImageLimits
   }
   const { width, height } = size;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width! <= 0 || height! <= 0) {
-    throw new DataError(file, `corrupt ${type === 'png' ? 'PNG' : 'JPEG'} header: it declares ${width}×${height} pixels`);
+    throw new DataError(file, `corrupt or truncated image (the ${type === 'png' ? 'PNG' : 'JPEG'} header declares ${width}×${height} pixels)`);
   }
   const w = width!;
   const h = height!;

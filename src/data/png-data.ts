@@ -35,17 +35,17 @@ export function checkPngData(bytes: Uint8Array, file: string): void {
   const width = dv.getUint32(16);
   const height = dv.getUint32(20);
   const [bitDepth, colorType, , , interlace] = bytes.subarray(24, 29);
-  if (!(colorType in CHANNELS) || ![1, 2, 4, 8, 16].includes(bitDepth)) throw new DataError(file, `corrupt PNG header: bit depth ${bitDepth}, colour type ${colorType}`);
+  if (!(colorType in CHANNELS) || ![1, 2, 4, 8, 16].includes(bitDepth)) throw new DataError(file, `corrupt or truncated image (PNG header: bit depth ${bitDepth}, colour type ${colorType})`);
   const idat: Uint8Array[] = [];
   let total = 0;
   let at = 8;
   for (;;) {
-    if (at + 12 > bytes.length) throw new DataError(file, `truncated PNG: the chunk at byte ${at} is cut off (no IEND)`);
+    if (at + 12 > bytes.length) throw new DataError(file, `corrupt or truncated image (the PNG ends inside the chunk at byte ${at}, before IEND)`);
     const len = dv.getUint32(at);
     const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
     if (at + 12 + len > bytes.length) {
       const name = /^[A-Za-z]{4}$/.test(type) ? `'${type}'` : `of type 0x${[...bytes.subarray(at + 4, at + 8)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-      throw new DataError(file, `truncated PNG: the chunk ${name} at byte ${at} declares ${len} bytes, the file ends first`);
+      throw new DataError(file, `corrupt or truncated image (PNG chunk ${name} at byte ${at} declares ${len} bytes, the file ends first)`);
     }
     if (type === 'IDAT') {
       idat.push(bytes.subarray(at + 8, at + 8 + len));
@@ -67,5 +67,5 @@ export function checkPngData(bytes: Uint8Array, file: string): void {
   } catch (e) {
     throw new DataError(file, `corrupt or truncated image (PNG image data: ${(e as Error).message})`);
   }
-  if (got < expected) throw new DataError(file, `corrupt PNG: its image data inflate to ${got} bytes, the ${width}×${height} IHDR declares ${expected}`);
+  if (got < expected) throw new DataError(file, `corrupt or truncated image (PNG image data inflate to ${got} bytes, the ${width}×${height} IHDR declares ${expected})`);
 }
