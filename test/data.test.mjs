@@ -28,17 +28,29 @@ const image = (split, i) => {
 
 test('IDX raw train + gzip test: pixels and labels', () => {
   const dir = tmp();
-  const { train, test: te } = writeIdxSet(dir, { n: 7, m: 5, h: 6, w: 5, classes: 10 });
+  const { train, test: te } = writeIdxSet(dir, { n: 7, m: 5, h: 6, w: 6, classes: 10 });
   const ds = data.loadDataset(dir);
   assert.is(ds.format, 'idx');
   assert.is(ds.train.n, 7);
   assert.is(ds.test.n, 5);
-  assert.equal([ds.train.c, ds.train.h, ds.train.w], [1, 6, 5]);
+  assert.equal([ds.train.c, ds.train.h, ds.train.w], [1, 6, 6]);
   assert.equal([...ds.train.labels], [...train.labels]);
   assert.equal([...ds.test.labels], [...te.labels]);
-  assert.equal([...image(ds.train, 3)], [...train.images.subarray(3 * 30, 4 * 30)]);
-  assert.equal([...image(ds.test, 4)], [...te.images.subarray(4 * 30, 5 * 30)]);
+  assert.equal([...image(ds.train, 3)], [...train.images.subarray(3 * 36, 4 * 36)]);
+  assert.equal([...image(ds.test, 4)], [...te.images.subarray(4 * 36, 5 * 36)]);
   assert.is(ds.augmentByDefault, false);
+});
+
+test('IDX bytes: a 6×5 split parsed from bytes keeps height and width apart (no file system)', () => {
+  const dir = tmp();
+  const { train } = writeIdxSet(dir, { n: 7, m: 5, h: 6, w: 5, gzipTrain: true });
+  const file = (n) => ({ name: n, bytes: new Uint8Array(readFileSync(join(dir, n))) });
+  const split = data.idxSplit(file('train-images-idx3-ubyte.gz'), file('train-labels-idx1-ubyte.gz'), 10);
+  assert.equal([split.n, split.c, split.h, split.w], [7, 1, 6, 5]);
+  assert.equal([...split.labels], [...train.labels]);
+  assert.equal([...image(split, 3)], [...train.images.subarray(3 * 30, 4 * 30)]);
+  // as a data set it is refused: the models take square images
+  throwsData(() => data.loadDataset(dir), /train-images-idx3-ubyte\.gz: images are 6×5 \(height×width\); the models take square images/, 'non-square');
 });
 
 test('IDX errors: truncated, trailing bytes, corrupt gzip, count mismatch, label beyond classes', () => {

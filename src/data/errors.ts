@@ -1,20 +1,19 @@
 // Errors for bad input data: each names the file (or folder) and what is wrong with it.
-// The command line maps DataError to exit status 2.
-import { readFileSync } from 'node:fs';
+// The command line maps DataError to exit status 2. Platform-free (see core.ts);
+// reading files, and the errno reasons of failed reads, are in node/files.ts.
 import { DataError } from '../errors.js';
 
 export { DataError };
 
-/** Why a file-system call failed: the errno code (ENOENT, EACCES, ...), else the message. */
-export function ioReason(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
-/** Read a whole file; failing to is a DataError naming the file ("cannot read <what> (ENOENT)"). */
-export function readDataFile(path: string, what = ''): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, `cannot read ${what ? what + ' ' : ''}(${ioReason(e)})`);
+/** A byte count for messages: 47040016 → "44.9 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
   }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }

@@ -1,25 +1,20 @@
-// IDX files (MNIST, Fashion-MNIST): raw or gzip-compressed.
+// IDX files (MNIST, Fashion-MNIST), from bytes: raw or gzip-compressed.
 // Layout: two zero bytes, a type byte (0x08 = unsigned byte), the number of
 // dimensions, then each dimension as a big-endian u32, then the data.
-import { gunzipSync } from 'node:zlib';
-import { DataError, readDataFile } from './errors.js';
+// Platform-free (see core.ts); node/idx.ts reads the files.
+import { DataError } from './errors.js';
+import { maybeGunzip } from './gzip.js';
+import { MemorySplit } from './split.js';
 
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;
 }
 
-/** Read a whole file, transparently gunzipping it when it starts with the gzip magic. */
-export function readMaybeGzip(path: string): Uint8Array {
-  let buf = readDataFile(path);
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = gunzipSync(buf);
-    } catch (e) {
-      throw new DataError(path, `corrupt or truncated gzip data (${(e as Error).message})`);
-    }
-  }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+/** A file's name (for messages) and its bytes, as read from disk or fetched by a page. */
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
 }
 
 export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
@@ -43,6 +38,31 @@ export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
   return { dims, data: bytes.subarray(head, head + count) };
 }
 
-export function readIdx(path: string): IdxArray {
-  return parseIdx(readMaybeGzip(path), path);
+/** parseIdx of a file's bytes, gunzipped first when they start with the gzip magic. */
+export function decodeIdx(file: NamedBytes): IdxArray {
+  return parseIdx(maybeGunzip(file.bytes, file.name), file.name);
+}
+
+/**
+ * One split from an IDX image file ([N, H, W]) and label file ([N]), raw or gzip:
+ * the counts must agree, images must have pixels, labels must be below numClasses.
+ * (Non-empty and square splits, and train/test agreement, are checked by checkDataset.)
+ */
+export function idxSplit(images: NamedBytes, labels: NamedBytes, numClasses: number): MemorySplit {
+  const imgs = decodeIdx(images);
+  const labs = decodeIdx(labels);
+  const ipath = images.name;
+  const lpath = labels.name;
+  if (imgs.dims.length !== 3) throw new DataError(ipath, `expected 3 dimensions [N, H, W] for images, got [${imgs.dims.join(', ')}]`);
+  if (labs.dims.length !== 1) throw new DataError(lpath, `expected 1 dimension [N] for labels, got [${labs.dims.join(', ')}]`);
+  const [n, h, w] = imgs.dims;
+  if (n > 0 && (h === 0 || w === 0)) throw new DataError(ipath, `images of ${h}×${w} pixels (dimensions [${imgs.dims.join(', ')}]) have no pixels`);
+  if (labs.dims[0] !== n) throw new DataError(lpath, `has ${labs.dims[0]} labels but ${ipath} has ${n} images`);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const l = labs.data[i];
+    if (l >= numClasses) throw new DataError(lpath, `label ${l} at index ${i} is beyond the ${numClasses} classes (pass --num-classes if the data set has more)`);
+    out[i] = l;
+  }
+  return new MemorySplit(imgs.data, out, 1, h, w, ipath);
 }

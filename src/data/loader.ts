@@ -1,8 +1,9 @@
 // Batching on the CPU: seeded shuffling, random crop with zero padding and
 // horizontal flip, per-channel normalisation. `Loader.batch(k)` turns batch k of
 // an epoch into a Float32Array [B, C, H, W] and an Int32Array [B]; the trainer's
-// prefetcher calls it for batch k+1 while the GPU runs step k.
+// prefetcher calls it for batch k+1 while the GPU runs step k. Platform-free (see core.ts).
 import { Split } from './split.js';
+import { DataError } from './errors.js';
 import { Sfc32, deriveSeed } from '../util/rng.js';
 
 export interface Normalization {
@@ -12,6 +13,8 @@ export interface Normalization {
 
 /** Per-channel mean and std of pixel values in [0, 1] (over at most `maxImages` evenly spaced images). */
 export function channelStats(split: Split, maxImages = 10000): Normalization {
+  // an empty split would give NaN statistics (and a model whose `norm` is [null])
+  if (split.n === 0) throw new DataError(split.source, 'no images to compute the normalisation from');
   const { c, h, w } = split;
   const hw = h * w;
   const count = Math.min(split.n, maxImages);

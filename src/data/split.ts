@@ -2,6 +2,7 @@
 // C×H×W uint8 pixels (channel-planar) and N integer labels. Images either sit
 // in memory (IDX, CIFAR) or are decoded on first use and cached (image folders),
 // so decoding happens inside the prefetching batch iterator, overlapped with GPU work.
+// Platform-free (see core.ts).
 import { DataError } from './errors.js';
 
 export interface Split {

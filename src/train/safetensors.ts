@@ -5,7 +5,8 @@
 // - an unreadable or malformed checkpoint is a DataError (the command line's exit status 2);
 // - host arrays ↔ GPU tensors for whole state dicts.
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
-import { DataError, readDataFile } from '../data/errors.js';
+import { DataError } from '../data/errors.js';
+import { readDataFile } from '../data/node/files.js';
 import { Tensor, tensor } from '../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, HostTensor } from '../io/safetensors.js';
 

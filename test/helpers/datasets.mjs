@@ -1,12 +1,29 @@
 // Small data sets written in the exact on-disk formats the readers know (IDX raw
 // and gzip, CIFAR-10/100 binary, PNG/JPEG image folders), for the data, train and CLI tests.
+// Imports no GPU code (the data fuzz test runs it in a worker thread).
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { rng } from './ref.mjs';
+
+/**
+ * The seeded generator of ./ref.mjs (mulberry32, the same stream), repeated here so that
+ * this module imports no GPU code: the data fuzz test's worker thread uses it.
+ */
+function rng(seed = 1) {
+  let s = seed >>> 0;
+  return {
+    next() {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}
 
 export function tmp(prefix = 'fn-') {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -106,4 +123,51 @@ export function jpegBytes(width, height, pixel) {
     data[o] = r; data[o + 1] = g; data[o + 2] = b; data[o + 3] = 255;
   }
   return jpeg.encode({ data, width, height }, 95).data;
+}
+
+/** CRC-32 (IEEE) as in PNG chunks and gzip trailers. */
+export function crc32(bytes) {
+  let c = -1;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+/** A valid tiny PNG whose IHDR then declares width×height (CRC fixed), as a decompression-bomb probe. */
+export function pngDeclaring(width, height) {
+  const png = Buffer.from(pngBytes(2, 2, () => [9, 99, 199]));
+  // signature (8) + IHDR length (4) + 'IHDR' (4) + width, height (8) + 5 bytes + CRC (4)
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+/** A valid tiny JPEG whose SOF0 then declares width×height. */
+export function jpegDeclaring(width, height) {
+  const jpg = Buffer.from(jpegBytes(8, 8, () => [40, 80, 120]));
+  for (let i = 2; i < jpg.length - 9; i++) {
+    if (jpg[i] === 0xff && jpg[i + 1] === 0xc0) {
+      jpg.writeUInt16BE(height, i + 5);
+      jpg.writeUInt16BE(width, i + 7);
+      return jpg;
+    }
+  }
+  throw new Error('no SOF0 marker in the encoded JPEG');
+}
+
+/**
+ * An image folder: files maps 'train/cat/a.png' → bytes (or a function of the path
+ * that creates the entry itself, for links and FIFOs). Returns the root.
+ */
+export function writeImageFolder(dir, files) {
+  for (const [rel, bytes] of Object.entries(files)) {
+    const p = join(dir, rel);
+    mkdirSync(join(p, '..'), { recursive: true });
+    if (typeof bytes === 'function') bytes(p);
+    else writeFileSync(p, bytes);
+  }
+  return dir;
 }

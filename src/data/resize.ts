@@ -1,44 +1,11 @@
-// PNG and JPEG decoding (pngjs, jpeg-js), resizing and center cropping.
-import { PNG } from 'pngjs';
-import jpeg from 'jpeg-js';
-import { DataError, readDataFile } from './errors.js';
+// Resizing and centre cropping of decoded RGB images to the square the models take.
+// Platform-free (see core.ts); decoding is in node/decode.ts.
 
 export interface Rgb {
   width: number;
   height: number;
   /** width×height×3, interleaved RGB */
   data: Uint8Array;
-}
-
-export function decodeImage(path: string): Rgb {
-  const buf = readDataFile(path);
-  let width: number;
-  let height: number;
-  let rgba: Uint8Array;
-  const lower = path.toLowerCase();
-  try {
-    if (lower.endsWith('.png')) {
-      const png = PNG.sync.read(buf);
-      width = png.width;
-      height = png.height;
-      rgba = new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
-    } else {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      width = img.width;
-      height = img.height;
-      rgba = img.data;
-    }
-  } catch (e) {
-    throw new DataError(path, `corrupt or truncated image (${(e as Error).message})`);
-  }
-  if (!(width > 0 && height > 0) || rgba.length < width * height * 4) throw new DataError(path, `corrupt image (${width}×${height}, ${rgba.length} bytes of pixels)`);
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
-    data[i * 3] = rgba[j];
-    data[i * 3 + 1] = rgba[j + 1];
-    data[i * 3 + 2] = rgba[j + 2];
-  }
-  return { width, height, data };
 }
 
 /**
@@ -68,7 +35,6 @@ export function resizeCenterCrop(img: Rgb, size: number, dst: Uint8Array, offset
     }
   }
 }
-
 function bilinear(d: Uint8Array, W: number, H: number, ch: number, x: number, y: number): number {
   const xc = Math.max(0, Math.min(W - 1, x));
   const yc = Math.max(0, Math.min(H - 1, y));
