@@ -39,7 +39,7 @@ export function loadInto(model: Module, host: Record<string, HostTensor>, prefix
       mismatched.push(`${prefix}${k}: ${shapeStr(h.shape)} ${h.dtype} in the file, ${shapeStr(t.shape)} ${t.dtype} in the model`);
     }
   }
-  const unexpected = Object.keys(sel).filter((k) => !(k in own)).map((k) => prefix + k);
+  const unexpected = Object.keys(sel).filter((k) => !(k in own)).sort().map((k) => prefix + k);
   if (missing.length || mismatched.length || unexpected.length) {
     throw new DataError(
       file,
