@@ -1,3 +1,4 @@
+// The `optim` namespace: SGD (one fused update per parameter arena) and the learning-rate schedules.
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { multiStep, cosine, constant, namedSchedule, perStep, linearWarmup, SCHEDULES } from './schedule.js';
