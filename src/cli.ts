@@ -5,11 +5,12 @@ import { existsSync } from 'node:fs';
 import { init, shutdown } from './index.js';
 import { FocusnetError, InputError } from './errors.js';
 import { DataError } from './data/errors.js';
-import { train, evaluate, prepareData, loadInto, DivergedError } from './train/trainer.js';
-import { ARCHS, ArchError, createModel } from './train/arch.js';
+import { train, evaluate, prepareData, DivergedError } from './train/trainer.js';
+import { ARCHS, archSpec } from './models/registry.js';
 import { LOSSES } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
-import { readSafetensorsFile } from './train/safetensors.js';
+import { readCheckpoint } from './train/checkpoint.js';
+import { modelFromCheckpoint } from './train/load.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
 import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from './util/flags.js';
 
@@ -78,7 +79,7 @@ eval options: --data DIR --arch ARCH --checkpoint FILE [--batch-size B] [--test-
 exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.`;
 
 const TRAIN_FLAGS = {
-  data: 'string', arch: ARCHS, 'baseline-arch': ARCHS, baseline: 'string',
+  data: 'string', arch: 'string', 'baseline-arch': 'string', baseline: 'string',
   epochs: 'posint', 'baseline-epochs': 'posint', 'batch-size': 'posint', 'eval-batch-size': 'posint',
   lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
   milestones: 'list', gamma: 'number', 'warmup-steps': 'int', seed: 'int', loss: LOSSES, 'loss-impl': ['fused', 'composed'],
@@ -89,7 +90,7 @@ const TRAIN_FLAGS = {
   progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
 } as const satisfies FlagSpec;
 const EVAL_FLAGS = {
-  data: 'string', arch: ARCHS, checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
+  data: 'string', arch: 'string', checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'], mean: 'list', std: 'list',
 } as const satisfies FlagSpec;
 
@@ -99,6 +100,11 @@ function norm(cmd: string, f: { mean?: number[]; std?: number[] }): Normalizatio
   if (f.mean.length !== f.std.length) throw new ArgError(`focusnet ${cmd}: --mean has ${f.mean.length} values, --std ${f.std.length}`);
   if (f.std.some((s) => s <= 0)) throw new ArgError(`focusnet ${cmd}: --std values must be > 0`);
   return { mean: f.mean, std: f.std };
+}
+
+/** An --arch value as the registry prints it (any case; an ArchError naming the command and flag otherwise). */
+function archFlag(cmd: string, flag: string, value: string): string {
+  return archSpec(value, `focusnet ${cmd}: --${flag}`).name;
 }
 
 function checkData(dir: string): void {
@@ -125,8 +131,8 @@ async function cmdTrain(args: string[]): Promise<number> {
   if (f.baseline !== undefined && !existsSync(f.baseline)) throw new DataError(f.baseline, '--baseline checkpoint does not exist');
   const opts = {
     data,
-    arch: f.arch ?? 'lenet5',
-    baselineArch: f['baseline-arch'],
+    arch: archFlag('train', 'arch', f.arch ?? 'lenet5'),
+    baselineArch: f['baseline-arch'] === undefined ? undefined : archFlag('train', 'baseline-arch', f['baseline-arch']),
     baseline: f.baseline,
     epochs,
     baselineEpochs: f['baseline-epochs'],
@@ -182,26 +188,26 @@ async function cmdEval(args: string[]): Promise<number> {
   const f = parseFlags('eval', args, EVAL_FLAGS);
   requireFlags('eval', f, ['data', 'arch', 'checkpoint']);
   const file = f.checkpoint;
+  const arch = archFlag('eval', 'arch', f.arch);
   if (!existsSync(file)) throw new DataError(file, 'checkpoint does not exist');
-  const ck = readSafetensorsFile(file);
-  const savedNorm = ck.metadata.norm ? (JSON.parse(ck.metadata.norm) as Normalization) : undefined;
+  const ck = readCheckpoint(file);
+  const savedNorm = ck.info.norm;
   const prepared = prepareData({
     data: f.data,
     testLimit: f['test-limit'],
     trainLimit: 1,
     norm: norm('eval', f) ?? savedNorm,
     numClasses: f['num-classes'],
-    imageSize: f['image-size'] ?? (ck.metadata.image_size ? Number(ck.metadata.image_size) : undefined),
+    imageSize: f['image-size'] ?? ck.info.imageSize,
     cifar100Labels: f['cifar100-labels'],
   });
   if (!savedNorm && !f.mean) prepared.norm = prepareData({ data: f.data }).norm;
   await init();
   const { ds, test } = prepared;
-  const model = createModel(f.arch, { numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h });
-  loadInto(model, ck.tensors, ck.metadata.format === 'focusnet-checkpoint' ? 'model.' : '', file);
+  const model = modelFromCheckpoint(ck, { arch, archFlag: 'focusnet eval: --arch', numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h, matchClasses: true });
   const loader = new Loader(test, { batchSize: f['batch-size'] ?? 256, shuffle: false, norm: prepared.norm });
   const r = await evaluate(model, loader);
-  console.log(JSON.stringify({ checkpoint: file, arch: f.arch, data: f.data, images: r.count, top1: r.top1, top5: r.top5, seconds: r.seconds }));
+  console.log(JSON.stringify({ checkpoint: file, arch, data: f.data, images: r.count, top1: r.top1, top5: r.top5, seconds: r.seconds }));
   console.log(`top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%  on ${r.count} test images`);
   return 0;
 }

@@ -131,8 +131,9 @@ test('Linear and Sequential forward match a CPU reference; Linear → ReLU is fu
   const h2 = lin(h1, w2, b2, 3, 4, 3).map((v) => Math.max(v, 0));
   const ref = lin(h2, w3, null, 3, 3, 2);
   const before = gpu().counters.dispatches;
-  const y = scope(() => m.forward(tensor(xs, [3, 5])));
+  const { labels, result: y } = kernelsOf(() => scope(() => m.forward(tensor(xs, [3, 5]))));
   assert.is(gpu().counters.dispatches - before, 3, 'three matmuls, ReLU fused');
+  assert.not.ok(labels.some((l) => /relu/i.test(l)), `no separate ReLU kernel: ${labels.join(', ')}`);
   assertClose(await y.read(), ref, { rtol: 1e-5, atol: 1e-5, what: 'forward' });
   y.dispose();
   m.dispose();
@@ -165,6 +166,59 @@ test('Conv → BN → ReLU6 in a Sequential runs no separate activation kernel (
   }
   x.dispose();
   seq.dispose();
+});
+
+/** The labels of the kernels `fn` dispatches, and its result. */
+function kernelsOf(fn) {
+  const labels = [];
+  const prev = gpu().onDispatch;
+  gpu().onDispatch = (l) => labels.push(l);
+  try {
+    return { labels, result: fn() };
+  } finally {
+    gpu().onDispatch = prev;
+  }
+}
+
+test('fused activations: Conv2d, Linear, BatchNorm2d forward(x, { act }) equal the separate activation; ReLU runs in the layer\'s kernel', async () => {
+  const r = rng(21);
+  // values well beyond 6 so that relu6's clamp is exercised, and negative ones for relu
+  const x4 = tensor(Float32Array.from(r.randn(2 * 3 * 5 * 6), (v) => 8 * v), [2, 3, 5, 6]);
+  const x2 = tensor(Float32Array.from(r.randn(4 * 7), (v) => 8 * v), [4, 7]);
+  const conv = new nn.Conv2d(3, 5, 3, { padding: 1, rng: new nn.Rng(6) });
+  const lin = new nn.Linear(7, 9, { rng: new nn.Rng(7) });
+  const bn = new nn.BatchNorm2d(3).eval();
+  const layers = [['Conv2d', conv, x4, /conv2d/], ['Linear', lin, x2, /matmul|linear/], ['BatchNorm2d', bn, x4, /batchnorm/]];
+  for (const [name, layer, x] of layers) {
+    const plain = await noGrad(() => scope(() => layer.forward(x))).read();
+    assert.ok(plain.some((v) => v < 0) && plain.some((v) => v > 6), `${name}: the inputs reach both sides of the clamps`);
+    for (const act of ['relu', 'relu6']) {
+      const { labels, result } = kernelsOf(() => noGrad(() => scope(() => layer.forward(x, { act }))));
+      const want = Array.from(plain, (v) => (act === 'relu' ? Math.max(v, 0) : Math.min(Math.max(v, 0), 6)));
+      assertClose(await result.read(), want, { rtol: 0, atol: 0, what: `${name} act ${act}` });
+      result.dispose();
+      // ReLU is fused everywhere; ReLU6 in batchnorm (conv2d and linear take { act } when the op does)
+      if (act === 'relu' || layer === bn) assert.not.ok(labels.some((l) => /relu/i.test(l)), `${name} ${act} ran a separate activation: ${labels.join(', ')}`);
+    }
+    const none = await noGrad(() => scope(() => layer.forward(x, { act: 'none' }))).read();
+    assert.equal([...none], [...plain], `${name}: act 'none' is the plain forward`);
+    assert.throws(() => layer.forward(x, { act: 'gelu' }), new RegExp(`${name}: unknown activation 'gelu'`));
+  }
+  // Sequential fuses a following ReLU / ReLU6 through the same option
+  const seq = new nn.Sequential(lin, new nn.ReLU6());
+  for (const [mods, act] of [[[conv, new nn.ReLU()], 'relu'], [[lin, new nn.ReLU6()], 'relu6'], [[bn, new nn.ReLU6()], 'relu6']]) {
+    const x = mods[0] === lin ? x2 : x4;
+    const seq = new nn.Sequential(...mods);
+    const viaSeq = kernelsOf(() => noGrad(() => scope(() => seq.forward(x))));
+    const direct = kernelsOf(() => noGrad(() => scope(() => mods[0].forward(x, { act }))));
+    const what = `Sequential(${mods.map((m) => m.constructor.name)})`;
+    assert.equal(viaSeq.labels, direct.labels, `${what} runs the kernels of forward(x, { act: '${act}' })`);
+    assert.equal([...(await viaSeq.result.read())], [...(await direct.result.read())], what);
+    viaSeq.result.dispose();
+    direct.result.dispose();
+  }
+  [x4, x2].forEach((t) => t.dispose());
+  [conv, lin, bn].forEach((m) => m.dispose());
 });
 
 test('loadStateDict into parameters an optimizer has packed; the optimizer keeps updating them', async () => {

@@ -5,10 +5,15 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lib, { tensor } from './helpers/lib.mjs';
-import { rng } from './helpers/ref.mjs';
+import { rng, assertClose } from './helpers/ref.mjs';
 import { tmp, writeIdxSet, writeCifar10 } from './helpers/datasets.mjs';
 
-const { train: T } = lib;
+const { train: T, optim } = lib;
+
+/** A top-1/top-5 figure: a finite percentage (NaN, ±Infinity and out-of-range values fail). */
+function assertPercent(v, what) {
+  assert.ok(Number.isFinite(v) && v >= 0 && v <= 100, `${what}: ${v} is not a percentage`);
+}
 
 test('metric sums: loss, top-1 and top-5 against a CPU count (ties go to the lower index)', async () => {
   const r = rng(11);
@@ -69,7 +74,11 @@ test('resume after an interruption reaches the same weights and metrics as an un
     assert.instance(e, T.StoppedError);
   }
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
-  const sb = await T.train(base(data, b, { resume: true, warmupSteps: 9 }));
+  const resumed = [];
+  const sb = await T.train(base(data, b, { resume: true, warmupSteps: 9, log: (l) => resumed.push(l) }));
+  // the resumed run continued from the checkpoint: it trained epoch 3 only
+  assert.ok(resumed.some((l) => /resuming from .*checkpoint-ce\.safetensors \(2 epochs done\)/.test(l)), resumed.join('\n'));
+  assert.equal(resumed.filter((l) => / epoch \d\/3:/.test(l)).map((l) => l.split(':')[0]), ['ce epoch 3/3']);
   const ta = tensorsOf(join(a, 'ce.safetensors'));
   const tb = tensorsOf(join(b, 'ce.safetensors'));
   for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);
@@ -82,9 +91,25 @@ test('resume after an interruption reaches the same weights and metrics as an un
     for (const k of ['stage', 'epoch', 'loss', 'train_acc', 'test_top1', 'test_top5', 'lr', 'images_per_s', 'seconds']) assert.ok(k in mb[i], `metrics line has ${k}`);
   }
   assert.equal(sb.ce, sa.ce);
-  assert.ok(sa.ce.top1 > 30, `the tiny MLP learns something (top-1 ${sa.ce.top1})`);
+  assert.ok(sa.ce.top1 > 30 && sa.ce.top1 <= 100, `the tiny MLP learns something (top-1 ${sa.ce.top1})`);
   const summary = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
   assert.equal(summary.ce, sa.ce);
+});
+
+test('lr schedules: per-epoch schedules on steps, linear warm-up composed on top', () => {
+  const epochLr = optim.namedSchedule('multistep', 0.1, 4); // default milestones: epochs 2 and 3
+  assert.equal([0, 1, 2, 3].map(epochLr), [0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1 ** 2]);
+  const steps = optim.perStep(epochLr, 5);
+  assert.equal([0, 4, 5, 9, 10, 14, 15, 19].map(steps), [0.1, 0.1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002, 0.0010000000000000002]);
+  const lrAt = optim.linearWarmup(steps, 12);
+  // steps 0..11 ramp lr·(t+1)/12 of their epoch's rate (the epoch-2 drop at step 10 included), then the plain schedule
+  for (let t = 0; t < 20; t++) assert.is(lrAt(t), t < 12 ? (steps(t) * (t + 1)) / 12 : steps(t), `step ${t}`);
+  assert.is(lrAt(0), 0.1 / 12);
+  assert.equal([0, 7, 30].map(optim.linearWarmup(steps, 0)), [0.1, 0.1, steps(30)], 'no warm-up');
+  const cos = optim.namedSchedule('cosine', 0.2, 4);
+  assertClose([0, 1, 2, 4].map(cos), [0.2, 0.1 * (1 + Math.SQRT1_2), 0.1, 0], { rtol: 1e-12, atol: 1e-15 });
+  assert.equal([0, 9].map(optim.namedSchedule('constant', 0.3, 4)), [0.3, 0.3]);
+  assert.equal([0, 1, 2].map(optim.namedSchedule('multistep', 1, 3, { milestones: [1], gamma: 0.5 })), [1, 0.5, 0.5]);
 });
 
 test('lr warm-up: step t trains with lr·(t+1)/warmupSteps', async () => {
@@ -145,8 +170,16 @@ test('CIFAR-10 binaries train with crop + flip; --cache-baseline is refused for 
   assert.ok(lines.some((l) => /augmentation random crop \+ flip/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /--cache-baseline ignored: the training split is augmented/.test(l)), lines.join('\n'));
   assert.is(s.cache_baseline, false);
-  assert.type(s.kd.top1, 'number');
-  assert.type(s.baseline.top1, 'number');
+  assertPercent(s.kd.top1, 'kd top-1');
+  assertPercent(s.baseline.top1, 'baseline top-1');
+  // the crop + flip path ran: the same run without augmentation trains other weights
+  const aug = tmp();
+  const plain = tmp();
+  await T.train(base(data, aug, { epochs: 1, batchSize: 8 }));
+  await T.train(base(data, plain, { epochs: 1, batchSize: 8, augment: false }));
+  const ta = tensorsOf(join(aug, 'ce.safetensors'));
+  const tp = tensorsOf(join(plain, 'ce.safetensors'));
+  assert.ok(Object.keys(ta).some((k) => ta[k].data.some((v, i) => v !== tp[k].data[i])), 'augmented and plain runs differ');
 });
 
 test('a label outside the classes is refused before training, naming the split, the image and the label', async () => {
@@ -197,8 +230,8 @@ test('two stages: killed in stage 2, resumed from baseline.safetensors to the sa
   const o = (out, extra = {}) => base(data, out, { loss: 'focus', epochs: 2, baselineEpochs: 2, ...extra });
   const a = tmp();
   const sa = await T.train(o(a));
-  assert.type(sa.baseline.top1, 'number');
-  assert.type(sa.focusnet.top1, 'number');
+  assertPercent(sa.baseline.top1, 'baseline top-1');
+  assertPercent(sa.focusnet.top1, 'focusnet top-1');
   for (const f of ['baseline.safetensors', 'focusnet.safetensors', 'checkpoint-baseline.safetensors', 'checkpoint-focusnet.safetensors', 'metrics.jsonl', 'summary.json']) assert.ok(existsSync(join(a, f)), f);
   const lines = readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.map((l) => `${l.stage}:${l.epoch}`), ['baseline:1', 'baseline:2', 'focusnet:1', 'focusnet:2']);
@@ -209,7 +242,11 @@ test('two stages: killed in stage 2, resumed from baseline.safetensors to the sa
   } catch (e) {
     assert.instance(e, T.StoppedError);
   }
-  const sb = await T.train(o(b, { resume: true }));
+  const resumed = [];
+  const sb = await T.train(o(b, { resume: true, log: (l) => resumed.push(l) }));
+  // the resumed run took the baseline from baseline.safetensors: no stage-1 epoch, stage 2's second epoch only
+  assert.ok(resumed.some((l) => /resuming from .*checkpoint-focusnet\.safetensors \(3 epochs done\)/.test(l)), resumed.join('\n'));
+  assert.equal(resumed.filter((l) => / epoch \d\/2:/.test(l)).map((l) => l.split(':')[0]), ['focusnet epoch 2/2']);
   assert.equal(sb.baseline, sa.baseline);
   assert.equal(sb.focusnet, sa.focusnet);
   // predictions.json: both final models' test predictions, which give the summary's top-1;
@@ -228,8 +265,13 @@ test('two stages: killed in stage 2, resumed from baseline.safetensors to the sa
   for (const k of Object.keys(ta)) assert.equal([...tb[k].data], [...ta[k].data], `${k} differs after resume`);
   // the logit cache replaces the baseline's forward pass by the same numbers
   const c = tmp();
-  const sc = await T.train(o(c, { cacheBaseline: true }));
+  const cached = [];
+  const sc = await T.train(o(c, { cacheBaseline: true, log: (l) => cached.push(l) }));
   assert.is(sc.cache_baseline, true);
+  // the cache path ran: the logits were computed once, and every stage-2 epoch used them
+  assert.ok(cached.some((l) => /cached the baseline's logits for 96 training images/.test(l)), cached.join('\n'));
+  const mc = readFileSync(join(c, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(mc.filter((l) => l.stage === 'focusnet').map((l) => l.cached_baseline), [true, true]);
   const tc = tensorsOf(join(c, 'focusnet.safetensors'));
   for (const k of Object.keys(ta)) {
     let d = 0;

@@ -76,7 +76,7 @@ test('cam: LeNet-5 baseline and FocusNet checkpoints give a figure; a checkpoint
   await io.saveSafetensors(join(dir, 'rgb.safetensors'), wrong.stateDict());
   const r2 = await captureErr(() => viz.runCam(['--arch', 'lenet5', '--checkpoint', join(dir, 'rgb.safetensors'), '--data', dir, '--index', '0', '--out', join(dir, 'x.png')]));
   assert.is(r2.rc, 2);
-  assert.match(r2.text, /rgb\.safetensors does not fit lenet5/);
+  assert.match(r2.text, /rgb\.safetensors: does not fit lenet5/);
   assert.match(r2.text, /conv1\.weight/);
   // a LeNet-5 checkpoint read as a ResNet-18: missing keys are named
   const r3 = await captureErr(() => viz.runCam(['--arch', 'resnet18', '--checkpoint', join(dir, 'baseline.safetensors'), '--data', dir, '--index', '0', '--out', join(dir, 'y.png')]));

@@ -35,11 +35,11 @@ export class LeNet5 extends Module {
 
   /** x: [N, inChannels, 28, 28] → logits [N, numClasses] */
   forward(x: Tensor): Tensor {
-    let y = this.pool.forward(this.conv1.forward(x, { relu: true }));
-    y = this.pool.forward(this.conv2.forward(y, { relu: true }));
+    let y = this.pool.forward(this.conv1.forward(x, { act: 'relu' }));
+    y = this.pool.forward(this.conv2.forward(y, { act: 'relu' }));
     y = ops.flatten(y, 1);
-    y = this.fc1.forward(y, { relu: true });
-    y = this.fc2.forward(y, { relu: true });
+    y = this.fc1.forward(y, { act: 'relu' });
+    y = this.fc2.forward(y, { act: 'relu' });
     return this.fc3.forward(y);
   }
 }

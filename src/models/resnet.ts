@@ -44,7 +44,7 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.bn1.forward(this.conv1.forward(x), 'relu');
+    const y = this.bn1.forward(this.conv1.forward(x), { act: 'relu' });
     const z = this.bn2.forward(this.conv2.forward(y));
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return ops.relu(ops.add(z, identity));
@@ -86,7 +86,7 @@ export class ResNet extends Module {
 
   /** Pooled 512-d features [N, 512]. */
   features(x: Tensor): Tensor {
-    let y = this.bn1.forward(this.conv1.forward(x), 'relu');
+    let y = this.bn1.forward(this.conv1.forward(x), { act: 'relu' });
     if (this.maxpool) y = this.maxpool.forward(y);
     for (const l of this.layers) y = l.forward(y);
     return F.globalAvgPool2d(y);

@@ -1,7 +1,8 @@
 // Layers with PyTorch's parameter names, shapes and default initialisation.
-// Fused epilogues: Conv2d and Linear take `{ relu }`, BatchNorm2d an activation
-// ('relu' | 'relu6'), and Sequential fuses a following ReLU/ReLU6 into them, so
-// a conv → bn → relu block costs two dispatches forward.
+// Fused activations have one name everywhere (`Activation`, src/ops/activation.ts:
+// 'none' | 'relu' | 'relu6'): Conv2d, Linear and BatchNorm2d take `forward(x, { act })`,
+// and Sequential fuses a ReLU/ReLU6 that follows one of them, so a conv → bn → relu block
+// costs two dispatches forward.
 
 import { Tensor } from '../tensor/index.js';
 import { gpu } from '../gpu/index.js';
@@ -20,6 +21,12 @@ let defaultRng = new SplitMix32(0);
 /** Seed the generator layers use when constructed without an `rng` (like torch.manual_seed). */
 export function manualSeed(seed: number): void {
   defaultRng = new SplitMix32(seed);
+}
+
+/** What a layer's forward fuses into its kernel. */
+export interface ForwardOptions {
+  /** activation applied in the kernel's epilogue ['none'] */
+  act?: F.Activation;
 }
 
 function posInt(v: number, what: string, layer: string): number {
@@ -75,8 +82,12 @@ export class Conv2d extends Module {
     } else this.bias = null;
   }
 
-  forward(x: Tensor, o: { relu?: boolean } = {}): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups, relu: !!o.relu });
+  forward(x: Tensor, o: ForwardOptions = {}): Tensor {
+    const act = F.checkActivation('Conv2d', o.act);
+    // TRANSITION: ops.conv2d names its fused activation { relu } until the conv family's { act }
+    // lands; ReLU6 runs after it meanwhile (the same numbers: the clamp is exact)
+    const y = F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups, relu: act === 'relu' });
+    return act === 'relu6' ? ops.relu6(y) : y;
   }
 }
 
@@ -112,9 +123,10 @@ export class BatchNorm2d extends Module {
   }
 
   /** Training mode: batch statistics, running stats updated in place. Eval: running stats. */
-  forward(x: Tensor, act?: F.Activation): Tensor {
+  forward(x: Tensor, o: ForwardOptions = {}): Tensor {
+    const act = F.checkActivation('BatchNorm2d', o.act);
     const y = F.batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
-      training: this.training, momentum: this.momentum, eps: this.eps, ...(act ? { act } : {}),
+      training: this.training, momentum: this.momentum, eps: this.eps, act,
     });
     if (this.training) this.pendingBatches++;
     return y;
@@ -158,8 +170,12 @@ export class Linear extends Module {
     } else this.bias = null;
   }
 
-  forward(x: Tensor, o: { relu?: boolean } = {}): Tensor {
-    return ops.linear(x, this.weight, this.bias, { relu: !!o.relu });
+  forward(x: Tensor, o: ForwardOptions = {}): Tensor {
+    const act = F.checkActivation('Linear', o.act);
+    // TRANSITION: ops.linear names its fused activation { relu } until the matmul family's { act }
+    // lands; ReLU6 runs after it meanwhile
+    const y = ops.linear(x, this.weight, this.bias, { relu: act === 'relu' });
+    return act === 'relu6' ? ops.relu6(y) : y;
   }
 }
 
@@ -229,7 +245,7 @@ export class Flatten extends Module {
   }
 }
 
-/** Children named '0', '1', ...; a ReLU/ReLU6 after Conv2d, BatchNorm2d or Linear is fused into it. */
+/** Children named '0', '1', ...; a ReLU/ReLU6 after a Conv2d, BatchNorm2d or Linear is fused into it (`{ act }`). */
 export class Sequential extends Module {
   private readonly list: Module[];
   constructor(...modules: Module[]) {
@@ -252,12 +268,9 @@ export class Sequential extends Module {
     for (let i = 0; i < l.length; i++) {
       const m = l[i];
       const next = l[i + 1];
-      const act: F.Activation | null = next instanceof ReLU ? 'relu' : next instanceof ReLU6 ? 'relu6' : null;
-      if (act && m instanceof BatchNorm2d) {
-        y = m.forward(y, act);
-        i++;
-      } else if (act === 'relu' && (m instanceof Conv2d || m instanceof Linear)) {
-        y = m.forward(y, { relu: true });
+      const act: F.Activation = next instanceof ReLU ? 'relu' : next instanceof ReLU6 ? 'relu6' : 'none';
+      if (act !== 'none' && (m instanceof Conv2d || m instanceof BatchNorm2d || m instanceof Linear)) {
+        y = m.forward(y, { act });
         i++;
       } else y = m.forward(y);
     }

@@ -1,6 +1,15 @@
-// Learning-rate schedules, evaluated per epoch (PyTorch's MultiStepLR and CosineAnnealingLR).
+// Learning-rate schedules. Per-epoch schedules (PyTorch's MultiStepLR, CosineAnnealingLR, a
+// constant) map an epoch to a rate; step schedules map the step of a stage (counted from 0 at
+// its first epoch, so a resumed run continues exactly) to the rate that step trains with. A
+// per-epoch schedule becomes a step schedule with `perStep`, and `linearWarmup` composes a
+// warm-up over the first steps on top of any step schedule:
+//
+//   const lrAt = linearWarmup(perStep(multiStep(0.1, [30, 60]), stepsPerEpoch), 300);
+//   opt.lr = lrAt(epoch * stepsPerEpoch + k);
 
 export type Schedule = (epoch: number) => number;
+/** The learning rate of step `step` of a stage. */
+export type StepSchedule = (step: number) => number;
 
 /** lr · gamma^(number of milestones <= epoch) */
 export function multiStep(lr: number, milestones: number[], gamma = 0.1): Schedule {
@@ -15,4 +24,33 @@ export function cosine(lr: number, total: number, etaMin = 0): Schedule {
 
 export function constant(lr: number): Schedule {
   return () => lr;
+}
+
+export const SCHEDULES = ['multistep', 'cosine', 'constant'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
+/**
+ * The per-epoch schedule named on the command line (`--schedule`) for a stage of `epochs`
+ * epochs. multistep: lr ×gamma (0.1) at each milestone, by default at 50 % and 75 % of the
+ * epochs (those that fall inside the stage).
+ */
+export function namedSchedule(name: ScheduleName, lr: number, epochs: number, o: { milestones?: number[]; gamma?: number } = {}): Schedule {
+  if (name === 'cosine') return cosine(lr, epochs);
+  if (name === 'constant') return constant(lr);
+  const ms = o.milestones ?? [Math.ceil(epochs / 2), Math.ceil((3 * epochs) / 4)].filter((m, i, a) => m > 0 && m < epochs && a.indexOf(m) === i);
+  return multiStep(lr, ms, o.gamma ?? 0.1);
+}
+
+/** A per-epoch schedule on steps: step t is in epoch ⌊t / stepsPerEpoch⌋. */
+export function perStep(schedule: Schedule, stepsPerEpoch: number): StepSchedule {
+  const n = Math.max(1, stepsPerEpoch);
+  return (step) => schedule(Math.floor(step / n));
+}
+
+/** Linear warm-up: step t < `steps` trains with schedule(t)·(t+1)/steps, later steps with schedule(t). */
+export function linearWarmup(schedule: StepSchedule, steps: number): StepSchedule {
+  return (step) => {
+    const lr = schedule(step);
+    return step < steps ? (lr * (step + 1)) / steps : lr;
+  };
 }

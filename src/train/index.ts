@@ -1,8 +1,14 @@
-// The `train` namespace: the two-stage trainer, evaluation, checkpoints, progress.
+// The `train` namespace: the two-stage trainer, evaluation, checkpoints (format and loader),
+// the batch loop, metrics, progress.
 export { train, evaluate, prepareData, summaryTable, stageTwoName, loadInto, DivergedError, StoppedError } from './trainer.js';
 export type { TrainOptions, EpochRecord, Summary } from './trainer.js';
+export type { PreparedData } from './prepare.js';
 export { createModel, smallInputFor, Mlp, ARCHS, ArchError } from './arch.js';
 export type { ArchOptions, ArchName } from './arch.js';
+export { modelFromCheckpoint, loadModelFile } from './load.js';
+export type { ModelFromCheckpointOptions } from './load.js';
+export { readCheckpoint, readCheckpointInfo, checkpointInfo, saveModelFile, saveCheckpoint, modelMetadata, MODEL_FORMAT, CHECKPOINT_FORMAT } from './checkpoint.js';
+export type { CheckpointFile, CheckpointInfo, CheckpointState } from './checkpoint.js';
 export { LOSSES, stageTwoLoss, needsBaseline } from './objective.js';
 export type { LossName, ObjectiveOptions } from './objective.js';
 export { MetricAccumulator } from './metrics.js';

@@ -6,13 +6,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { init } from '../gpu/index.js';
 import { tensor } from '../tensor/index.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
+import { splitModel } from '../models/registry.js';
 import { camFigure, CamColumn } from './figure.js';
 import { openDataSet } from './testset.js';
-import { checkArch, checkpointInfo, loadModel, splitModel, verifySplit, Arch } from './split.js';
+import { checkArch, checkCamArch, verifySplit, ARCHS } from './split.js';
 import { buildReport, readMetrics } from './report.js';
 import { predictionsFromCheckpoints, stage2Name } from './predict.js';
 import { VizInputError } from './errors.js';
-import { DataError } from '../data/errors.js';
+import { InputError } from '../errors.js';
+import { readCheckpointInfo } from '../train/checkpoint.js';
+import { loadModelFile } from '../train/load.js';
 import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from '../util/flags.js';
 
 const CAM_HELP = { help: 'focusnet cam --help' };
@@ -21,7 +24,7 @@ const REPORT_HELP = { help: 'focusnet report --help' };
 export const CAM_USAGE = `usage: focusnet cam [--arch ARCH] --checkpoint FILE [--baseline FILE] [--baseline-arch ARCH]
                     --data DIR --index I [--out FILE.png] [--method cam|gradcam] [--max-classes K]
                     [--image-size N]
-  ARCH: lenet5, resnet18, resnet34, mobilenetv2 (default: the arch recorded in the checkpoint).
+  ARCH: ${ARCHS.join(', ')} (default: the arch recorded in the checkpoint).
   Class activation maps of test image I for its true class and the classes the baseline
   finds confusing (positive baseline logit), baseline and FocusNet side by side.
   --max-classes K   rows in the figure (true class + K-1 confusing classes) [5]
@@ -51,7 +54,7 @@ async function guarded(fn: () => Promise<void>, what: string, usage: string, arg
       console.error(e.message);
       return 2;
     }
-    if (e instanceof VizInputError || e instanceof DataError) {
+    if (e instanceof InputError) {
       console.error(`focusnet ${what}: ${e.message}`);
       return 2;
     }
@@ -66,10 +69,10 @@ export async function runCam(args: string[]): Promise<number> {
     if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
     if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
     // --arch defaults to what the trainer recorded in the model file's metadata.
-    const info = checkpointInfo(f.checkpoint);
-    const baseInfo = f.baseline ? checkpointInfo(f.baseline) : {};
-    const arch = checkArch(f.arch ?? info.arch);
-    const baseArch: Arch = f['baseline-arch'] || baseInfo.arch ? checkArch(f['baseline-arch'] ?? baseInfo.arch, '--baseline-arch') : arch;
+    const info = readCheckpointInfo(f.checkpoint);
+    const baseInfo = f.baseline ? readCheckpointInfo(f.baseline) : undefined;
+    const arch = checkCamArch(f.arch ?? info.arch).name;
+    const baseArch = f['baseline-arch'] || baseInfo?.arch ? checkCamArch(f['baseline-arch'] ?? baseInfo?.arch, '--baseline-arch').name : arch;
     const index = f.index;
     const maxClasses = f['max-classes'] ?? 5;
     const method = f.method;
@@ -87,7 +90,7 @@ export async function runCam(args: string[]): Promise<number> {
     const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
     const x = tensor(ds.loader(norm, 1).batch(index).x, [1, img.channels, img.height, img.width]);
     const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
-    const focus = await loadModel(arch, f.checkpoint, shape);
+    const focus = loadModelFile(f.checkpoint, { ...shape, arch });
     const focusSplit = splitModel(arch, focus);
     if (method === 'cam' && !focusSplit.fcWeight) {
       throw new VizInputError(`--method cam: ${arch} does not end in global average pooling + linear; use --method gradcam (the default for it)`);
@@ -103,7 +106,7 @@ export async function runCam(args: string[]): Promise<number> {
       return [img.label, ...conf].slice(0, maxClasses);
     };
     if (f.baseline) {
-      const base = await loadModel(baseArch, f.baseline, { ...shape, flag: '--baseline' });
+      const base = loadModelFile(f.baseline, { ...shape, arch: baseArch });
       const baseSplit = splitModel(baseArch, base);
       if (method === 'cam' && !baseSplit.fcWeight) {
         throw new VizInputError(`--method cam: the baseline's ${baseArch} does not end in global average pooling + linear; use --method gradcam`);
@@ -133,10 +136,10 @@ export async function writeReport(runDir: string, opts: { data?: string; arch?: 
   let predictions;
   if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
     // --arch defaults to what the trainer recorded in the model files.
-    const fi = checkpointInfo(resolve(runDir, `${stage2Name(runDir)}.safetensors`));
-    const bi = checkpointInfo(resolve(runDir, 'baseline.safetensors'));
-    const arch = checkArch(opts.arch ?? fi.arch);
-    const baseArch = opts.baselineArch || bi.arch ? checkArch(opts.baselineArch ?? bi.arch, '--baseline-arch') : arch;
+    const fi = readCheckpointInfo(resolve(runDir, `${stage2Name(runDir)}.safetensors`));
+    const bi = readCheckpointInfo(resolve(runDir, 'baseline.safetensors'));
+    const arch = checkArch(opts.arch ?? fi.arch).name;
+    const baseArch = opts.baselineArch || bi.arch ? checkArch(opts.baselineArch ?? bi.arch, '--baseline-arch').name : arch;
     await init();
     predictions = await predictionsFromCheckpoints(runDir, opts.data, arch, baseArch);
   }

@@ -4,8 +4,7 @@
 export { runCam, runReport, writeReport } from './commands.js';
 export { weightedChannelSum, gradChannelWeights, upsampleBilinear, classActivationMaps, softmaxCpu } from './cam.js';
 export type { FeatureSplit, CamResult } from './cam.js';
-export { splitModel, loadModel, verifySplit, ARCHS } from './split.js';
-export type { Arch } from './split.js';
+export { splitModel, verifySplit, checkCamArch, ARCHS } from './split.js';
 export { Canvas, jet, blues, diverging, renderImage } from './canvas.js';
 export { lineChart, confusionHeatmap, niceTicks } from './charts.js';
 export { camFigure, normalizeMap } from './figure.js';

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { openDataSet, DataSet } from './testset.js';
 import { Normalization } from '../data/loader.js';
-import { loadModel, checkpointInfo, Arch } from './split.js';
 import { Module } from '../nn/module.js';
-import { evaluate } from '../train/trainer.js';
+import { evaluate } from '../train/evaluate.js';
+import { readCheckpointInfo } from '../train/checkpoint.js';
+import { loadModelFile } from '../train/load.js';
 import { MetricAccumulator } from '../train/metrics.js';
 import { Predictions } from './report.js';
 import { VizInputError } from './errors.js';
@@ -37,20 +38,20 @@ export function stage2Name(runDir: string): string {
 }
 
 /** Predictions of `runDir`'s baseline.safetensors and focusnet.safetensors on the test split of `dataDir`. */
-export async function predictionsFromCheckpoints(runDir: string, dataDir: string, arch: Arch, baselineArch: Arch = arch): Promise<Predictions> {
+export async function predictionsFromCheckpoints(runDir: string, dataDir: string, arch: string, baselineArch: string = arch): Promise<Predictions> {
   const stage2 = stage2Name(runDir);
   const files = { baseline: join(runDir, 'baseline.safetensors'), [stage2]: join(runDir, `${stage2}.safetensors`) };
   for (const [k, f] of Object.entries(files)) if (!existsSync(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
-  const info = checkpointInfo(files[stage2]);
+  const info = readCheckpointInfo(files[stage2]);
   const ds = openDataSet(dataDir, { imageSize: info.imageSize });
   const img = ds.image(0);
   const norm = info.norm && info.norm.mean.length === img.channels ? info.norm : ds.stats();
   const shape = { numClasses: ds.classes.length, inChannels: img.channels, imageSize: img.height };
   const labels = Array.from(ds.labels);
-  const b = await loadModel(baselineArch, files.baseline, { ...shape, flag: 'baseline checkpoint' });
+  const b = loadModelFile(files.baseline, { ...shape, arch: baselineArch });
   const baseline = await predictAll(b, ds, norm);
   b.dispose();
-  const f = await loadModel(arch, files[stage2], { ...shape, flag: `${stage2} checkpoint` });
+  const f = loadModelFile(files[stage2], { ...shape, arch });
   const focusnet = await predictAll(f, ds, norm);
   f.dispose();
   return { labels, baseline, focusnet, classes: ds.classes };

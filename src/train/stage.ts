@@ -1,0 +1,200 @@
+// The training loop of one stage (the baseline with cross-entropy, or stage 2 with its loss
+// next to the frozen baseline). Every step runs inside scope() and reads nothing back; loss
+// and accuracy are summed on the GPU and read every `logEvery` steps (progress, NaN check) and
+// at the end of the epoch. The learning rate of each step comes from the step schedule
+// (src/optim/schedule.ts: the per-epoch schedule with the linear warm-up on top). After every
+// epoch: evaluation (top-1, top-5), a metrics.jsonl line and an atomic checkpoint.
+import { existsSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FocusnetError } from '../errors.js';
+import { scope } from '../tensor/index.js';
+import { noGrad } from '../autograd/tape.js';
+import { SGD } from '../optim/sgd.js';
+import { namedSchedule, perStep, linearWarmup } from '../optim/schedule.js';
+import { checkLabels } from '../losses/common.js';
+import { Module } from '../nn/module.js';
+import { LossName, crossEntropy, stageTwoLoss } from './objective.js';
+import { MetricSums } from './metrics.js';
+import { runBatches, LoopTiming } from './batches.js';
+import { RunContext, makeLoader } from './context.js';
+import { EpochRecord } from './options.js';
+import { evaluate } from './evaluate.js';
+import { saveCheckpoint, restoreOptimizer, checkpointRandomState, CheckpointFile } from './checkpoint.js';
+import { loadInto } from './load.js';
+
+/** Training stopped because the loss became NaN or infinite. */
+export class DivergedError extends FocusnetError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DivergedError';
+  }
+}
+
+/** Stopped on purpose by `stopAfterEpochs` (tests of --resume). */
+export class StoppedError extends FocusnetError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoppedError';
+  }
+}
+
+export interface StageSpec {
+  /** 'baseline' or the stage-2 name */
+  name: string;
+  stageNum: number;
+  model: Module;
+  arch: string;
+  epochs: number;
+  /** the frozen baseline whose logits the loss takes (stage 2 of focus and kd) */
+  teacher: Module | null;
+  loss: LossName | 'baseline';
+  ckptPath: string;
+  /** the stage's checkpoint, when resuming it */
+  resumeFrom: CheckpointFile | null;
+}
+
+/** Baseline logits for every training image (in dataset order), for --cache-baseline. */
+async function baselineLogits(ctx: RunContext, baseline: Module): Promise<Float32Array> {
+  baseline.eval();
+  const loader = makeLoader(ctx, ctx.train, false);
+  loader.startEpoch(0, 0);
+  const n = ctx.ds.numClasses;
+  const out = new Float32Array(ctx.train.n * n);
+  const pending: Promise<void>[] = [];
+  await runBatches(loader, (b) => {
+    const z = scope(() => noGrad(() => baseline.forward(b.x)));
+    const idx = b.host.indices;
+    pending.push(
+      z.read().then((v) => {
+        for (let i = 0; i < idx.length; i++) out.set(v.subarray(i * n, (i + 1) * n), idx[i] * n);
+        z.dispose();
+      }),
+    );
+  });
+  await Promise.all(pending);
+  return out;
+}
+
+/** The cached baseline logits when --cache-baseline applies (not for augmented data), else null. */
+async function logitCache(ctx: RunContext, teacher: Module): Promise<{ logits: Float32Array; classes: number } | null> {
+  if (!ctx.o.cacheBaseline) return null;
+  if (ctx.augment) {
+    ctx.log(`note: --cache-baseline ignored: the training split is augmented (random crop/flip), so the baseline's logits change every epoch`);
+    return null;
+  }
+  const t0 = performance.now();
+  const cache = { logits: await baselineLogits(ctx, teacher), classes: ctx.ds.numClasses };
+  ctx.log(`cached the baseline's logits for ${ctx.train.n} training images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return cache;
+}
+
+/** Train one stage (from its checkpoint when resuming); returns its final test top-1/top-5 and its seconds. */
+export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: number; top5: number; seconds: number }> {
+  const { o } = ctx;
+  let startEpoch = 0;
+  if (s.resumeFrom) {
+    loadInto(s.model, s.resumeFrom.tensors, s.resumeFrom.prefix, s.resumeFrom.path, s.arch);
+    s.model.loadRandomState(checkpointRandomState(s.resumeFrom));
+    startEpoch = s.resumeFrom.info.epoch ?? 0;
+  }
+  const opt = new SGD(s.model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  if (s.resumeFrom) restoreOptimizer(s.resumeFrom, opt);
+  const sched = namedSchedule(o.schedule, o.lr, s.epochs, { milestones: o.milestones, gamma: o.gamma });
+  const trainLoader = makeLoader(ctx, ctx.train, true);
+  const testLoader = makeLoader(ctx, ctx.test, false);
+  // step t of the stage (counted from epoch 0, so resume is exact); warm-up lr·(t+1)/warmupSteps
+  const lrAt = linearWarmup(perStep(sched, trainLoader.batchCount), o.warmupSteps ?? 0);
+  if (s.teacher) s.teacher.eval();
+  const cache = s.teacher ? await logitCache(ctx, s.teacher) : null;
+  let last = { top1: NaN, top5: NaN };
+  let seconds = ctx.history.filter((h) => h.stage === s.name).reduce((a, h) => a + h.seconds, 0);
+  for (let epoch = startEpoch; epoch < s.epochs; epoch++) {
+    const t0 = performance.now();
+    const lr = sched(epoch);
+    opt.lr = lr;
+    s.model.train();
+    trainLoader.startEpoch(s.stageNum, epoch);
+    ctx.acc.reset();
+    ctx.progress.start(`${s.name} ${epoch + 1}/${s.epochs}`, trainLoader.batchCount);
+    let timing: LoopTiming;
+    let stepInEpoch = 0;
+    // the check after the last step already reads the epoch's sums: reuse them
+    let lastCheck = null as MetricSums | null;
+    try {
+      timing = await runBatches(
+        trainLoader,
+        (b) => {
+          opt.lr = lrAt(epoch * trainLoader.batchCount + stepInEpoch++);
+          scope(() => {
+            const zb = s.teacher ? (b.zb ?? noGrad(() => s.teacher!.forward(b.x))) : null;
+            const z = s.model.forward(b.x);
+            const loss = s.loss === 'baseline' ? crossEntropy(z, b.y) : stageTwoLoss(s.loss, z, zb, b.y, o.objective);
+            opt.zeroGrad();
+            loss.backward();
+            opt.step();
+            ctx.acc.add(z, b.y, loss);
+          });
+        },
+        {
+          cache,
+          every: o.logEvery ?? 50,
+          check: async (k, t) => {
+            const m = await ctx.acc.read();
+            lastCheck = k === trainLoader.batchCount - 1 ? m : null;
+            if (!Number.isFinite(m.lossSum)) {
+              ctx.progress.stop();
+              await checkLabels(); // a label the loss kernels found out of range explains a NaN loss (throws naming it)
+              const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
+              throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: the loss became ${m.lossSum} (not finite); training stopped. ${prev}. Try a smaller --lr.`);
+            }
+            ctx.progress.update({ done: k + 1, loss: m.loss, imagesPerS: t.images / Math.max(1e-9, t.seconds) });
+          },
+        },
+      );
+    } finally {
+      ctx.progress.stop();
+    }
+    const tr = lastCheck ?? (await ctx.acc.read());
+    const finalEpoch = epoch === s.epochs - 1;
+    const preds: number[] | undefined = finalEpoch ? [] : undefined;
+    const ev = await evaluate(s.model, testLoader, ctx.acc, preds);
+    if (preds) ctx.predictions[s.stageNum === 1 ? 'baseline' : 'stage2'] = preds;
+    const sec = (performance.now() - t0) / 1000;
+    seconds += sec;
+    const rec: EpochRecord = {
+      stage: s.name,
+      epoch: epoch + 1,
+      loss: tr.loss,
+      train_acc: tr.top1,
+      test_top1: ev.top1,
+      test_top5: ev.top5,
+      lr,
+      images_per_s: timing.images / timing.seconds,
+      seconds: sec,
+      train_seconds: timing.seconds,
+      data_ms_per_step: timing.dataMs / timing.steps,
+      encode_ms_per_step: timing.encodeMs / timing.steps,
+      gpu_wait_ms_per_step: timing.waitMs / timing.steps,
+    };
+    if (s.teacher) rec.cached_baseline = !!cache;
+    ctx.history.push(rec);
+    await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, o, history: ctx.history, norm: ctx.norm });
+    appendFileSync(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
+    ctx.log(
+      `${s.name} epoch ${epoch + 1}/${s.epochs}: loss ${tr.loss.toFixed(4)}  train ${tr.top1.toFixed(2)}%  test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%  ` +
+        `lr ${lr.toPrecision(3)}  ${rec.images_per_s.toFixed(0)} img/s  ${sec.toFixed(1)} s (train ${timing.seconds.toFixed(1)} s; per step: data ${rec.data_ms_per_step.toFixed(2)} ms, encode ${rec.encode_ms_per_step.toFixed(2)} ms, GPU wait ${rec.gpu_wait_ms_per_step.toFixed(2)} ms)`,
+    );
+    last = { top1: ev.top1, top5: ev.top5 };
+    ctx.epochsDone++;
+    if (o.stopAfterEpochs !== undefined && ctx.epochsDone >= o.stopAfterEpochs) {
+      throw new StoppedError(`stopped after ${ctx.epochsDone} epochs (stopAfterEpochs)`);
+    }
+  }
+  if (startEpoch >= s.epochs) {
+    // resumed a finished stage: its numbers are in the history
+    const h = ctx.history.filter((r) => r.stage === s.name).pop();
+    if (h) last = { top1: h.test_top1, top5: h.test_top5 };
+  }
+  // the optimizer stays: it owns the parameter arena (a stage-1 model goes on as the frozen baseline)
+  return { ...last, seconds };
+}
