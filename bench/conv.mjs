@@ -57,7 +57,7 @@ async function convCase(c, reps) {
   const b = rand([c.ws[0]]);
   const gy = rand([G.n, G.cout, G.oh, G.ow]);
   const opt = { reps, warmup: 1 };
-  const fwd = await timeMs(() => internal.conv2dForward(x, w, b, G, true), opt);
+  const fwd = await timeMs(() => internal.conv2dForward(x, w, b, G, 'relu'), opt);
   const dgrad = await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt);
   const wgrad = await timeMs(() => internal.conv2dWeightGrad(gy, x, G), opt);
   const bgrad = await timeMs(() => internal.conv2dBiasGrad(gy, G), opt);
@@ -150,7 +150,7 @@ async function pathsAB(reps, mmBest) {
     const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
     const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
     const dirs = {
-      fwd: () => internal.conv2dForward(x, w, b, G, true),
+      fwd: () => internal.conv2dForward(x, w, b, G, 'relu'),
       dgrad: () => internal.conv2dInputGrad(gy, w, G),
       wgrad: () => internal.conv2dWeightGrad(gy, x, G),
     };
@@ -238,7 +238,7 @@ async function sweep(reps) {
     for (const [bm, bp] of shapes) {
       Object.assign(tuning.convTuning, { fwd: { bm, bp }, dgrad: { bm, bp }, wgrad: { bm, bp } });
       const opt = { reps: Math.max(3, reps - 2), warmup: 1 };
-      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, b, G, true), opt));
+      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, b, G, 'relu'), opt));
       const dgrad = gflops(macs, await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt));
       const wgrad = gflops(macs, await timeMs(() => internal.conv2dWeightGrad(gy, x, G), opt));
       rows.push({ block: `${bm}×${bp}`, forward: fwd.toFixed(2), 'input grad': dgrad.toFixed(2), 'weight grad': wgrad.toFixed(2) });
@@ -258,7 +258,7 @@ async function sweep(reps) {
     for (const mm of [true, false]) {
       tuning.convTuning.matmul1x1 = mm;
       const opt = { reps: Math.max(3, reps - 2), warmup: 1 };
-      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, null, G, false), opt));
+      const fwd = gflops(macs, await timeMs(() => internal.conv2dForward(x, w, null, G, 'none'), opt));
       const dgrad = gflops(macs, await timeMs(() => internal.conv2dInputGrad(gy, w, G), opt));
       rows.push({ path: mm ? 'matmulRaw' : 'conv kernels', forward: fwd.toFixed(2), 'input grad': dgrad.toFixed(2) });
       out.push({ case: '1x1 [32,64,32,32]->64', path: mm ? 'matmul' : 'kernels', fwd, dgrad });

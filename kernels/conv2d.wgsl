@@ -6,21 +6,19 @@
 // columns of one output row: BM·BP accumulators, BP input loads and BM weight loads per
 // tap. The weight loads are uniform across a workgroup (its channel block comes from
 // workgroup_id.z), which lavapipe turns into scalar loads; only the input loads gather.
-// BM and BP are substituted per instantiation (see src/ops/conv.ts).
-// Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0).
-// P.relu = 1 applies ReLU, P.has_bias = 1 adds the bias, in the epilogue: uniforms, not
-// pipeline constants, so one pipeline serves every epilogue.
+// BM, BP, KW, SW are substituted per instantiation, APPLY_ACT_FN by ACT_WGSL's apply_act
+// (src/ops/conv/direct.ts, src/ops/activation.ts).
+// Uniforms (//#params): ConvForwardParams, declared in src/ops/conv/direct.ts: the geometry
+//   (n, cin, h, w, cout, oh, ow, groups, kh, kw, sh, sw, ph, pw, cing, coutg), owb, npix, cob,
+//   act (ACT_CODE: 0 none, 1 relu, 2 relu6), has_bias.
+// Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (the device's placeholder when has_bias = 0: never read).
+// p.act and p.has_bias select the epilogue: uniforms, not pipeline constants, so one pipeline
+// serves every epilogue.
 // Dispatch: workgroup 64; x,y: ceil(npix / 64) workgroups folded by grid() (npix =
 //   N·OH·ceil(OW/BP) pixel blocks); z: groups · cob (cob = ceil(coutG / BM) channel blocks).
 
-struct P {
-  n: u32, cin: u32, h: u32, w: u32,
-  cout: u32, oh: u32, ow: u32, groups: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32,
-  ph: u32, pw: u32, cing: u32, coutg: u32,
-  owb: u32, npix: u32, cob: u32, relu: u32,
-  has_bias: u32, pad0: u32, pad1: u32, pad2: u32,
-};
+//#params
+APPLY_ACT_FN
 
 const BM: u32 = BM_VALUE;
 const BP: u32 = BP_VALUE;
@@ -28,12 +26,11 @@ const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled i
 const SW: u32 = SW_VALUE;
 const SEG: u32 = (BP - 1u) * SW + KW;
 
-@group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
-@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the weights when has_bias = 0 (unread)
+@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the placeholder when has_bias = 0 (unread)
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
@@ -93,9 +90,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     for (var j = 0u; j < BP; j = j + 1u) {
       let ox = ox0 + j;
       if (ox < p.ow) {
-        var r = acc[i * BP + j] + b;
-        if (p.relu == 1u) { r = max(r, 0.0); }
-        Y[yrow + ox] = r;
+        Y[yrow + ox] = apply_act(acc[i * BP + j] + b, p.act);
       }
     }
   }

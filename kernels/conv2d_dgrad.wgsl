@@ -7,17 +7,13 @@
 // (kx ≡ r + pw mod sw) and read consecutive output columns; rows likewise need only
 // ky ≡ iy + ph (mod sh). No work is spent on taps that stride skips.
 // Each invocation computes BM input channels × BP columns of one input row.
-// Bindings: 0 P, 1 dY, 2 W, 3 dX. BM, BP substituted per instantiation.
+// Uniforms (//#params): ConvInputGradParams, declared in src/ops/conv/direct.ts: the geometry
+//   (n, cin, h, w, cout, oh, ow, groups, kh, kw, sh, sw, ph, pw, cing, coutg), qbn, npix, cib.
+// Bindings: 0 P, 1 dY, 2 W, 3 dX. BM, BP, KW, SW substituted per instantiation.
 // Dispatch: workgroup 64; x,y: ceil(npix / 64) folded by grid() (npix = N·H·sw·qbn pixel
 //   blocks, qbn = ceil(ceil(W / sw) / BP)); z: groups · cib (cib = ceil(cinG / BM)).
 
-struct P {
-  n: u32, cin: u32, h: u32, w: u32,
-  cout: u32, oh: u32, ow: u32, groups: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32,
-  ph: u32, pw: u32, cing: u32, coutg: u32,
-  qbn: u32, npix: u32, cib: u32, pad0: u32,
-};
+//#params
 
 const BM: u32 = BM_VALUE;
 const BP: u32 = BP_VALUE;
@@ -26,7 +22,6 @@ const SW: u32 = SW_VALUE;
 const MX: u32 = (KW + SW - 1u) / SW;   // valid kx taps per column residue, at most
 const SEG: u32 = BP + MX - 1u;
 
-@group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dX: array<f32>;

@@ -1,6 +1,6 @@
 // Depthwise convolution (groups = Cin = Cout, one KS×KS filter per channel), f32, NCHW,
 // with the kernel size KS, the stride ST and the columns per invocation BP compiled in
-// (substituted per instantiation, see src/ops/conv.ts), so every tap loop unrolls and the
+// (substituted per instantiation, see src/ops/conv/direct.ts), so every tap loop unrolls and the
 // input row segment an invocation needs stays in registers. Padding is a runtime value.
 //
 // FWD: Y[n, c, oy, ox] = act( bias[c] + Σ_{ky, kx} W[c, 0, ky, kx] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx] )
@@ -8,8 +8,9 @@
 //   (BP − 1)·ST + KS input values the BP outputs share once, and its channel's KS² weights
 //   once. Invocations run over (n, c, oy, column block) flattened: one workgroup per
 //   plane would mean thousands of tiny workgroups, whose fixed cost dominates on lavapipe.
-//   Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (any buffer when P.has_bias = 0). P.relu,
-//   P.has_bias (0/1) select the epilogue.
+//   Bindings: 0 P, 1 X, 2 W, 3 Y, 4 bias (the device's placeholder when p.has_bias = 0: never
+//   read). p.act (ACT_CODE, applied by apply_act: APPLY_ACT_FN is replaced by ACT_WGSL) and
+//   p.has_bias select the epilogue.
 //   Dispatch: workgroup 64, grid(N·C·OH·owb, 64) (owb = ceil(OW / BP)).
 //
 // WGRAD: dW[c, 0, ky, kx] = Σ_{n, oy, ox} dY[n, c, oy, ox] · X[n, c, oy·ST − ph + ky, ox·ST − pw + kx]
@@ -19,21 +20,19 @@
 //   (summed over splits by conv2d_wgrad.wgsl's REDUCE when S > 1).
 //   Bindings: 0 P, 1 dY, 2 X, 3 O. Dispatch: (S, C, 1).
 // (The input gradient of a depthwise convolution runs conv2d_dgrad.wgsl with one channel
-// per invocation: see src/ops/conv.ts.)
+// per invocation: see src/ops/conv/direct.ts.)
+//
+// Uniforms (//#params), declared in src/ops/conv/direct.ts:
+//   FWD   DepthwiseForwardParams { n, c, h, w, oh, ow, ph, pw, owb, act, has_bias }
+//   WGRAD DepthwiseWeightGradParams { n, c, h, w, oh, ow, ph, pw, owb, splits }
 
-struct P {
-  n: u32, c: u32, h: u32, w: u32,
-  oh: u32, ow: u32, ph: u32, pw: u32,
-  owb: u32, splits: u32, relu: u32, has_bias: u32,
-};
+//#params
 
 const KS: u32 = KS_VALUE;
 const ST: u32 = ST_VALUE;
 const BP: u32 = BP_VALUE;
 const SEG: u32 = (BP - 1u) * ST + KS;
 const TAPS: u32 = KS * KS;
-
-@group(0) @binding(0) var<uniform> p: P;
 
 // The SEG input values X[xrow + ix0 ..] the BP outputs of a row block share for one kernel row
 // (zero outside 0 .. wi-1). X is each entry point's own binding.
@@ -51,7 +50,8 @@ fn row_segment(xrow: u32, ix0: i32, wi: i32) -> array<f32, SEG> {
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the weights when has_bias = 0 (unread)
+@group(0) @binding(4) var<storage, read> bias: array<f32>;   // the placeholder when has_bias = 0 (unread)
+APPLY_ACT_FN
 //#endif
 
 //#if FWD
@@ -89,9 +89,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let yrow = (plane * p.oh + oy) * p.ow;
   for (var j = 0u; j < BP; j = j + 1u) {
     if (ox0 + j < p.ow) {
-      var r = acc[j] + b;
-      if (p.relu == 1u) { r = max(r, 0.0); }
-      Y[yrow + ox0 + j] = r;
+      Y[yrow + ox0 + j] = apply_act(acc[j] + b, p.act);
     }
   }
 }

@@ -1,42 +1,41 @@
 // Explicit im2col lowering of a dense (groups = 1) convolution to the engine's matmul
 // (the 'sg' subgroup matmul on lavapipe), f32, NCHW / OIHW. K = Cin·KH·KW, k = (ci, ky, kx);
-// P = OH·OW, p = (oy, ox). Three entry blocks, one pipeline each, all geometry in uniforms:
+// P = OH·OW, p = (oy, ox). Four entry blocks, one pipeline each, all geometry in uniforms
+// (one parameter block per entry, declared in src/ops/conv/lowering.ts; //#params):
 //
-// IM2COL: col[n, k, p] = X[n, ci, oy·sh − ph + ky, ox·sw − pw + kx] (0 outside the input),
-//   written in one of two layouts (P.mode): 0 = [N, K, P] (p fastest: the forward's B
-//   operand, W·col[n]); 1 = [N·P, K] (k fastest: the weight gradient's B operand,
-//   dYᵀ·colᵀ reducing over N·P). With KH = KW = 1, no padding, stride 1 and Cin = C,
-//   mode 1 is the per-image transpose [N, C, P] → [N·P, C] (used for dY).
+// IM2COL (Im2colParams { cin, h, w, oh, ow, kh, kw, sh, sw, ph, pw, pixel_rows, runs }):
+//   col[n, k, p] = X[n, ci, oy·sh − ph + ky, ox·sw − pw + kx] (0 outside the input), written
+//   in one of two layouts: p.pixel_rows = 0: [N, K, P] (p fastest: the forward's B operand,
+//   W·col[n]); p.pixel_rows = 1: [N·P, K] (one row of K per output pixel, k fastest: the weight
+//   gradient's B operand, dYᵀ·colᵀ reducing over N·P).
 //   Per-element index arithmetic (u32 divisions by uniforms) is what costs on lavapipe, so an
-//   invocation owns a run of outputs: mode 0 one output row (n, k, oy), OW values; mode 1 one
-//   (n, p, ci), its KH·KW consecutive values. P.total = the number of runs.
-//   Bindings: 0 P, 1 X, 2 col. Dispatch: workgroup 64, grid(P.total, 64).
+//   invocation owns a run of outputs: [N, K, P] one output row (n, k, oy), OW values;
+//   [N·P, K] one (n, p, ci), its KH·KW consecutive values. p.runs = the number of runs.
+//   Bindings: 0 P, 1 X, 2 col. Dispatch: workgroup 64, grid(p.runs, 64).
 //
-// COL2IM: dX[n, ci, iy, ix] = Σ_{ky, kx: (iy + ph − ky) / sh, (ix + pw − kx) / sw integral
-//   and in range} dcol[n, (ci, ky, kx), (oy, ox)], dcol laid out [N, K, P] (a gather: no
-//   atomics). An invocation owns one input row (n, ci, iy), W values (P.total = N·Cin·H).
-//   Bindings: 0 P, 1 dcol, 2 dX. Dispatch: workgroup 64, grid(P.total, 64).
+// COL2IM (Col2imParams { cin, h, w, oh, ow, kh, kw, sh, sw, ph, pw, input_rows }):
+//   dX[n, ci, iy, ix] = Σ_{ky, kx: (iy + ph − ky) / sh, (ix + pw − kx) / sw integral and in
+//   range} dcol[n, (ci, ky, kx), (oy, ox)], dcol laid out [N, K, P] (a gather: no atomics).
+//   An invocation owns one input row (n, ci, iy), W values (p.input_rows = N·Cin·H).
+//   Bindings: 0 P, 1 dcol, 2 dX. Dispatch: workgroup 64, grid(p.input_rows, 64).
 //
-// FLIPW: Wfᵀ[(co, ky, kx), ci] = W[co, ci, KH−1−ky, KW−1−kx] (W [Cout, Cin, KH, KW]): the
-//   flipped, channel-swapped kernel that turns a stride-1 input gradient into a forward
-//   convolution of dY (padding KH−1−ph), already in the [K, M] layout the 'sg' matmul reads.
-//   P.mode = 1 writes it as OIHW instead, Wf[ci, co, ky, kx], for the direct forward kernel.
-//   Bindings: 0 P, 1 W, 2 Wf. Dispatch: workgroup 64, grid(P.total = Cout·Cin·KH·KW, 64).
+// FLIPW (FlipWeightParams { cin, cout, kh, kw, oihw, elements }):
+//   Wfᵀ[(co, ky, kx), ci] = W[co, ci, KH−1−ky, KW−1−kx] (W [Cout, Cin, KH, KW]): the flipped,
+//   channel-swapped kernel that turns a stride-1 input gradient into a forward convolution of
+//   dY (padding KH−1−ph), already in the [K, M] layout the 'sg' matmul reads. p.oihw = 1
+//   writes it as OIHW instead, Wf[ci, co, ky, kx], for the direct forward kernel.
+//   Bindings: 0 P, 1 W, 2 Wf. Dispatch: workgroup 64, grid(p.elements = Cout·Cin·KH·KW, 64).
 //
-// BIASACT: Y[n, c, p] = act(Y[n, c, p] + b[c]) in place (the conv bias runs along rows of
-//   the matmul's output, its fused bias along columns; without a bias the ReLU runs in the
-//   matmul's epilogue and this pass is skipped). P.mode = 1: ReLU. An invocation owns one
-//   plane (n, c), P values (P.total = N·Cout).
-//   Bindings: 0 P, 1 b, 2 Y. Dispatch: workgroup 64, grid(P.total, 64).
+// BIASACT (BiasActParams { planes, plane_size, channels, act, has_bias }):
+//   Y[n, c, p] = act(Y[n, c, p] + b[c]) in place, the bias only when p.has_bias = 1 (the conv
+//   bias runs along rows of the matmul's output, its fused bias along columns; an activation
+//   the matmul's epilogue applies without a bias skips this pass). p.act: ACT_CODE, applied by
+//   apply_act (APPLY_ACT_FN is replaced by ACT_WGSL). An invocation owns one plane (n, c),
+//   p.plane_size = P values (p.planes = N·Cout, p.channels = Cout).
+//   Bindings: 0 P, 1 b (the device's placeholder when has_bias = 0: never read), 2 Y.
+//   Dispatch: workgroup 64, grid(p.planes, 64).
 
-struct P {
-  n: u32, cin: u32, h: u32, w: u32,
-  oh: u32, ow: u32, kh: u32, kw: u32,
-  sh: u32, sw: u32, ph: u32, pw: u32,
-  mode: u32, total: u32, cout: u32, pad0: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: P;
+//#params
 
 //#if IM2COL
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -45,10 +44,10 @@ struct P {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.total) { return; }
+  if (i >= p.runs) { return; }
   let kk = p.kh * p.kw;
   let K = p.cin * kk;
-  if (p.mode == 0u) {
+  if (p.pixel_rows == 0u) {
     // one output row: (n, k, oy), ox = 0 .. OW-1
     let oy = i % p.oh;
     let r = i / p.oh;
@@ -105,7 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.total) { return; }
+  if (i >= p.input_rows) { return; }
   // one input row (n, ci, iy)
   let iy = i % p.h;
   let r = i / p.h;
@@ -142,7 +141,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.total) { return; }
+  if (i >= p.elements) { return; }
   // i = ((co·KH + ky)·KW + kx)·Cin + ci
   let ci = i % p.cin;
   var r = i / p.cin;
@@ -151,26 +150,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let ky = r % p.kh;
   let co = r / p.kh;
   let v = W[((co * p.cin + ci) * p.kh + (p.kh - 1u - ky)) * p.kw + (p.kw - 1u - kx)];
-  if (p.mode == 0u) { Wf[i] = v; } else { Wf[((ci * p.cout + co) * p.kh + ky) * p.kw + kx] = v; }
+  if (p.oihw == 0u) { Wf[i] = v; } else { Wf[((ci * p.cout + co) * p.kh + ky) * p.kw + kx] = v; }
 }
 //#endif
 
 //#if BIASACT
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+APPLY_ACT_FN
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.total) { return; }
-  let PP = p.oh * p.ow;
-  let bias = b[i % p.cout];
-  let relu = p.mode == 1u;
+  if (i >= p.planes) { return; }
+  let PP = p.plane_size;
+  let add_bias = p.has_bias == 1u;
+  var bias = 0.0;
+  if (add_bias) { bias = b[i % p.channels]; }
   let o = i * PP;
   for (var q = 0u; q < PP; q++) {
-    var v = Y[o + q] + bias;
-    if (relu) { v = max(v, 0.0); }
-    Y[o + q] = v;
+    var v = Y[o + q];
+    if (add_bias) { v = v + bias; }
+    Y[o + q] = apply_act(v, p.act);
   }
 }
 //#endif

@@ -13,23 +13,24 @@
 //   summed by REDUCE (S = 1 writes dW directly).
 //   Bindings: 0 P, 1 dY, 2 X, 3 O. Dispatch: (ceil(cinG·KH / 64), S, groups·cob).
 //
-// REDUCE: O[i] = Σ_{s < S} part[s·len + i]. Bindings: 0 R, 1 part, 2 O.
+// REDUCE: O[i] = Σ_{s < S} part[s·len + i]. Bindings: 0 P, 1 part, 2 O.
 //   Dispatch: workgroup 64, grid(len, 64).
 //
 // BGRAD: db[c] = Σ_{n, pixel} dY[n, c, pixel]. One workgroup of 64 per (channel c, split s):
 //   it sums the images n ≡ s (mod S) with strided per-invocation sums, then one tree
 //   reduction in workgroup memory (6 barriers), and writes O[s·C + c] (summed over the splits
 //   by REDUCE when S > 1: with few channels a GPU needs the batch split to fill its cores).
-//   Bindings: 0 B, 1 dY, 2 O. Dispatch: (C, S, 1).
+//   Bindings: 0 P, 1 dY, 2 O. Dispatch: (C, S, 1).
+//
+// Uniforms (//#params), declared in src/ops/conv/direct.ts, one block per entry:
+//   WGRAD  ConvWeightGradParams: the geometry (n, cin, h, w, cout, oh, ow, groups, kh, kw, sh,
+//          sw, ph, pw, cing, coutg), nrow (= cinG·KH weight rows), splits, cob
+//   REDUCE SplitSumParams { len, splits }
+//   BGRAD  BiasGradParams { n, c, hw (= OH·OW), splits }
+
+//#params
 
 //#if WGRAD
-struct P {
-  n: u32, cin: u32, h: u32, w: u32,
-  cout: u32, oh: u32, ow: u32, groups: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32,
-  ph: u32, pw: u32, cing: u32, coutg: u32,
-  nrow: u32, splits: u32, cob: u32, pad0: u32,
-};
 
 const BM: u32 = BM_VALUE;          // output channels per invocation
 const BQ: u32 = BP_VALUE;          // output columns per step of the reduction
@@ -37,7 +38,6 @@ const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled i
 const SW: u32 = SW_VALUE;
 const SEG: u32 = (BQ - 1u) * SW + KW;
 
-@group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
@@ -103,24 +103,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 //#endif
 
 //#if REDUCE
-struct R { len: u32, splits: u32, pad0: u32, pad1: u32 };
-@group(0) @binding(0) var<uniform> r: R;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= r.len) { return; }
+  if (i >= p.len) { return; }
   var s = 0.0;
-  for (var k = 0u; k < r.splits; k = k + 1u) { s = s + part[k * r.len + i]; }
+  for (var k = 0u; k < p.splits; k = k + 1u) { s = s + part[k * p.len + i]; }
   O[i] = s;
 }
 //#endif
 
 //#if BGRAD
-struct B { n: u32, c: u32, hw: u32, splits: u32 };
-@group(0) @binding(0) var<uniform> b: B;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
 var<workgroup> red: array<f32, 64>;
@@ -130,9 +126,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let c = wid.x;
   let split = wid.y;
   var s = 0.0;
-  for (var n = split; n < b.n; n = n + b.splits) {
-    let base = (n * b.c + c) * b.hw;
-    for (var k = lid.x; k < b.hw; k = k + 64u) { s = s + dY[base + k]; }
+  for (var n = split; n < p.n; n = n + p.splits) {
+    let base = (n * p.c + c) * p.hw;
+    for (var k = lid.x; k < p.hw; k = k + 64u) { s = s + dY[base + k]; }
   }
   red[lid.x] = s;
   workgroupBarrier();
@@ -140,6 +136,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (lid.x < half) { red[lid.x] = red[lid.x] + red[lid.x + half]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { O[split * b.c + c] = red[0]; }
+  if (lid.x == 0u) { O[split * p.c + c] = red[0]; }
 }
 //#endif

@@ -1,23 +1,28 @@
 // conv2d: forward, input/weight/bias gradients against the float64 reference
-// (test/helpers/conv-ref.mjs), finite differences on tiny cases, and bad input.
+// (test/helpers/conv-ref.mjs) with every fused activation ('none', 'relu', 'relu6'), finite
+// differences on tiny cases, and bad input. Tests named after a code path check, through
+// gpu().onDispatch labels, that the path's kernels ran (and the other paths' did not).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, ops, scope, gpu, tuning, internal } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
-import { conv2dRef, conv2dGradRef } from './helpers/conv-ref.mjs';
+import { conv2dRef, conv2dGradRef, actOf, actMask } from './helpers/conv-ref.mjs';
 
 const TOL = { rtol: 2e-4, atol: 2e-4 };
 
 /**
  * Run conv2d forward + backward of L = Σ R·y on the engine and compare y, dL/dx, dL/dw,
- * dL/db with the reference. `opts` are conv2d's options (relu included).
+ * dL/db with the reference. `opts` are conv2d's options (act included); weights are uniform
+ * in ±wscale (a larger scale puts outputs above relu6's 6).
  */
-async function compare(name, xs, ws, { bias = true, seed = 1, ...opts } = {}) {
+async function compare(name, xs, ws, { bias = true, seed = 1, wscale = 0.5, ...opts } = {}) {
   const r = rng(seed);
   const x = Float64Array.from(Float32Array.from(r.uniform(size(xs))));
-  const w = Float64Array.from(Float32Array.from(r.uniform(size(ws), -0.5, 0.5)));
+  const w = Float64Array.from(Float32Array.from(r.uniform(size(ws), -wscale, wscale)));
   const b = bias ? Float64Array.from(Float32Array.from(r.uniform(ws[0]))) : null;
   const y = conv2dRef(x, xs, w, ws, b, opts);
+  const act = actOf(opts);
+  if (act === 'relu6') assert.ok(y.some((v) => v >= 6) && y.some((v) => v > 0 && v < 6), `${name}: relu6 case reaches both sides of 6`);
   const R = Float64Array.from(Float32Array.from(r.uniform(y.length)));
   const tx = tensor(Float32Array.from(x), xs, { requiresGrad: true });
   const tw = tensor(Float32Array.from(w), ws, { requiresGrad: true });
@@ -31,12 +36,15 @@ async function compare(name, xs, ws, { bias = true, seed = 1, ...opts } = {}) {
   assert.equal([...ty.shape], [xs[0], ws[0], y.length / (xs[0] * ws[0] * ty.shape[3]), ty.shape[3]], `${name}: output shape`);
   assertClose(await ty.read(), y, { ...TOL, what: `${name}: forward` });
   loss.backward();
-  // upstream gradient of the pre-activation: R masked by the ReLU
-  const gy = opts.relu ? R.map((v, i) => (y[i] > 0 ? v : 0)) : R;
+  // upstream gradient of the pre-activation: R masked where the activation is flat
+  const gy = actMask(R, y, act);
   const ref = conv2dGradRef(gy, x, xs, w, ws, opts);
-  assertClose(await tx.grad.read(), ref.gx, { ...TOL, what: `${name}: d/dx` });
-  assertClose(await tw.grad.read(), ref.gw, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/dw` });
-  if (tb) assertClose(await tb.grad.read(), ref.gb, { rtol: 2e-4, atol: 5e-4, what: `${name}: d/db` });
+  // gradients scale with the weights (relu6 cases use larger ones)
+  const k = Math.max(1, wscale / 0.5);
+  const gtol = { rtol: 2e-4, atol: 5e-4 * k };
+  assertClose(await tx.grad.read(), ref.gx, { rtol: TOL.rtol, atol: TOL.atol * k, what: `${name}: d/dx` });
+  assertClose(await tw.grad.read(), ref.gw, { ...gtol, what: `${name}: d/dw` });
+  if (tb) assertClose(await tb.grad.read(), ref.gb, { ...gtol, what: `${name}: d/db` });
   for (const t of [tx, tw, tb, ty, loss]) t?.dispose();
 }
 
@@ -53,142 +61,207 @@ async function dispatched(fn) {
   return labels;
 }
 
-test('1×1 convolution (matmul path without bias, kernel path with bias)', async () => {
-  await compare('1x1 no bias', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 2 });
-  await compare('1x1 bias relu', [2, 5, 6, 7], [7, 5, 1, 1], { bias: true, relu: true, seed: 3 });
-  await compare('1x1 stride 2', [1, 3, 5, 6], [4, 3, 1, 1], { stride: 2, seed: 4 });
-});
+/**
+ * Run `compare(...)` and check the dispatch labels: every prefix in `ran` names at least one
+ * dispatch, no dispatch starts with a prefix in `not`.
+ */
+async function comparePath(ran, not, name, xs, ws, opts) {
+  const labels = await dispatched(() => compare(name, xs, ws, opts));
+  for (const p of ran) assert.ok(labels.some((l) => l.startsWith(p)), `${name}: expected a '${p}' dispatch, got ${labels.join(', ')}`);
+  for (const p of not) assert.ok(!labels.some((l) => l.startsWith(p)), `${name}: unexpected '${p}' dispatch in ${labels.join(', ')}`);
+  return labels;
+}
 
-test('1×1 convolution through the implicit-GEMM kernels', async () => {
-  tuning.convTuning.matmul1x1 = false;
+/** Run `fn` with convTuning fields overridden, restoring them (and the matmul variant) after. */
+async function withTuning(over, fn) {
+  const saved = JSON.parse(JSON.stringify(tuning.convTuning));
+  Object.assign(tuning.convTuning, over);
   try {
-    await compare('1x1 kernel path', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 5 });
+    await fn();
   } finally {
-    tuning.convTuning.matmul1x1 = true;
+    Object.assign(tuning.convTuning, saved);
+    tuning.setMatmulVariant(null);
   }
+}
+
+const DIRECT = ['conv2d_forward', 'conv2d_input_grad', 'conv2d_weight_grad'];
+const DW = ['conv2d_dw_forward', 'conv2d_dw_weight_grad'];
+const LOWERED = ['conv2d_im2col', 'conv2d_col2im', 'conv2d_flip_weight', 'conv2d_bias_act', 'conv2d_act'];
+const NO_LOWERING = { im2col: { fwd: false, dgrad: false, wgrad: false } };
+
+test('1×1 matmul path (matmul1x1): matmuls without bias, the conv kernel with bias or stride 2', async () => {
+  // forward and input gradient run as matmuls; the weight gradient stays on the conv kernel
+  await comparePath(['matmul(', 'conv2d_weight_grad'], ['conv2d_forward', 'conv2d_input_grad', 'conv2d_act'], '1x1 no bias', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 2 });
+  await comparePath(['matmul(', 'conv2d_weight_grad'], ['conv2d_forward', 'conv2d_input_grad', 'conv2d_act'], '1x1 no bias relu', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, act: 'relu', seed: 3 });
+  // relu6 is not fused by matmul: one activation pass after the product
+  await comparePath(['matmul(', 'conv2d_act'], ['conv2d_forward'], '1x1 no bias relu6', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, act: 'relu6', wscale: 4, seed: 4 });
+  await comparePath(['conv2d_forward', 'matmul('], ['conv2d_input_grad'], '1x1 bias relu', [2, 5, 6, 7], [7, 5, 1, 1], { bias: true, act: 'relu', seed: 3 });
+  await comparePath(['conv2d_forward', 'conv2d_input_grad'], ['matmul('], '1x1 stride 2', [1, 3, 5, 6], [4, 3, 1, 1], { stride: 2, seed: 4 });
 });
 
-test('3×3 padding 1, bias, odd sizes, H ≠ W, channels not multiples of 4', async () => {
+test('1×1 convolution through the implicit-GEMM kernels (matmul1x1 off)', async () => {
+  await withTuning({ matmul1x1: false }, async () => {
+    await comparePath(DIRECT, ['matmul('], '1x1 kernel path', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, seed: 5 });
+    await comparePath(DIRECT, ['matmul('], '1x1 kernel path relu6', [2, 5, 6, 7], [7, 5, 1, 1], { bias: false, act: 'relu6', wscale: 4, seed: 6 });
+  });
+});
+
+test('3×3 padding 1, bias, odd sizes, H ≠ W, channels not multiples of 4, relu and relu6', async () => {
   await compare('3x3 pad1', [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 6 });
-  await compare('3x3 pad1 relu', [2, 3, 6, 5], [6, 3, 3, 3], { padding: 1, relu: true, seed: 7 });
+  await compare('3x3 pad1 relu', [2, 3, 6, 5], [6, 3, 3, 3], { padding: 1, act: 'relu', seed: 7 });
+  await compare('3x3 pad1 relu6', [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, act: 'relu6', wscale: 3, seed: 8 });
   await compare('3x3 no pad no bias batch 1', [1, 7, 9, 6], [9, 7, 3, 3], { bias: false, seed: 8 });
 });
 
 test('5×5 LeNet convolutions, no padding', async () => {
   await compare('lenet conv1', [3, 1, 12, 12], [6, 1, 5, 5], { seed: 9 });
-  await compare('lenet conv2', [2, 6, 12, 12], [16, 6, 5, 5], { relu: true, seed: 10 });
+  await compare('lenet conv2', [2, 6, 12, 12], [16, 6, 5, 5], { act: 'relu', seed: 10 });
 });
 
 test('stride 2 with padding 1, and mixed strides / paddings', async () => {
   await compare('3x3 s2 p1', [2, 5, 9, 7], [6, 5, 3, 3], { stride: 2, padding: 1, seed: 11 });
   await compare('3x3 s2 p1 even', [1, 4, 8, 8], [12, 4, 3, 3], { stride: 2, padding: 1, bias: false, seed: 12 });
   await compare('3x2 s[2,1] p[0,2]', [2, 3, 7, 5], [5, 3, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 13 });
+  await compare('3x2 s[2,1] p[0,2] relu6', [2, 3, 7, 5], [5, 3, 3, 2], { stride: [2, 1], padding: [0, 2], act: 'relu6', wscale: 4, seed: 14 });
 });
 
-test('depthwise 3×3 stride 1 and 2, 5×5, with and without bias / relu', async () => {
-  await compare('dw 3x3 s1', [2, 6, 7, 9], [6, 1, 3, 3], { padding: 1, groups: 6, bias: false, seed: 15 });
-  await compare('dw 3x3 s2', [2, 5, 9, 8], [5, 1, 3, 3], { stride: 2, padding: 1, groups: 5, relu: true, seed: 16 });
-  await compare('dw 3x3 s2 odd', [1, 3, 7, 7], [3, 1, 3, 3], { stride: 2, padding: 1, groups: 3, seed: 17 });
-  await compare('dw 5x5 s1', [2, 4, 8, 6], [4, 1, 5, 5], { padding: 2, groups: 4, seed: 18 });
-  await compare('dw 3x3 no pad', [1, 3, 6, 5], [3, 1, 3, 3], { groups: 3, seed: 19 });
+test('depthwise kernels: 3×3 stride 1 and 2, 5×5, with and without bias / relu / relu6', async () => {
+  const dgradOneChannel = 'conv2d_input_grad(1x';
+  const run = (name, xs, ws, opts) => comparePath([...DW, dgradOneChannel], ['conv2d_forward', 'conv2d_weight_grad', ...LOWERED], name, xs, ws, opts);
+  await run('dw 3x3 s1', [2, 6, 7, 9], [6, 1, 3, 3], { padding: 1, groups: 6, bias: false, seed: 15 });
+  await run('dw 3x3 s2', [2, 5, 9, 8], [5, 1, 3, 3], { stride: 2, padding: 1, groups: 5, act: 'relu', seed: 16 });
+  await run('dw 3x3 s2 odd', [1, 3, 7, 7], [3, 1, 3, 3], { stride: 2, padding: 1, groups: 3, seed: 17 });
+  await run('dw 5x5 s1', [2, 4, 8, 6], [4, 1, 5, 5], { padding: 2, groups: 4, seed: 18 });
+  await run('dw 5x5 s2 relu6', [1, 4, 9, 9], [4, 1, 5, 5], { stride: 2, padding: 2, groups: 4, act: 'relu6', wscale: 4, seed: 20 });
+  await run('dw 3x3 no pad', [1, 3, 6, 5], [3, 1, 3, 3], { groups: 3, seed: 19 });
+  await run('dw 3x3 s1 relu6 no bias', [2, 6, 7, 9], [6, 1, 3, 3], { padding: 1, groups: 6, bias: false, act: 'relu6', wscale: 6, seed: 24 });
 });
 
-test('grouped convolution (groups = 2, 3) and channel multipliers', async () => {
-  await compare('groups 2', [2, 6, 7, 5], [4, 3, 3, 3], { padding: 1, groups: 2, seed: 21 });
-  await compare('groups 3 s2', [1, 6, 8, 9], [9, 2, 3, 3], { stride: 2, padding: 1, groups: 3, relu: true, seed: 22 });
-  await compare('dw multiplier 2', [1, 3, 6, 6], [6, 1, 3, 3], { padding: 1, groups: 3, seed: 23 });
+test('depthwise shapes on the grouped implicit-GEMM kernels (depthwiseKernels off)', async () => {
+  await withTuning({ depthwiseKernels: false }, async () => {
+    await comparePath(DIRECT, DW, 'dw 3x3 s2 grouped kernels', [2, 5, 9, 8], [5, 1, 3, 3], { stride: 2, padding: 1, groups: 5, act: 'relu', seed: 16 });
+    await comparePath(DIRECT, DW, 'dw 5x5 relu6 grouped kernels', [2, 4, 8, 6], [4, 1, 5, 5], { padding: 2, groups: 4, act: 'relu6', wscale: 6, seed: 25 });
+  });
 });
 
-test('other register-block shapes agree with the reference', async () => {
-  const saved = JSON.parse(JSON.stringify(tuning.convTuning));
-  try {
-    tuning.convTuning.fwd = { bm: 4, bp: 4 };
-    tuning.convTuning.dgrad = { bm: 4, bp: 4 };
-    tuning.convTuning.wgrad = { bm: 4, bp: 4 };
-    tuning.convTuning.dwBp = 4;
-    await compare('blocks 4x4', [2, 5, 7, 6], [10, 5, 3, 3], { stride: [1, 2], padding: 1, seed: 31 });
-    await compare('dw blocks x4', [1, 4, 7, 9], [4, 1, 3, 3], { stride: 2, padding: 1, groups: 4, seed: 41 });
-  } finally {
-    Object.assign(tuning.convTuning, saved);
-  }
+test('grouped convolution (groups = 2, 3) and channel multipliers on the direct kernels', async () => {
+  const run = (name, xs, ws, opts) => comparePath(DIRECT, [...DW, ...LOWERED], name, xs, ws, opts);
+  await run('groups 2', [2, 6, 7, 5], [4, 3, 3, 3], { padding: 1, groups: 2, seed: 21 });
+  await run('groups 3 s2', [1, 6, 8, 9], [9, 2, 3, 3], { stride: 2, padding: 1, groups: 3, act: 'relu', seed: 22 });
+  await run('groups 2 relu6', [2, 6, 7, 5], [4, 3, 3, 3], { padding: 1, groups: 2, act: 'relu6', wscale: 4, seed: 26 });
+  await run('dw multiplier 2', [1, 3, 6, 6], [6, 1, 3, 3], { padding: 1, groups: 3, seed: 23 });
 });
 
-test('weight and bias gradients split the N·OH·OW reduction and sum the parts', async () => {
-  const prev = tuning.convTuning.minWorkgroups;
-  const prevBias = tuning.convTuning.biasGradSplit;
-  try {
-    tuning.convTuning.minWorkgroups = 1000; // forces many splits
-    tuning.convTuning.biasGradSplit = true; // (GPUs only by default)
-    for (const [name, xs, ws, opts] of [
-      ['split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 }],
-      ['split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 }],
+test('other register-block shapes (4×4, depthwise 4 columns) agree with the reference', async () => {
+  await withTuning({ fwd: { bm: 4, bp: 4 }, dgrad: { bm: 4, bp: 4 }, wgrad: { bm: 4, bp: 4 }, dwBp: 4, fwdBpExtra: [], ...NO_LOWERING }, async () => {
+    await comparePath(['conv2d_forward(4x4)', 'conv2d_input_grad(4x4)', 'conv2d_weight_grad(4x4)'], [], 'blocks 4x4', [2, 5, 7, 6], [10, 5, 3, 3], { stride: [1, 2], padding: 1, seed: 31 });
+    await comparePath(DW, [], 'dw blocks x4', [1, 4, 7, 9], [4, 1, 3, 3], { stride: 2, padding: 1, groups: 4, seed: 41 });
+  });
+});
+
+test('split: weight and bias gradients split the N·OH·OW reduction and sum the parts', async () => {
+  // minWorkgroups forces many splits; biasGradSplit splits the bias gradient (GPUs only by default)
+  await withTuning({ minWorkgroups: 1000, minWorkgroupsHardware: 1000, biasGradSplit: true, ...NO_LOWERING }, async () => {
+    for (const [name, xs, ws, opts, kernel] of [
+      ['split wgrad', [3, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 50 }, 'conv2d_weight_grad'],
+      ['split dw wgrad', [4, 3, 16, 16], [3, 1, 3, 3], { padding: 1, groups: 3, seed: 51 }, 'conv2d_dw_weight_grad'],
     ]) {
-      const labels = await dispatched(() => compare(name, xs, ws, opts));
+      const labels = await comparePath([kernel, 'conv2d_bias_grad'], [], name, xs, ws, opts);
       // the weight and the bias gradient each sum their parts
       assert.is(labels.filter((l) => l === 'conv2d_split_reduce').length, 2, `${name}: ${labels.join(', ')}`);
     }
-  } finally {
-    tuning.convTuning.minWorkgroups = prev;
-    tuning.convTuning.biasGradSplit = prevBias;
-  }
+  });
+  // and unsplit: one dispatch each, no reduce
+  await withTuning({ minWorkgroups: 1, minWorkgroupsHardware: 1, biasGradSplit: false, ...NO_LOWERING }, async () => {
+    await comparePath(['conv2d_weight_grad', 'conv2d_bias_grad'], ['conv2d_split_reduce'], 'unsplit wgrad', [1, 4, 6, 5], [5, 4, 3, 3], { padding: 1, seed: 52 });
+  });
 });
 
-test('finite differences through conv2d (3×3 s2 p1, grouped, relu)', async () => {
+test('finite differences through conv2d (3×3 s2 p1 grouped, depthwise relu, relu6 direct / lowered / depthwise)', async () => {
   const r = rng(60);
-  const xs = [1, 4, 5, 4];
-  const ws = [4, 2, 3, 3];
-  const opts = { stride: 2, padding: 1, groups: 2 };
-  const R = r.uniform(4 * 3 * 2);
-  await checkGrad({
-    inputs: [r.uniform(size(xs)), r.uniform(size(ws)), r.uniform(4)],
-    shapes: [xs, ws, [4]],
-    engine: (x, w, b) => ops.sum(ops.mul(ops.conv2d(x, w, b, opts), tensor(Float32Array.from(R), [1, 4, 3, 2]))),
-    ref: (x, w, b) => conv2dRef(x, xs, w, ws, b, opts).reduce((s, v, i) => s + v * R[i], 0),
-    what: 'conv2d fd',
-  });
-  const R2 = r.uniform(3 * 3 * 3);
-  await checkGrad({
-    inputs: [r.uniform(size([1, 3, 6, 5])), r.uniform(3 * 9)],
-    shapes: [[1, 3, 6, 5], [3, 1, 3, 3]],
-    engine: (x, w) => ops.sum(ops.mul(ops.conv2d(x, w, null, { stride: 2, padding: 1, groups: 3, relu: true }), tensor(Float32Array.from(R2), [1, 3, 3, 3]))),
-    ref: (x, w) => conv2dRef(x, [1, 3, 6, 5], w, [3, 1, 3, 3], null, { stride: 2, padding: 1, groups: 3, relu: true }).reduce((s, v, i) => s + v * R2[i], 0),
-    what: 'depthwise relu fd',
-  });
+  const fd = async (what, xs, ws, opts, { bias = true, wscale = 1, over = {} } = {}) => {
+    const G = internal.conv2dGeometry(xs, ws, null, opts);
+    const ys = [xs[0], ws[0], G.oh, G.ow];
+    const R = r.uniform(size(ys));
+    const inputs = [r.uniform(size(xs)), r.uniform(size(ws), -wscale, wscale), ...(bias ? [r.uniform(ws[0])] : [])];
+    if (actOf(opts) === 'relu6') {
+      const y = conv2dRef(inputs[0], xs, inputs[1], ws, inputs[2] ?? null, opts);
+      assert.ok(y.some((v) => v >= 6) && y.some((v) => v > 0 && v < 6), `${what}: relu6 case reaches both sides of 6`);
+    }
+    await withTuning(over, () => checkGrad({
+      inputs,
+      shapes: [xs, ws, ...(bias ? [[ws[0]]] : [])],
+      engine: (x, w, b) => ops.sum(ops.mul(ops.conv2d(x, w, b ?? null, opts), tensor(Float32Array.from(R), ys))),
+      ref: (x, w, b) => conv2dRef(x, xs, w, ws, b ?? null, opts).reduce((s, v, i) => s + v * R[i], 0),
+      what,
+    }));
+  };
+  await fd('conv2d fd', [1, 4, 5, 4], [4, 2, 3, 3], { stride: 2, padding: 1, groups: 2 });
+  await fd('depthwise relu fd', [1, 3, 6, 5], [3, 1, 3, 3], { stride: 2, padding: 1, groups: 3, act: 'relu' }, { bias: false });
+  await fd('relu6 direct fd', [1, 3, 5, 6], [4, 3, 3, 3], { padding: 1, act: 'relu6' }, { wscale: 4, over: NO_LOWERING });
+  await fd('relu6 im2col fd', [1, 3, 5, 6], [4, 3, 3, 3], { padding: 1, act: 'relu6' }, { wscale: 4, over: { im2col: { fwd: true, dgrad: true, wgrad: true } } });
+  await fd('relu6 depthwise fd', [1, 3, 6, 5], [3, 1, 3, 3], { padding: 1, groups: 3, act: 'relu6' }, { bias: false, wscale: 6 });
 });
 
-test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding, batch 1, awkward shapes', async () => {
-  const saved = { ...tuning.convTuning.im2col };
-  tuning.convTuning.im2col = { fwd: true, dgrad: true, wgrad: true };
+test('im2col lowering to matmulRaw (forced; rb and sg matmuls): strides, padding, batch 1, awkward shapes, relu / relu6', async () => {
   const variants = ['rb', ...(tuning.subgroupMatmulSupported() ? ['sg'] : [])];
-  try {
-    for (const v of variants) {
+  const all = { im2col: { fwd: true, dgrad: true, wgrad: true } };
+  // every direction lowered: the im2col kernels and matmuls run, the direct kernels don't
+  const fwdWgrad = ['conv2d_im2col(cols)', 'conv2d_im2col(rows)', 'matmul('];
+  const flipped = [...fwdWgrad, 'conv2d_flip_weight'];
+  const col2im = [...fwdWgrad, 'conv2d_col2im'];
+  for (const v of variants) {
+    await withTuning(all, async () => {
       tuning.setMatmulVariant(v);
-      await compare(`im2col ${v} 3x3 pad1 relu`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, relu: true, seed: 31 });
-      await compare(`im2col ${v} 3x3 s2 p1 batch 1`, [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
-      await compare(`im2col ${v} 5x5 no pad`, [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
-      const labels = await dispatched(() =>
-        compare(`im2col ${v} 3x3 relu without bias`, [2, 3, 6, 7], [5, 3, 3, 3], { padding: 1, bias: false, relu: true, seed: 36 }));
-      assert.ok(labels.includes('conv2d_im2col(cols)') && !labels.includes('conv2d_bias_act'), `relu in matmul's epilogue: ${labels.join(', ')}`);
-      await compare(`im2col ${v} 3x3 p[3,0] (stride 1, col2im)`, [2, 3, 5, 6], [4, 3, 3, 3], { padding: [3, 0], seed: 35 });
-      await compare(`im2col ${v} 3x2 s[2,1] p[0,2]`, [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
-    }
-  } finally {
-    tuning.setMatmulVariant(null);
-    tuning.convTuning.im2col = saved;
+      const run = (ran, not, name, xs, ws, opts) => comparePath(ran, [...DIRECT, ...not], `im2col ${v} ${name}`, xs, ws, opts);
+      await run([...flipped, 'conv2d_bias_act'], ['conv2d_col2im'], '3x3 pad1 relu', [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, act: 'relu', seed: 31 });
+      await run([...flipped, 'conv2d_bias_act'], ['conv2d_col2im'], '3x3 pad1 relu6', [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, act: 'relu6', wscale: 3, seed: 37 });
+      await run([...col2im, 'conv2d_bias_act'], ['conv2d_flip_weight'], '3x3 s2 p1 batch 1', [1, 3, 9, 8], [7, 3, 3, 3], { stride: 2, padding: 1, seed: 32 });
+      await run(flipped, ['conv2d_bias_act', 'conv2d_act'], '5x5 no pad', [3, 2, 10, 9], [5, 2, 5, 5], { bias: false, seed: 33 });
+      // relu without a bias runs in matmul's epilogue; relu6 without a bias takes the activation pass
+      await run(flipped, ['conv2d_bias_act', 'conv2d_act'], '3x3 relu without bias', [2, 3, 6, 7], [5, 3, 3, 3], { padding: 1, bias: false, act: 'relu', seed: 36 });
+      await run([...flipped, 'conv2d_act'], ['conv2d_bias_act'], '3x3 relu6 without bias', [2, 3, 6, 7], [5, 3, 3, 3], { padding: 1, bias: false, act: 'relu6', wscale: 4, seed: 38 });
+      // stride 1 but padding 3 > K−1: no flipped form, col2im
+      await run(col2im, ['conv2d_flip_weight'], '3x3 p[3,0] (stride 1, col2im)', [2, 3, 5, 6], [4, 3, 3, 3], { padding: [3, 0], seed: 35 });
+      await run(col2im, ['conv2d_flip_weight'], '3x2 s[2,1] p[0,2]', [2, 4, 7, 6], [6, 4, 3, 2], { stride: [2, 1], padding: [0, 2], seed: 34 });
+    });
   }
 });
 
-test('stride-1 input gradient on the dgrad kernel (dgradAsForward off) and forced on', async () => {
+test('flipped forward: stride-1 input gradient on the dgrad kernel (dgradAsForward off) and as a forward (forced on)', async () => {
   for (const mode of [false, true]) {
-    tuning.convTuning.dgradAsForward = mode;
-    try {
-      await compare(`dgradAsForward=${mode} 3x3 pad1`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 41 });
-      await compare(`dgradAsForward=${mode} 5x5 LeNet-like`, [3, 6, 9, 8], [7, 6, 5, 5], { seed: 42 });
-      await compare(`dgradAsForward=${mode} 3x2 p[2,1] batch 1`, [1, 3, 6, 5], [4, 3, 3, 2], { padding: [2, 1], seed: 43 });
-    } finally {
-      tuning.convTuning.dgradAsForward = 'auto';
-    }
+    await withTuning({ dgradAsForward: mode, ...NO_LOWERING }, async () => {
+      const ran = mode ? ['conv2d_flip_weight', 'conv2d_input_grad_as_forward'] : ['conv2d_input_grad('];
+      const not = mode ? ['conv2d_input_grad('] : ['conv2d_flip_weight', 'conv2d_input_grad_as_forward'];
+      await comparePath(ran, not, `dgradAsForward=${mode} 3x3 pad1`, [2, 5, 7, 9], [11, 5, 3, 3], { padding: 1, seed: 41 });
+      await comparePath(ran, not, `dgradAsForward=${mode} 5x5 LeNet-like relu6`, [3, 6, 9, 8], [7, 6, 5, 5], { act: 'relu6', wscale: 2, seed: 42 });
+      await comparePath(ran, not, `dgradAsForward=${mode} 3x2 p[2,1] batch 1`, [1, 3, 6, 5], [4, 3, 3, 2], { padding: [2, 1], seed: 43 });
+    });
   }
+});
+
+test('act option: the deprecated relu: true equals act relu; bad activations are refused', async () => {
+  const r = rng(70);
+  const x = tensor(Float32Array.from(r.uniform(2 * 3 * 6 * 5)), [2, 3, 6, 5]);
+  const w = tensor(Float32Array.from(r.uniform(4 * 3 * 9)), [4, 3, 3, 3]);
+  const [a, b] = scope(() => [ops.conv2d(x, w, null, { padding: 1, act: 'relu' }), ops.conv2d(x, w, null, { padding: 1, relu: true })]);
+  const va = await a.read();
+  assert.ok(va.some((v) => v === 0) && va.some((v) => v > 0), 'relu case has both signs');
+  assert.equal([...va], [...(await b.read())]);
+  const expectErr = (fn, ...parts) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e.message.includes('conv2d'), `names the op: ${e.message}`);
+      for (const p of parts) assert.ok(e.message.includes(p), `mentions '${p}': ${e.message}`);
+      return;
+    }
+    assert.unreachable(`expected an error mentioning ${parts.join(', ')}`);
+  };
+  expectErr(() => ops.conv2d(x, w, null, { act: 'gelu' }), "'gelu'", "'relu6'");
+  expectErr(() => ops.conv2d(x, w, null, { act: true }), 'activation');
+  expectErr(() => ops.conv2d(x, w, null, { relu: true, act: 'relu6' }), 'relu', 'relu6');
+  for (const t of [x, w, a, b]) t.dispose();
 });
 
 test('bad input: ranks, channel and group mismatches, kernel larger than padded input', () => {

@@ -45,7 +45,24 @@ function forEachTap(g, visit) {
 /** Output channel of flat output index i. */
 const channelOf = (g, i) => Math.floor(i / (g.oh * g.ow)) % g.cout;
 
-/** y = conv(x, w) + b (then ReLU when relu), Float64Array [N, Cout, OH, OW]. */
+/** The fused activation of conv2d options: act, or the deprecated relu: true. */
+export const actOf = (opts = {}) => opts.act ?? (opts.relu ? 'relu' : 'none');
+
+/** act(v) for 'none' | 'relu' | 'relu6'. */
+export function applyAct(v, act) {
+  if (act === 'relu') return Math.max(0, v);
+  if (act === 'relu6') return Math.min(6, Math.max(0, v));
+  return v;
+}
+
+/** The upstream gradient of the pre-activation: g masked where the activation is flat at output y. */
+export function actMask(g, y, act) {
+  if (act === 'relu') return g.map((v, i) => (y[i] > 0 ? v : 0));
+  if (act === 'relu6') return g.map((v, i) => (y[i] > 0 && y[i] < 6 ? v : 0));
+  return g;
+}
+
+/** y = act(conv(x, w) + b) (act from opts.act or opts.relu), Float64Array [N, Cout, OH, OW]. */
 export function conv2dRef(x, xs, w, ws, b, opts = {}) {
   const g = convGeom(xs, ws, opts);
   const y = new Float64Array(g.n * g.cout * g.oh * g.ow);
@@ -53,12 +70,13 @@ export function conv2dRef(x, xs, w, ws, b, opts = {}) {
   forEachTap(g, (yi, xi, wi) => {
     y[yi] += x[xi] * w[wi];
   });
-  if (opts.relu) for (let i = 0; i < y.length; i++) y[i] = Math.max(0, y[i]);
+  const act = actOf(opts);
+  if (act !== 'none') for (let i = 0; i < y.length; i++) y[i] = applyAct(y[i], act);
   return y;
 }
 
 /**
- * Gradients of L = Σ gy · y (y without ReLU) with respect to x, w and b: each tap's
+ * Gradients of L = Σ gy · y (y without the activation) with respect to x, w and b: each tap's
  * contribution y[yi] += x[xi]·w[wi] sends gy[yi]·w[wi] to gx and gy[yi]·x[xi] to gw.
  */
 export function conv2dGradRef(gy, x, xs, w, ws, opts = {}) {

@@ -1,0 +1,58 @@
+// The differentiable conv2d op (PyTorch semantics): checks the arguments, runs the forward
+// launcher and records the backward (input, weight and bias gradients through the fused
+// activation's mask). Paths and kernels: launch.ts; docs/conv.md.
+
+import type { Tensor } from '../../tensor/index.js';
+import { record } from '../../autograd/tape.js';
+import { checkF32, OpError } from '../common.js';
+import { type Activation, checkActivation, activationBackward } from '../activation.js';
+import { OP, type ConvShapeOptions, conv2dGeometry } from './geometry.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dBiasGrad } from './launch.js';
+
+export interface Conv2dOptions extends ConvShapeOptions {
+  /** activation fused into the forward's epilogue: 'none' (default), 'relu' or 'relu6' */
+  act?: Activation;
+  /** @deprecated use `act: 'relu'` (kept while nn's Conv2d still passes it) */
+  relu?: boolean;
+}
+
+/** The fused activation of conv2d's options (the deprecated `relu: true` is act 'relu'). */
+function activationOf(opts: Conv2dOptions): Activation {
+  if (!opts.relu) return checkActivation(OP, opts.act);
+  if (opts.act !== undefined && opts.act !== 'relu') throw new OpError(OP, `relu: true conflicts with act '${String(opts.act)}' (use act alone)`);
+  return 'relu';
+}
+
+/**
+ * 2-D convolution with PyTorch semantics. x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW],
+ * optional b [Cout]; returns [N, Cout, OH, OW]. `act` fuses an activation into the epilogue.
+ */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkF32(x, OP, 'input');
+  checkF32(w, OP, 'weight');
+  if (b) checkF32(b, OP, 'bias');
+  const g = conv2dGeometry(x.shape, w.shape, b ? b.shape : null, opts);
+  const act = activationOf(opts);
+  const y = conv2dForward(x, w, b ?? null, g, act);
+  // save only what backward will read: the output masks a fused activation's gradient
+  const needX = w.requiresGrad;
+  const needW = x.requiresGrad;
+  const needY = act !== 'none';
+  const saved: Tensor[] = [];
+  if (needX) saved.push(x);
+  if (needW) saved.push(w);
+  if (needY) saved.push(y);
+  record(OP, b ? [x, w, b] : [x, w], y, saved, (gy, sv) => {
+    let k = 0;
+    const sx = needX ? sv[k++] : null;
+    const sw = needW ? sv[k++] : null;
+    const sy = needY ? sv[k++] : null;
+    const gz = sy ? activationBackward(gy, sy, act) : gy;
+    const gx = x.requiresGrad && sw ? conv2dInputGrad(gz, sw, g) : null;
+    const gw = w.requiresGrad && sx ? conv2dWeightGrad(gz, sx, g) : null;
+    const gb = b && b.requiresGrad ? conv2dBiasGrad(gz, g) : null;
+    if (gz !== gy) gz.dispose();
+    return b ? [gx, gw, gb] : [gx, gw];
+  });
+  return y;
+}
