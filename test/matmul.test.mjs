@@ -195,20 +195,18 @@ for (const variant of tuning.availableMatmulVariants()) {
   });
 }
 
-test('linear and matmulRaw: act is validated; the deprecated relu flag is act relu', async () => {
+test('linear and matmulRaw: act is validated; unknown options (the former relu flag) are refused', async () => {
   const r = rng(9);
   const x = tensor(Float32Array.from(r.uniform(5 * 6)), [5, 6]);
   const w = tensor(Float32Array.from(r.uniform(3 * 6)), [3, 6]);
   const b = tensor(Float32Array.from(r.uniform(3)), [3]);
   assert.throws(() => ops.linear(x, w, b, { act: 'gelu' }), /linear: unknown activation 'gelu'/);
   assert.throws(() => internal.matmulRaw(x, w, { transB: true, act: 'Relu' }), /matmul: unknown activation 'Relu'/);
-  assert.throws(() => ops.linear(x, w, b, { act: 'relu', relu: true }), /linear: pass 'act' only/);
+  assert.throws(() => ops.linear(x, w, b, { relu: true }), /linear: unknown option 'relu' \(use act: 'relu'\); options: act/);
   const viaAct = await ops.linear(x, w, b, { act: 'relu' }).read();
-  const viaFlag = await ops.linear(x, w, b, { relu: true }).read();
   assert.ok(viaAct.some((v) => v === 0) && viaAct.some((v) => v > 0), 'relu clamps some outputs and keeps others');
-  assert.equal([...viaFlag], [...viaAct]);
-  assert.equal([...await internal.matmulRaw(x, w, { transB: true, bias: b, relu: true }).read()], [...viaAct]);
-  assert.equal([...await ops.linear(x, w, b, { relu: false }).read()], [...await ops.linear(x, w, b).read()]);
+  assert.equal([...await internal.matmulRaw(x, w, { transB: true, bias: b, act: 'relu' }).read()], [...viaAct]);
+  assert.equal([...await ops.linear(x, w, b, { act: 'none' }).read()], [...await ops.linear(x, w, b).read()]);
   for (const t of [x, w, b]) t.dispose();
 });
 

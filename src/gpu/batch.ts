@@ -9,7 +9,7 @@
 // inside validation and out-of-memory error scopes (each dispatch in its own with
 // checkEachDispatch); their outcomes go to the ErrorLog, never awaited here.
 
-import { kernelByName, type Kernel } from './kernels.js';
+import type { Kernel } from './kernels.js';
 import { PARAM_SLOT_BYTES, ParamFields, ParamValues } from './params.js';
 import { PipelineCache } from './pipelines.js';
 import { ErrorLog, batchNames } from './error-log.js';
@@ -37,19 +37,6 @@ export interface DispatchDesc<F extends ParamFields = ParamFields> {
   label?: string;
   /** storage bindings 1..n of group 0, in order */
   bindings: readonly BufferSlice[];
-  workgroups: readonly [number, number?, number?];
-}
-
-/** TRANSITION: the old dispatch form (module name, positional u32/i32/f32 uniforms); removed once every family is converted. */
-export interface LegacyDispatchDesc {
-  module: string;
-  entry?: string;
-  constants?: Record<string, number>;
-  label?: string;
-  bindings: readonly BufferSlice[];
-  u?: ArrayLike<number>;
-  i?: ArrayLike<number>;
-  f?: ArrayLike<number>;
   workgroups: readonly [number, number?, number?];
 }
 
@@ -124,20 +111,12 @@ export class CommandBatch {
     }
   }
 
-  dispatch<F extends ParamFields>(desc: DispatchDesc<F> | LegacyDispatchDesc): void {
-    const legacy = 'module' in desc;
-    const d = (legacy ? { ...desc, kernel: kernelByName(desc.module) } : desc) as DispatchDesc<F>;
-    const label = d.label ?? (legacy ? `${d.kernel.name}:${d.entry ?? 'main'}` : d.kernel.name);
+  dispatch<F extends ParamFields>(d: DispatchDesc<F>): void {
+    const label = d.label ?? d.kernel.name;
     if (this.slotsUsed >= SLOTS || this.dispatches >= MAX_DISPATCHES || this.pools[0].pendingBytes >= PENDING_FLUSH_BYTES) this.flush();
     const slot = this.slotsUsed;
     // pack first: a bad parameter throws before anything is encoded
-    if (legacy) {
-      const l = desc as LegacyDispatchDesc;
-      let o = (slot * PARAM_SLOT_BYTES) / 4;
-      for (let k = 0; k < (l.u?.length ?? 0); k++) this.u32[o++] = l.u![k];
-      for (let k = 0; k < (l.i?.length ?? 0); k++) this.i32[o++] = l.i![k];
-      for (let k = 0; k < (l.f?.length ?? 0); k++) this.f32[o++] = l.f![k];
-    } else d.kernel.params.pack(d.params, this.u32, this.i32, this.f32, (slot * PARAM_SLOT_BYTES) / 4, label);
+    d.kernel.params.pack(d.params, this.u32, this.i32, this.f32, (slot * PARAM_SLOT_BYTES) / 4, label);
     this.slotsUsed++;
     // profiling: each dispatch in its own pass, bracketed by two timestamps
     const prof = this.profiler && !this.profiler.full ? this.profiler : null;

@@ -5,7 +5,7 @@
 
 import { BufferPool, PoolStats } from './pool.js';
 import { PipelineCache } from './pipelines.js';
-import { CommandBatch, DispatchDesc, BufferSlice, LegacyDispatchDesc } from './batch.js';
+import { CommandBatch, DispatchDesc, BufferSlice } from './batch.js';
 import { ErrorLog } from './error-log.js';
 import { Profiler } from './profiler.js';
 import type { ParamFields } from './params.js';
@@ -59,7 +59,7 @@ export class Gpu {
   }
 
   /** Encode one dispatch into the open batch (nothing is submitted or awaited). */
-  dispatch<F extends ParamFields>(d: DispatchDesc<F> | LegacyDispatchDesc): void {
+  dispatch<F extends ParamFields>(d: DispatchDesc<F>): void {
     this.batch.dispatch(d);
   }
 

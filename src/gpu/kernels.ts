@@ -15,8 +15,6 @@ export interface Kernel<F extends ParamFields = ParamFields> {
   /** the WGSL, with the parameter block inserted */
   readonly code: string;
   readonly params: ParamBlock<F>;
-  /** TRANSITION: registered the old way (own struct P, positional u/i/f uniforms); removed once every family is converted */
-  readonly legacy?: boolean;
 }
 
 export interface KernelSpec<F extends ParamFields> {
@@ -35,17 +33,7 @@ const kernels = new Map<string, Kernel>();
  * block). Throws when the name is taken by other code, or when the code has no `//#params` line,
  * more than one, or declares `struct P` itself.
  */
-export function registerKernel<F extends ParamFields>(spec: KernelSpec<F>): Kernel<F>;
-/** TRANSITION: the old form (the code declares its own struct P; dispatches pass u/i/f arrays). */
-export function registerKernel(name: string, code: string, file?: string): void;
-export function registerKernel<F extends ParamFields>(specOrName: KernelSpec<F> | string, legacyCode?: string, legacyFile?: string): Kernel<F> | void {
-  if (typeof specOrName === 'string') {
-    const prev = kernels.get(specOrName);
-    if (prev && prev.code !== legacyCode) throw new Error(`kernel '${specOrName}' registered twice with different code`);
-    kernels.set(specOrName, { name: specOrName, file: legacyFile ?? `kernels/${specOrName}.wgsl`, code: legacyCode!, params: null as unknown as ParamBlock, legacy: true });
-    return;
-  }
-  const spec = specOrName;
+export function registerKernel<F extends ParamFields>(spec: KernelSpec<F>): Kernel<F> {
   const file = spec.file ?? `kernels/${spec.name}.wgsl`;
   const prev = kernels.get(spec.name);
   if (prev) {

@@ -84,10 +84,7 @@ export class Conv2d extends Module {
 
   forward(x: Tensor, o: ForwardOptions = {}): Tensor {
     const act = F.checkActivation('Conv2d', o.act);
-    // TRANSITION: ops.conv2d names its fused activation { relu } until the conv family's { act }
-    // lands; ReLU6 runs after it meanwhile (the same numbers: the clamp is exact)
-    const y = F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups, relu: act === 'relu' });
-    return act === 'relu6' ? ops.relu6(y) : y;
+    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups, act });
   }
 }
 
@@ -172,10 +169,7 @@ export class Linear extends Module {
 
   forward(x: Tensor, o: ForwardOptions = {}): Tensor {
     const act = F.checkActivation('Linear', o.act);
-    // TRANSITION: ops.linear names its fused activation { relu } until the matmul family's { act }
-    // lands; ReLU6 runs after it meanwhile
-    const y = ops.linear(x, this.weight, this.bias, { relu: act === 'relu' });
-    return act === 'relu6' ? ops.relu6(y) : y;
+    return ops.linear(x, this.weight, this.bias, { act });
   }
 }
 

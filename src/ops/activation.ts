@@ -34,8 +34,3 @@ export function activationBackward(g: Tensor, y: Tensor, act: Activation): Tenso
   if (act === 'none') throw new Error('focusnet: internal: activationBackward of none');
   return unaryBackward(act, g, y);
 }
-
-/** @deprecated transition name; use activationBackward(g, y, 'relu') */
-export function reluBackward(g: Tensor, y: Tensor): Tensor {
-  return unaryBackward('relu', g, y);
-}

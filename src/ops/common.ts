@@ -4,7 +4,6 @@
 import { Tensor, Shape, shapeStr, empty } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 import { gpu, grid } from '../gpu/index.js';
-import type { LegacyDispatchDesc } from '../gpu/batch.js';
 
 export { OpError, shapeStr, grid, gpu };
 
@@ -76,19 +75,6 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
   return res;
 }
 
-/** Pack up to 8 numbers into 8 u32 slots (two vec4<u32>). */
-export function vec8(v: number[]): number[] {
-  if (v.length > 8) throw new Error(`rank ${v.length} exceeds 8`);
-  const r = v.slice();
-  while (r.length < 8) r.push(0);
-  return r;
-}
-
-/** TRANSITION: a 1-D legacy dispatch (removed once every family is converted). */
-export function launch1d(n: number, d: Omit<LegacyDispatchDesc, 'workgroups'>, wg = 256): void {
-  gpu().dispatch({ ...d, workgroups: grid(n, wg) });
-}
-
 export function out(shape: Shape, dtype: 'f32' | 'i32' = 'f32'): Tensor {
   return empty(shape, dtype);
 }
@@ -99,4 +85,16 @@ export function normAxis(op: string, axis: number, rank: number, shape?: Shape):
     throw new OpError(op, `axis ${axis} is out of range for a tensor of rank ${rank}${shape ? ` ${shapeStr(shape)}` : ''}`);
   }
   return a;
+}
+
+/**
+ * Refuse option names an op does not know (a misspelt option would otherwise be ignored),
+ * naming the op and the options it takes; `hint` adds advice for a known former name.
+ */
+export function checkOptions(op: string, opts: object | undefined, known: readonly string[], hint: Record<string, string> = {}): void {
+  if (!opts) return;
+  if (typeof opts !== 'object') throw new OpError(op, `options must be an object, got ${typeof opts}`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new OpError(op, `unknown option '${k}'${hint[k] ? ` (${hint[k]})` : ''}; options: ${known.join(', ')}`);
+  }
 }

@@ -50,8 +50,6 @@ export interface MatmulRawOptions {
   bias?: Tensor | null;
   /** activation applied after the bias (default 'none') */
   act?: Activation;
-  /** @deprecated use `act: 'relu'`; accepted until conv and nn pass `act` (issue 11) */
-  relu?: boolean;
   variant?: MatmulVariant;
 }
 
@@ -82,23 +80,13 @@ function fitsGrid(variant: MatmulVariant, m: number, n: number, k: number, batch
 }
 
 /**
- * The fused activation of matmulRaw's or linear's options: `act` (validated), or the deprecated
- * `relu` (true: 'relu'); both at once is an error naming `op`.
- */
-export function fusedActivation(op: string, o: { act?: Activation; relu?: boolean }): Activation {
-  if (o.relu !== undefined && o.act !== undefined) throw new OpError(op, `pass 'act' only ('relu' is its deprecated form), got act '${String(o.act)}' and relu ${o.relu}`);
-  if (o.relu !== undefined) return o.relu ? 'relu' : 'none';
-  return checkActivation(op, o.act);
-}
-
-/**
  * C = op(A)·op(B) for 2-D operands, or batched when either is 3-D ([batch, ., .];
  * a 2-D operand is broadcast over the batch). No autograd.
  */
 export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tensor {
   let ta = !!o.transA;
   let tb = !!o.transB;
-  const act = fusedActivation('matmul', o);
+  const act = checkActivation('matmul', o.act);
   const ar = a.rank;
   const br = b.rank;
   const [am, ak] = ta ? [a.shape[ar - 1], a.shape[ar - 2]] : [a.shape[ar - 2], a.shape[ar - 1]];

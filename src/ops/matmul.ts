@@ -8,10 +8,10 @@
 
 import type { Tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, checkF32Pair, OpError, shapeStr } from './common.js';
+import { checkF32, checkF32Pair, checkOptions, OpError, shapeStr } from './common.js';
 import { sumTo, sumToOwned } from './reduce.js';
-import { activationBackward, type Activation } from './activation.js';
-import { matmulRaw, fusedActivation } from './matmul-launch.js';
+import { activationBackward, checkActivation, type Activation } from './activation.js';
+import { matmulRaw } from './matmul-launch.js';
 
 export { matmulRaw, transposeRaw } from './matmul-launch.js';
 export type { MatmulRawOptions } from './matmul-launch.js';
@@ -50,12 +50,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export interface LinearOptions {
   /** activation fused into the product's epilogue, after the bias (default 'none') */
   act?: Activation;
-  /** @deprecated use `act: 'relu'`; accepted until nn passes `act` (issue 11) */
-  relu?: boolean;
 }
 
 /** y = act(x · wᵀ + b) with w of shape [out, in] (PyTorch's nn.Linear, then the activation). */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOptions = {}): Tensor {
+  checkOptions('linear', opts, ['act'], { relu: "use act: 'relu'" });
   checkF32Pair(x, w, 'linear', 'x', 'weight');
   if (x.rank !== 2 || w.rank !== 2) throw new OpError('linear', `expects x [batch, in] and weight [out, in], got ${shapeStr(x.shape)} and ${shapeStr(w.shape)}`);
   if (x.shape[1] !== w.shape[1]) throw new OpError('linear', `x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`);
@@ -63,7 +62,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpti
     checkF32(b, 'linear', 'bias');
     if (b.rank !== 1 || b.shape[0] !== w.shape[0]) throw new OpError('linear', `bias ${shapeStr(b.shape)} must be [${w.shape[0]}]`);
   }
-  const act = fusedActivation('linear', opts);
+  const act = checkActivation('linear', opts.act);
   const y = matmulRaw(x, w, { transB: true, bias: b ?? null, act });
   const saved = act !== 'none' ? [x, w, y] : [x, w];
   record('linear', b ? [x, w, b] : [x, w], y, saved, (g, [sx, sw, sy]) => {

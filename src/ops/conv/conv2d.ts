@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../../tensor/index.js';
 import { record } from '../../autograd/tape.js';
-import { checkF32, OpError } from '../common.js';
+import { checkF32, checkOptions } from '../common.js';
 import { type Activation, checkActivation, activationBackward } from '../activation.js';
 import { OP, type ConvShapeOptions, conv2dGeometry } from './geometry.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dBiasGrad } from './launch.js';
@@ -12,15 +12,6 @@ import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dBiasGrad } from
 export interface Conv2dOptions extends ConvShapeOptions {
   /** activation fused into the forward's epilogue: 'none' (default), 'relu' or 'relu6' */
   act?: Activation;
-  /** @deprecated use `act: 'relu'` (kept while nn's Conv2d still passes it) */
-  relu?: boolean;
-}
-
-/** The fused activation of conv2d's options (the deprecated `relu: true` is act 'relu'). */
-function activationOf(opts: Conv2dOptions): Activation {
-  if (!opts.relu) return checkActivation(OP, opts.act);
-  if (opts.act !== undefined && opts.act !== 'relu') throw new OpError(OP, `relu: true conflicts with act '${String(opts.act)}' (use act alone)`);
-  return 'relu';
 }
 
 /**
@@ -28,11 +19,12 @@ function activationOf(opts: Conv2dOptions): Activation {
  * optional b [Cout]; returns [N, Cout, OH, OW]. `act` fuses an activation into the epilogue.
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkOptions(OP, opts, ['stride', 'padding', 'groups', 'act'], { relu: "use act: 'relu'" });
   checkF32(x, OP, 'input');
   checkF32(w, OP, 'weight');
   if (b) checkF32(b, OP, 'bias');
   const g = conv2dGeometry(x.shape, w.shape, b ? b.shape : null, opts);
-  const act = activationOf(opts);
+  const act = checkActivation(OP, opts.act);
   const y = conv2dForward(x, w, b ?? null, g, act);
   // save only what backward will read: the output masks a fused activation's gradient
   const needX = w.requiresGrad;

@@ -77,14 +77,12 @@ function biasAct(y3: Tensor, b: Tensor | null, g: ConvGeom, act: Activation): vo
 }
 
 /**
- * The epilogue of a lowered forward: matmulRaw's own fuses ReLU but adds its bias along columns
- * (the conv bias runs along rows), so with a bias, or an activation matmul does not fuse
- * (relu6), BIASACT applies them after the product. Returns the `relu` option for matmulRaw and
- * whether BIASACT must run.
+ * The epilogue of a lowered forward: matmulRaw's own fuses the activation but adds its bias along
+ * columns (the conv bias runs along rows), so with a bias BIASACT applies both after the product.
+ * Returns the `act` option for matmulRaw and whether BIASACT must run.
  */
-function epilogue(b: Tensor | null, act: Activation): { relu: boolean; pass: boolean } {
-  if (!b && (act === 'none' || act === 'relu')) return { relu: act === 'relu', pass: false };
-  return { relu: false, pass: true };
+function epilogue(b: Tensor | null, act: Activation): { act: Activation; pass: boolean } {
+  return b ? { act: 'none', pass: true } : { act, pass: false };
 }
 
 /** [N, P, C] → a fresh [N·P, C] view (the original handle disposed). */
@@ -108,7 +106,7 @@ export function pointwiseForward(x: Tensor, w: Tensor, g: ConvGeom, act: Activat
   const x3 = x.detachedView([g.n, g.cin, g.h * g.w]);
   const w2 = w.detachedView([g.cout, g.cin]);
   const e = epilogue(null, act);
-  const y3 = matmulRaw(w2, x3, { relu: e.relu });
+  const y3 = matmulRaw(w2, x3, { act: e.act });
   if (e.pass) biasAct(y3, null, g, act);
   x3.dispose(); w2.dispose();
   return reshaped(y3, [g.n, g.cout, g.oh, g.ow]);
@@ -130,7 +128,7 @@ export function loweredForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGe
   const col = im2col(x, g, 'nkp');
   const w2 = w.detachedView([g.cout, g.cin * g.kh * g.kw]);
   const e = epilogue(b, act);
-  const y3 = matmulRaw(w2, col, { relu: e.relu });
+  const y3 = matmulRaw(w2, col, { act: e.act });
   col.dispose(); w2.dispose();
   if (e.pass) biasAct(y3, b, g, act);
   return reshaped(y3, [g.n, g.cout, g.oh, g.ow]);
