@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
+import { readFileSync, readdirSync } from 'node:fs';
 import { serve, openBrowser, chromiumPath, adapterInfo, nonBlank, pngStats } from './browser/harness.mjs';
 
 const pages = fileURLToPath(new URL('./browser/pages/', import.meta.url));
@@ -106,11 +107,20 @@ if (!chromiumPath()) {
   test('closing the browser leaves no process behind', async () => {
     const b = ctx.browser;
     ctx.browser = null;
+    // an independent census: every live process whose command line names this browser's profile
+    const profile = readFileSync(`/proc/${b.pid}/cmdline`, 'utf8').split('\0').find((a) => a.startsWith('--user-data-dir='));
+    assert.ok(profile, 'the browser has a --user-data-dir');
+    const census = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+      try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${n}/stat`, 'utf8')) && readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(profile); } catch { return false; }
+    }).map(Number);
     const before = b.processes();
-    assert.ok(before.length >= 3, `expected the browser's processes, found ${before.length}`);
+    const seen = census();
+    assert.ok(seen.length >= 4, `expected the browser, zygotes, GPU process and renderers; found ${seen.length}`);
+    for (const pid of seen) assert.ok(before.includes(pid), `process ${pid} of the browser is not in b.processes()`);
     const killed = await b.close();
     assert.equal(killed, [], `had to kill ${killed.join(', ')}`);
     assert.equal(b.processes(), []);
+    assert.equal(census(), []);
   });
 }
 

@@ -33,6 +33,9 @@ export function chromiumPath() {
 export const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
 export const OFFLINE_ARGS = ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'];
 
+/** Linux's USER_HZ (the unit of /proc/PID/stat's times): 100 on every mainstream kernel. */
+const CLOCK_TICKS = 100;
+
 /** Requests that a browser makes on its own and whose 404 is no page failure. */
 const IGNORED_URLS = [/\/favicon\.ico$/];
 
@@ -54,7 +57,7 @@ export function within(promise, ms, message) {
 export async function openBrowser({ timeout = 30_000, args = [], env = {}, webgpu = true, echo = !!process.env.FOCUSNET_BROWSER_LOG } = {}) {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error(`no Chromium at ${process.env.FOCUSNET_CHROMIUM ?? CANDIDATES.join(' or ')} (scripts/setup.sh installs it)`);
-  // Every process of this browser inherits the tag, crash handlers included: close() finds them by it.
+  // The crash handlers leave the browser's process group but keep this tag: close() finds them by it.
   const tag = randomUUID();
   const server = await chromium.launchServer({
     executablePath,
@@ -82,6 +85,7 @@ class Browser {
     this.echo = echo;
     this.executablePath = executablePath;
     this.version = browser.version();
+    this.pid = server.process().pid;
   }
 
   /**
@@ -101,9 +105,27 @@ class Browser {
     return page;
   }
 
-  /** Live (not zombie) processes of this browser: every process that carries its tag. */
+  /** Live (not zombie) processes of this browser: its process group, and whatever carries its tag. */
   processes() {
-    return taggedProcesses(`FOCUSNET_BROWSER_TAG=${this.tag}`);
+    return browserProcesses(this.pid, `FOCUSNET_BROWSER_TAG=${this.tag}`);
+  }
+
+  /**
+   * CPU ms (user + system) used so far by the browser's live processes: the difference over a
+   * stretch of work is what it cost the machine, which moves far less than wall time when
+   * other processes share the cores.
+   */
+  cpuMs() {
+    const tick = 1000 / CLOCK_TICKS;
+    let total = 0;
+    for (const pid of this.processes()) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+        total += (Number(f[11]) + Number(f[12])) * tick; // fields 14, 15: utime, stime
+      } catch { /* exited meanwhile */ }
+    }
+    return total;
   }
 
   /**
@@ -174,7 +196,7 @@ class Page {
 
   async goto(url) {
     const res = await this.guard(this.pw.goto(url, { waitUntil: 'load', timeout: 0 }), `loading ${url}`);
-    if (!res) throw this.error(`no response for ${url}`);
+    if (!res && /^https?:/.test(url)) throw this.error(`no response for ${url}`); // data: and about: have none
   }
 
   /** page.evaluate(fn, arg), bounded; its value must be serialisable. */
@@ -202,16 +224,22 @@ class Page {
   }
 }
 
-/** Pids of live processes whose environment holds `entry` (Linux /proc; [] elsewhere). */
-function taggedProcesses(entry) {
+/**
+ * Pids of live processes in process group `pgid` or whose environment holds `entry` (Linux
+ * /proc; [] elsewhere). Playwright starts Chromium as a group leader, so the group holds the
+ * browser, its zygotes, GPU process and renderers (which do not inherit the environment); the
+ * crash handlers start sessions of their own but keep the environment.
+ */
+function browserProcesses(pgid, entry) {
   if (!existsSync('/proc')) return [];
   const pids = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) pids.push(Number(name));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0]: state, f[2]: process group
+      if (f[0] === 'Z') continue;
+      if (Number(f[2]) === pgid || readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) pids.push(Number(name));
     } catch { /* gone, or not ours to read */ }
   }
   return pids;
