@@ -80,7 +80,8 @@ export async function run(args) {
     root: fileURLToPath(new URL('./browser/', import.meta.url)),
     mounts: { '/tfjs/': `${modules}@tensorflow/tfjs/dist`, '/tfjs-webgpu/': `${modules}@tensorflow/tfjs-backend-webgpu/dist` },
   });
-  const browser = await openBrowser({ timeout: 600_000 });
+  // no WebGPU canvas here, and its compositing flags looked to cost CPU time (docs/browser.md)
+  const browser = await openBrowser({ timeout: 600_000, canvas: false });
   const rows = [];
   const results = {};
   try {

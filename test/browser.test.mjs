@@ -1,11 +1,13 @@
 // The browser harness (test/browser/): headless Chromium gets a WebGPU adapter, runs a real
-// compute shader with the right numbers, screenshots are judged blank or not, a page's failures
-// and hangs fail in bounded time with their message, and closing leaves no process behind.
+// compute shader with the right numbers, a WebGPU canvas shows in screenshots, screenshots are
+// judged blank or not, a page's failures and hangs fail in bounded time with their message, and
+// closing leaves no process behind.
 // Skipped (reported as skipped, not passed) when no Chromium is installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, readdirSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { serve, openBrowser, chromiumPath, adapterInfo, nonBlank, pngStats } from './browser/harness.mjs';
 
 const pages = fileURLToPath(new URL('./browser/pages/', import.meta.url));
@@ -59,6 +61,19 @@ if (!chromiumPath()) {
     assert.ok(nonBlank(png), `screenshot looks blank: ${JSON.stringify(s)}`);
     await page.close();
     console.log(`browser: Chromium ${ctx.browser.version}, adapter ${info.vendor} ${info.architecture}${info.isFallbackAdapter ? ' (fallback)' : ''}; launch ${ctx.launchMs.toFixed(0)} ms, page + compute + screenshot ${pageMs.toFixed(0)} ms`);
+  });
+
+  test('a WebGPU canvas shows in a screenshot', async () => {
+    const page = await ctx.browser.page(`${ctx.server.url}webgpu-canvas.html`);
+    await page.waitFor(() => window.done);
+    const { width, data } = PNG.sync.read(await page.screenshot());
+    let red = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] < 50 && data[i + 2] < 50) red++;
+    assert.is(red, 200 * 200, `red pixels: ${red}`);
+    const at = (x, y) => [...data.subarray((y * width + x) * 4, (y * width + x) * 4 + 3)];
+    assert.equal(at(100, 100), [255, 0, 0]);
+    assert.equal(at(300, 100), [255, 255, 255]);
+    await page.close();
   });
 
   test('a blank page is judged blank', async () => {

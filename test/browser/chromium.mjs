@@ -31,6 +31,19 @@ export function chromiumPath() {
 }
 
 export const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
+/**
+ * With these a WebGPU <canvas> shows in screenshots (compositing through SwiftShader's Vulkan,
+ * like Dawn); without them getCurrentTexture() fails: "A valid external Instance reference no
+ * longer exists." They need the Vulkan feature as well.
+ */
+export const CANVAS_ARGS = ['--use-vulkan=swiftshader', '--use-angle=swiftshader'];
+const CANVAS_FEATURES = ['Vulkan'];
+/**
+ * Chromium keeps only the last --enable-features, and playwright-core passes its own before
+ * ours, so launchArgs repeats them in the one it builds (SkipListAccountsWithoutGaiaCookies keeps
+ * the browser off accounts.google.com).
+ */
+const PLAYWRIGHT_FEATURES = ['CDPScreenshotNewSurface', 'SkipListAccountsWithoutGaiaCookies'];
 export const OFFLINE_ARGS = ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'];
 
 /** Linux's USER_HZ (the unit of /proc/PID/stat's times): 100 on every mainstream kernel. */
@@ -52,9 +65,10 @@ export function within(promise, ms, message) {
  * Launch headless Chromium with WebGPU. `timeout` (ms) bounds the launch and is the default
  * for every page call; `args` are added to the flags above; `env` to the environment;
  * `webgpu: false` leaves WebGPU off (requestAdapter() gives null: for testing what a page says
- * then); `echo` prints the pages' console (also FOCUSNET_BROWSER_LOG=1).
+ * then); `canvas: false` leaves out CANVAS_ARGS (a WebGPU canvas then fails; compute is
+ * unchanged, the benchmark runs so); `echo` prints the pages' console (also FOCUSNET_BROWSER_LOG=1).
  */
-export async function openBrowser({ timeout = 30_000, args = [], env = {}, webgpu = true, echo = !!process.env.FOCUSNET_BROWSER_LOG } = {}) {
+export async function openBrowser({ timeout = 30_000, args = [], env = {}, webgpu = true, canvas = true, echo = !!process.env.FOCUSNET_BROWSER_LOG } = {}) {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error(`no Chromium at ${process.env.FOCUSNET_CHROMIUM ?? CANDIDATES.join(' or ')} (scripts/setup.sh installs it)`);
   // The crash handlers leave the browser's process group but keep this tag: close() finds them by it.
@@ -62,7 +76,7 @@ export async function openBrowser({ timeout = 30_000, args = [], env = {}, webgp
   const server = await chromium.launchServer({
     executablePath,
     headless: true,
-    args: [...(webgpu ? WEBGPU_ARGS : []), ...OFFLINE_ARGS, ...args],
+    args: launchArgs({ webgpu, canvas, args }),
     env: { ...process.env, ...env, FOCUSNET_BROWSER_TAG: tag },
     timeout,
   });
@@ -74,6 +88,20 @@ export async function openBrowser({ timeout = 30_000, args = [], env = {}, webgp
     throw e;
   }
   return new Browser(server, browser, { tag, timeout, echo, executablePath });
+}
+
+/**
+ * The flags for a launch: WebGPU unless `webgpu` is false, WebGPU canvases unless `canvas` is
+ * false, the offline ones, then `args`, with one --enable-features that merges them all.
+ */
+export function launchArgs({ webgpu = true, canvas = true, args = [] } = {}) {
+  const isFeatures = (a) => a.startsWith('--enable-features=');
+  const withCanvas = webgpu && canvas;
+  const features = new Set([...(withCanvas ? CANVAS_FEATURES : []), ...PLAYWRIGHT_FEATURES, ...args.filter(isFeatures).flatMap((a) => a.slice('--enable-features='.length).split(','))]);
+  return [
+    ...(webgpu ? WEBGPU_ARGS : []), ...(withCanvas ? CANVAS_ARGS : []), ...OFFLINE_ARGS,
+    ...args.filter((a) => !isFeatures(a)), `--enable-features=${[...features].filter(Boolean).join(',')}`,
+  ];
 }
 
 class Browser {
