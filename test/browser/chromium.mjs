@@ -13,9 +13,10 @@
 // (without it requestAdapter() gives null: "No available adapters"); playwright-core already
 // passes `--headless`, `--no-sandbox` (needed as root), a fresh temporary `--user-data-dir`
 // (removed on close) and the flags that keep it quiet (`--disable-background-networking`,
-// `--disable-component-update`, `--disable-sync`, `--no-first-run`, ...). We add
-// `--disable-quic` and a host resolver rule that fails every name but 127.0.0.1 at once, so no
-// page or background service waits on the closed network. See docs/browser.md.
+// `--disable-component-update`, `--disable-sync`, `--no-first-run`, ...). We add the flags a
+// WebGPU canvas needs (CANVAS_ARGS), `--disable-quic` and a host resolver rule that fails every
+// name but 127.0.0.1 at once, so no page or background service waits on the closed network.
+// See docs/browser.md.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
