@@ -73,7 +73,7 @@ export async function run(args) {
   const warmup = Number(option(args, 'warmup', quick ? 1 : 2));
   const reps = Number(option(args, 'reps', quick ? 2 : 5));
   if (only && !['lenet', 'loss'].includes(only)) { console.error(`bench browser: --only must be lenet or loss, not "${only}"`); process.exit(2); }
-  if (!(warmup >= 0 && reps >= 1)) { console.error('bench browser: --warmup must be ≥ 0 and --reps ≥ 1'); process.exit(2); }
+  if (!(Number.isInteger(warmup) && warmup >= 0 && Number.isInteger(reps) && reps >= 1)) { console.error('bench browser: --warmup must be a whole number ≥ 0 and --reps one ≥ 1'); process.exit(2); }
   if (!chromiumPath()) { console.error('bench browser: no Chromium found (scripts/setup.sh installs it; or set FOCUSNET_CHROMIUM)'); process.exit(2); }
 
   const server = await serve({
