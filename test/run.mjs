@@ -17,7 +17,8 @@ for (const f of readdirSync(new URL('.', import.meta.url)).filter((n) => n.endsW
     process.exit(1);
   }
 }
-const ctx = await parse('test', pattern, { ignore: [/helpers/, /fixtures/] });
+// test/browser/ holds the browser harness and its pages, not suites
+const ctx = await parse('test', pattern, { ignore: [/helpers/, /fixtures/, /^browser$/] });
 await run(ctx.suites, {});
 const lib = await import('./helpers/lib.mjs');
 await lib.shutdown();
