@@ -84,9 +84,15 @@ test('item() of a multi-element tensor rejects', async () => {
   }
 });
 
+const { paramBlock, registerKernel } = lib.internal;
+const TwoBuffers = paramBlock('test.broken', { n: 'u32' });
+const twoBuffers = registerKernel({
+  name: 'test:two_buffers', file: 'test/errors.test.mjs', params: TwoBuffers,
+  code: '//#params\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read_write> b: array<f32>;\n@compute @workgroup_size(1) fn main() { b[0] = a[0] + f32(p.n); }',
+});
 const brokenDispatch = (t) =>
-  // the unary kernel needs bindings 1 and 2; give it only one
-  gpu().dispatch({ module: 'ew:exp', label: 'deliberately_broken', bindings: [t.slice('test')], u: new Array(28).fill(0), f: [0, 0], workgroups: [1] });
+  // the kernel needs bindings 1 and 2; give it only one
+  gpu().dispatch({ kernel: twoBuffers, label: 'deliberately_broken', params: { n: 0 }, bindings: [t.slice('test')], workgroups: [1] });
 
 test('a GPU validation error surfaces at the next readback naming the kernel', async () => {
   const t = f([4]);
@@ -120,8 +126,11 @@ test('a GPU validation error surfaces at the next readback naming the kernel', a
 });
 
 test('a WGSL compile error names the file and line', async () => {
-  lib.internal.registerKernel('test:broken', '// line 1\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing;\n}\n', 'kernels/broken-for-test.wgsl');
-  gpu().dispatch({ module: 'test:broken', bindings: [], workgroups: [1] });
+  const broken = registerKernel({
+    name: 'test:broken', file: 'kernels/broken-for-test.wgsl', params: TwoBuffers,
+    code: '//#params\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing + f32(p.n);\n}\n',
+  });
+  gpu().dispatch({ kernel: broken, params: { n: 1 }, bindings: [], workgroups: [1] });
   try {
     await gpu().sync();
     assert.unreachable('the broken kernel should have failed');

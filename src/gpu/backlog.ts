@@ -4,7 +4,8 @@
 //   - queued work: batches submitted but not yet completed by the GPU. A loop that never waits
 //     for the GPU (no read, no `await gpu().sync()`, or no await at all: completions are only
 //     seen when the event loop turns) queues work without bound, and Dawn holds every queued
-//     command buffer. Warned past BACKLOG_WARN batches in flight.
+//     command buffer. Warned past BACKLOG_WARN batches in flight; warned again only after the
+//     queue has drained once (a later, separate pile-up).
 //   - live GPU memory: the pool's bytes in use, sampled every SAMPLE_EVERY submits; warned when
 //     it has grown at every one of GROWTH_SAMPLES samples in a row, by more than GROWTH_BYTES in
 //     all (tensors created without scope() or dispose() that are still reachable).
@@ -30,10 +31,10 @@ export class Backlog {
   /** After a submit: `done` resolves when the GPU has finished it. */
   submitted(done: Promise<unknown>): void {
     this.inFlight++;
-    done.then(
-      () => this.inFlight--,
-      () => this.inFlight--,
-    );
+    const finished = () => {
+      if (--this.inFlight === 0) this.warned.backlog = false;
+    };
+    done.then(finished, finished);
     if (this.inFlight > BACKLOG_WARN && !this.warned.backlog) {
       this.warned.backlog = true;
       this.warn(
