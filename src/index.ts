@@ -9,6 +9,7 @@ import * as io from './io/index.js';
 import * as data from './data/index.js';
 import * as train from './train/index.js';
 import * as viz from './viz/index.js';
+import * as experiment from './experiment/index.js';
 
 export { init, shutdown, gpu, hasGpu, Gpu, grid } from './gpu/device.js';
 export type { AdapterInfo, InitOptions, DispatchDesc, BufferSlice } from './gpu/device.js';
@@ -18,4 +19,4 @@ export { instantiate } from './gpu/template.js';
 export { Tensor, tensor, empty, zeros, ones, full, scope, keep, numel } from './tensor/tensor.js';
 export type { DType, Shape, TensorOptions } from './tensor/tensor.js';
 export { noGrad, isGradEnabled, record, needsGrad } from './autograd/tape.js';
-export { ops, optim, losses, nn, models, io, data, train, viz };
+export { ops, optim, losses, nn, models, io, data, train, viz, experiment };
