@@ -209,7 +209,8 @@ function comparisons(spec: ExperimentSpec, rows: Row[]): Comparison[] {
       if (c) out.push({ row: r.key, ref: c.key, kind: 'control' });
     }
     for (const name of spec.compare) {
-      if (name === r.method || name === spec.control) continue;
+      // (the CE control against a compared method is that comparison the other way round)
+      if (name === r.method || name === spec.control || r.method === spec.control) continue;
       const c = find(name, r.axisValue);
       if (c && (c.axisValue === null || c.axisValue === r.axisValue)) out.push({ row: r.key, ref: c.key, kind: 'method' });
     }

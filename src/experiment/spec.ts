@@ -7,7 +7,7 @@
 //   spec.json: methods[2].loss: unknown loss 'foo' (known: ce, focus, ls, kd)
 import { DataError } from '../data/errors.js';
 import { ARCHS } from '../train/arch.js';
-import { LOSSES, LossName } from '../train/objective.js';
+import type { LossName } from '../train/objective.js';
 
 /** A bad spec (or preset options): the command line's exit status 2. */
 export class SpecError extends DataError {
@@ -83,6 +83,8 @@ const LOSS_OPTIONS: Record<LossName, readonly string[]> = {
   ls: ['labelSmoothing'],
   kd: ['temperature', 'kdWeight'],
 };
+/** The stage-2 losses, in the order messages list them (every one of the trainer's LOSSES). */
+const LOSS_NAMES = Object.keys(LOSS_OPTIONS) as LossName[];
 const METHOD_KEYS = ['name', 'label', 'loss', 'alpha', 'beta', 'rule', 'labelSmoothing', 'temperature', 'kdWeight'];
 const SPEC_KEYS = ['name', 'description', 'arch', 'baseline', 'seeds', 'methods', 'axis', 'control', 'compare'];
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -147,8 +149,8 @@ function parseMethod(r: Reader, v: Json, field: string): MethodSpec {
   const name = r.string(o.name, `${field}.name`);
   if (!NAME_RE.test(name)) r.fail(`${field}.name`, `'${name}': use lower-case letters, digits and '-' (it names files and table rows)`);
   if (name === 'baseline') r.fail(`${field}.name`, `'baseline' is the baseline's own row; give the method another name`);
-  if (o.loss === undefined) r.fail(`${field}.loss`, `is required (one of ${LOSSES.join(', ')})`);
-  const loss = r.oneOf(o.loss, `${field}.loss`, LOSSES, 'loss');
+  if (o.loss === undefined) r.fail(`${field}.loss`, `is required (one of ${LOSS_NAMES.join(', ')})`);
+  const loss = r.oneOf(o.loss, `${field}.loss`, LOSS_NAMES, 'loss');
   for (const k of METHOD_KEYS.slice(3)) {
     if (o[k] !== undefined && !LOSS_OPTIONS[loss].includes(k)) {
       const takers = (Object.keys(LOSS_OPTIONS) as LossName[]).filter((l) => LOSS_OPTIONS[l].includes(k));

@@ -100,10 +100,11 @@ export function settingText(t: ExperimentTables): string {
   const b = spec.baseline;
   const lr = `${s.schedule} lr ${s.lr}${s.schedule === 'multistep' ? (s.milestones ? ` (×${s.gamma ?? 0.1} at epochs ${s.milestones.join(', ')})` : ' (×0.1 at 50% and 75% of the epochs)') : ''}`;
   const baseArch = spec.axis?.field === 'baselineArch' ? spec.axis.values.join(' / ') : b.arch;
-  const baseEpochs = spec.axis?.field === 'baselineEpochs' ? spec.axis.values.join(', ') : String(b.epochs);
+  const epochs = spec.axis?.field === 'baselineEpochs' ? spec.axis.values.map(Number) : [b.epochs];
+  const baseEpochs = `${epochs.join(', ')} epoch${epochs.length === 1 && epochs[0] === 1 ? '' : 's'}`;
   return (
     `${spec.arch} on ${s.data} (${t.stored.dataFormat}, ${t.stored.trainImages} training / ${t.stored.testImages} test images); ` +
-    `each method trains ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}; the baseline (${baseArch}, cross-entropy) ${baseEpochs} epochs at a ${b.schedule} lr; ` +
+    `each method trains ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}; the baseline (${baseArch}, cross-entropy) ${baseEpochs} at a ${b.schedule} lr; ` +
     `batch ${s.batchSize}, SGD ${lr}, momentum ${s.momentum}, weight decay ${s.weightDecay}, warm-up ${s.warmupSteps} steps; ` +
     `seeds ${spec.seeds.join(', ')}; ${t.finished} of ${t.expected} trainings finished.`
   );
