@@ -155,6 +155,22 @@ test('bad input exits 2 naming the flag, file or field; nothing is written', () 
   assert.ok(!existsSync(out), 'no --out folder made');
 });
 
+test('a run that diverges is recorded and listed, never averaged in; a rerun does not retry it', () => {
+  const out = tmp();
+  const spec = join(tmp(), 'wild.json');
+  // β = 10⁶ blows the logits up within a few steps
+  writeFileSync(spec, JSON.stringify({ name: 'wild', methods: [{ name: 'ce-control', loss: 'ce' }, { name: 'wild', loss: 'focus', alpha: 1e6, beta: 1e6 }] }));
+  const args = ['experiment', '--spec', spec, '--data', data, '--seeds', '1', ...SCHEDULE, '--log-every', '1', '--out', out];
+  const r = cli(args);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /wild seed 1 diverged: .*not finite/);
+  const line = results(out).find((l) => l.method === 'wild');
+  assert.is(line.diverged, true);
+  assert.is(line.top1, null);
+  assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /\| `wild` \| FocusNet \| 0 \| – \| – \| div\. \| diverged on seed 1 \|/);
+  assert.match(cli(args).out, /0 trained, 3 already finished/);
+});
+
 test('--dry-run prints the grid and a measured estimate, and writes nothing', () => {
   const out = join(tmp(), 'dry');
   const r = cli([...METHODS, '--out', out, '--dry-run']);

@@ -6,12 +6,13 @@
 // writes results.jsonl, experiment.json, summary.md and index.html into --out.
 // Bad input is an ArgError or a DataError/SpecError naming the flag, file or field
 // (exit status 2); nothing is trained before all of it has been checked.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { init } from '../gpu/device.js';
 import { prepareData } from '../train/trainer.js';
 import { createModel } from '../train/arch.js';
 import type { TrainOptions } from '../train/trainer.js';
-import { readDataFile, DataError } from '../data/errors.js';
+import { readDataFile, DataError, ioReason } from '../data/errors.js';
 import { ArgError, FlagSpec, parseFlags, requireFlags } from '../util/flags.js';
 import { ExperimentSpec, SpecDefaults, checkSeeds, parseSpec } from './spec.js';
 import { PRESETS, presetSpec } from './presets.js';
@@ -118,6 +119,24 @@ function printGrid(plan: Plan, out: string, log: (s: string) => void) {
   return states;
 }
 
+/** mkdir -p one level at a time (Node 20's recursive mkdirSync never returns under /proc). */
+function mkdirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) mkdirs(parent);
+  mkdirSync(dir);
+}
+
+/** Create --out and check that it takes files, before anything trains. */
+function makeOut(out: string): void {
+  try {
+    mkdirs(resolve(out));
+    accessSync(out, constants.W_OK);
+  } catch (e) {
+    throw new ArgError(`focusnet experiment: --out ${out}: cannot create or write the folder (${ioReason(e)})`);
+  }
+}
+
 export async function runExperimentCommand(args: string[], hooks: TrainFlagHooks): Promise<number> {
   const p = parseExperimentArgs(args, hooks);
   if (existsSync(p.out) && !statSync(p.out).isDirectory()) throw new ArgError(`focusnet experiment: --out ${p.out} is a file, not a folder`);
@@ -149,7 +168,7 @@ export async function runExperimentCommand(args: string[], hooks: TrainFlagHooks
     );
     return 0;
   }
-  mkdirSync(p.out, { recursive: true });
+  makeOut(p.out);
   const old = registry.experiments[plan.spec.name];
   if (old && JSON.stringify({ s: old.schedule, p: old.spec }) !== JSON.stringify({ s: plan.schedule, p: plan.spec })) {
     log(`note: experiment '${plan.spec.name}' was recorded in ${p.out} with other settings; the record now follows this command (the earlier runs stay in results.jsonl and runs/)`);
