@@ -7,7 +7,7 @@
 // Bad input is an ArgError or a DataError/SpecError naming the flag, file or field
 // (exit status 2); nothing is trained before all of it has been checked.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { init } from '../gpu/device.js';
 import { prepareData } from '../train/trainer.js';
 import { createModel } from '../train/arch.js';
@@ -97,6 +97,10 @@ export function parseExperimentArgs(args: readonly string[], hooks: TrainFlagHoo
     } catch (e) {
       throw new DataError(file, `is not valid JSON (${(e as Error).message})`);
     }
+    // an unnamed spec is named after its file, so that two of them do not replace each other's record
+    if (json && typeof json === 'object' && !Array.isArray(json) && !('name' in json)) {
+      json = { ...json, name: basename(file).replace(/\.json$/i, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'experiment' };
+    }
     spec = parseSpec(json, file, d);
     const clash = (flag: string, given: unknown, used: unknown, field: string) => {
       if (given !== undefined && given !== used) throw new ArgError(`focusnet experiment: --${flag} ${given} contradicts ${file}'s ${field} (${used}); drop one of them`);
@@ -158,7 +162,7 @@ export async function runExperimentCommand(args: string[], hooks: TrainFlagHooks
     const ips = new Map<string, number>();
     for (const a of archs) ips.set(a, await probeThroughput(a, p.base, prepared));
     const nTrain = Math.floor(prepared.train.n / p.base.batchSize) * p.base.batchSize;
-    const e = estimateSeconds(plan, states, ips, nTrain, prepared.test.n);
+    const e = estimateSeconds(plan, p.out, states, ips, nTrain, prepared.test.n);
     log(
       `estimate: ${duration(e.seconds)} for ${e.epochs} epochs still to train (${nTrain} training and ${prepared.test.n} test images each), ` +
         `from a probe run just now (${PROBE_STEPS} steps of batch ${p.base.batchSize}, timed on its second epoch): ` +

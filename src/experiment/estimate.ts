@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { train, prepareData, stageTwoName } from '../train/trainer.js';
 import type { TrainOptions, EpochRecord } from '../train/trainer.js';
 import { SubsetSplit } from '../data/split.js';
-import type { Plan } from './grid.js';
+import { tracksFor, Plan } from './grid.js';
 import { Ledger } from './ledger.js';
-import { baselineDone, checkpointEpoch, runDir, runDone } from './runner.js';
+import { baselineDone, checkpointEpoch, runDir, runDone, trackDir } from './runner.js';
 
 export const PROBE_STEPS = 8;
 /** forward-only work (evaluation, the frozen baseline) per image, relative to a training step */
@@ -58,20 +58,19 @@ export function planState(plan: Plan, out: string): CellState[] {
 }
 
 /**
- * Seconds still to train, given training throughput per architecture (images/s). A
- * baseline's epochs are counted in full unless finished (tracks share epochs at a
- * constant lr, which this ignores: an upper bound there).
+ * Seconds still to train, given training throughput per architecture (images/s): the
+ * baselines as the runner will train them (one track per group that shares epochs, less
+ * what its checkpoint holds), then every run's epochs still to go.
  */
-export function estimateSeconds(plan: Plan, states: CellState[], ips: Map<string, number>, nTrain: number, nTest: number): { seconds: number; epochs: number } {
+export function estimateSeconds(plan: Plan, out: string, states: CellState[], ips: Map<string, number>, nTrain: number, nTest: number): { seconds: number; epochs: number } {
   const st = new Map(states.map((s) => [s.id, s]));
   let seconds = 0;
   let epochs = 0;
   const epochCost = (arch: string) => (nTrain + nTest * FORWARD_SHARE) / ips.get(arch)!;
-  for (const b of plan.baselines) {
-    const s = st.get(b.id)!;
-    if (s.finished) continue;
-    epochs += b.epochs;
-    seconds += b.epochs * epochCost(b.arch);
+  for (const t of tracksFor(plan.baselines.filter((b) => !st.get(b.id)!.finished), plan.schedule)) {
+    const left = t.epochs - Math.min(t.epochs, checkpointEpoch(join(trackDir(out, t.id), 'checkpoint-baseline.safetensors')));
+    epochs += left;
+    seconds += left * epochCost(t.arch);
   }
   for (const c of plan.runs) {
     const s = st.get(c.id)!;
