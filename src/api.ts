@@ -14,6 +14,7 @@ import * as io from './io/index.js';
 import * as data from './data/index.js';
 import * as train from './train/index.js';
 import * as viz from './viz/index.js';
+import * as experiment from './experiment/index.js';
 import * as tuning from './tuning.js';
 import * as internal from './internal.js';
 
@@ -28,4 +29,4 @@ export type { DType, Shape, TensorOptions } from './tensor/index.js';
 export { noGrad, isGradEnabled } from './autograd/tape.js';
 export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
-export { ops, optim, losses, nn, models, io, data, train, viz, tuning, internal };
+export { ops, optim, losses, nn, models, io, data, train, viz, experiment, tuning, internal };

@@ -12,7 +12,9 @@ import { Loader, Normalization } from './data/loader.js';
 import { readCheckpoint } from './train/checkpoint.js';
 import { modelFromCheckpoint } from './train/load.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
-import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from './util/flags.js';
+import { ArgError, FlagSpec, Flags, helpRequested, parseFlags, requireFlags } from './util/flags.js';
+import type { TrainOptions } from './train/trainer.js';
+import { runExperimentCommand } from './experiment/command.js';
 
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
 export const DEFAULT_EPOCHS = 3;
@@ -25,6 +27,8 @@ usage:
                  [--seed S] [--loss focus|ce|kd|ls] [--loss-impl fused|composed]
                  [--out DIR] [--resume] [--cache-baseline] [more options below]
   focusnet eval  --data DIR --arch ARCH --checkpoint FILE
+  focusnet experiment (--preset NAME | --spec FILE.json) --data DIR --out DIR [--seeds 1,2,3,4,5]
+                 [--dry-run] [train's schedule flags]
   focusnet info                      adapter in use, software or hardware, limits
   focusnet cam ... | focusnet report ...   (see focusnet cam --help)
   focusnet --help
@@ -76,6 +80,16 @@ train options (defaults in brackets):
 
 eval options: --data DIR --arch ARCH --checkpoint FILE [--batch-size B] [--test-limit N]
 
+experiment: a grid of trainings (method × seed [× the preset's axis]) with statistics over seeds
+  --preset NAME           methods (baseline, CE control, FocusNet, label smoothing, KD), ablation
+                          (Lcls, + Ratt, + Rent, full), cross-arch (needs --baseline-arch), weak-baseline
+                          (baselines of 1..E0 epochs, constant lr), rules (positive-logit vs softmax)
+  --spec FILE.json        your own methods and axis (docs/experiments.md)
+  --seeds A,B,...         [1,2,3,4,5]        --dry-run  print the grid and a time estimate
+  --no-cache-baseline     [the baseline's logits are cached where the data is not augmented]
+  train's flags for the schedule and data pass through (--epochs, --baseline-epochs, --lr, --train-limit, ...).
+  Writes results.jsonl, summary.md, index.html into --out; a rerun skips finished runs and resumes the rest.
+
 exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.`;
 
 const TRAIN_FLAGS = {
@@ -116,20 +130,20 @@ function checkData(dir: string): void {
   }
 }
 
-async function cmdTrain(args: string[]): Promise<number> {
-  const f = parseFlags('train', args, TRAIN_FLAGS);
+/** TrainOptions from train's flags, with train's defaults (`experiment` uses it too, as `cmd`). */
+function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions {
   const data = f.data ?? DEFAULT_DATA;
   checkData(data);
   const epochs = f.epochs ?? DEFAULT_EPOCHS;
   const milestones = f.milestones;
-  if (milestones && milestones.some((m) => !Number.isInteger(m) || m < 1)) throw new ArgError('focusnet train: --milestones must be positive integers (epochs)');
-  if (f.augment && f['no-augment']) throw new ArgError('focusnet train: --augment and --no-augment contradict each other');
+  if (milestones && milestones.some((m) => !Number.isInteger(m) || m < 1)) throw new ArgError(`focusnet ${cmd}: --milestones must be positive integers (epochs)`);
+  if (f.augment && f['no-augment']) throw new ArgError(`focusnet ${cmd}: --augment and --no-augment contradict each other`);
   const lr = f.lr ?? 0.1;
-  if (lr <= 0) throw new ArgError(`focusnet train: --lr ${lr}: expected a number > 0`);
+  if (lr <= 0) throw new ArgError(`focusnet ${cmd}: --lr ${lr}: expected a number > 0`);
   const ls = f['label-smoothing'] ?? 0.1;
-  if (ls >= 1) throw new ArgError(`focusnet train: --label-smoothing ${ls}: expected a number in [0, 1)`);
+  if (ls >= 1) throw new ArgError(`focusnet ${cmd}: --label-smoothing ${ls}: expected a number in [0, 1)`);
   if (f.baseline !== undefined && !existsSync(f.baseline)) throw new DataError(f.baseline, '--baseline checkpoint does not exist');
-  const opts = {
+  return {
     data,
     arch: archFlag('train', 'arch', f.arch ?? 'lenet5'),
     baselineArch: f['baseline-arch'] === undefined ? undefined : archFlag('train', 'baseline-arch', f['baseline-arch']),
@@ -160,7 +174,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     resume: !!f.resume,
     cacheBaseline: !!f['cache-baseline'],
     augment: f.augment ? true : f['no-augment'] ? false : undefined,
-    norm: norm('train', f),
+    norm: norm(cmd, f),
     trainLimit: f['train-limit'],
     testLimit: f['test-limit'],
     numClasses: f['num-classes'],
@@ -170,6 +184,10 @@ async function cmdTrain(args: string[]): Promise<number> {
     logEvery: f['log-every'],
     stopAfterEpochs: f['stop-after-epochs'],
   };
+}
+
+async function cmdTrain(args: string[]): Promise<number> {
+  const opts = trainOptions(parseFlags('train', args, TRAIN_FLAGS));
   const prepared = prepareData(opts); // bad data fails here, before the GPU starts
   await init();
   await train(opts, prepared);
@@ -242,8 +260,10 @@ async function main(argv: string[]): Promise<number> {
       return runCam(rest);
     case 'report':
       return runReport(rest);
+    case 'experiment':
+      return runExperimentCommand(rest, { flags: TRAIN_FLAGS, options: (f, c) => trainOptions(f as Flags<typeof TRAIN_FLAGS>, c) });
     default:
-      throw new ArgError(`focusnet: unknown command '${cmd}' (commands: train, eval, info, cam, report; see focusnet --help)`);
+      throw new ArgError(`focusnet: unknown command '${cmd}' (commands: train, eval, info, cam, report, experiment; see focusnet --help)`);
   }
 }
 
