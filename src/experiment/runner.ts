@@ -14,7 +14,7 @@ import { train, prepareData, stageTwoName, StoppedError, DivergedError } from '.
 import type { TrainOptions, Summary, EpochRecord } from '../train/trainer.js';
 import { readSafetensorsFile, writeFileAtomic } from '../train/safetensors.js';
 import { DataError } from '../data/errors.js';
-import { readTextFile } from '../data/node/files.js';
+import { readTextFile, readDataFile } from '../data/node/files.js';
 import { FocusnetError } from '../errors.js';
 import { BaselineCell, Plan, RunCell, Track, tracksFor } from './grid.js';
 import { Ledger, ResultLine } from './ledger.js';
