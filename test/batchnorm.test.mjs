@@ -4,21 +4,13 @@ import * as assert from 'uvu/assert';
 import { tensor, ops, scope, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { bnStats, bnApply, bnTrain, runningUpdate, dotW } from './helpers/norm-ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
+
+const labelsOf = async (fn) => (await dispatched(fn)).labels;
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
 /** The labels of the dispatches `fn` issues. */
-async function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    await fn();
-  } finally {
-    gpu().onDispatch = prev;
-  }
-  return labels;
-}
 
 /**
  * Assert that the elementwise passes (normalize, grad_input) ran with width `ew` only and the
@@ -71,7 +63,7 @@ async function checkTrain(shape, { seed = 1, scale = 2, offset = 0.5, act = 'non
 }
 
 test('scalar units: training forward and backward, H*W and N*C*H*W not multiples of 4', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await checkTrain([2, 5, 3, 7]);
     await gradCase([1, 3, 3, 3], { seed: 46 });
   });
@@ -79,7 +71,7 @@ test('scalar units: training forward and backward, H*W and N*C*H*W not multiples
 });
 
 test('vec4 units: training forward and backward, H*W % 4 == 0, C = 6', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await checkTrain([3, 6, 4, 4], { seed: 2, momentum: 0.3 });
     await gradCase([2, 3, 4, 4], { seed: 47, act: 'relu' });
   });
@@ -103,7 +95,7 @@ test('odd H*W with many partial chunks [3, 7, 61, 59]', async () => {
 });
 
 test('H*W not a multiple of 4 but N*C*H*W is (vec4 units straddling channels): 7x7, 5x5, 3x3', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await checkTrain([4, 3, 7, 7], { seed: 40 });
     await checkTrain([2, 6, 5, 5], { seed: 41, act: 'relu6' });
     await checkTrain([4, 5, 3, 3], { seed: 42, act: 'relu' });
@@ -177,7 +169,7 @@ test('eval mode uses the running statistics and leaves them unchanged', async ()
   const [tx, tg, tb, rm, rv] = [[x, shape], [gamma, [C]], [beta, [C]], [rm0, [C]], [rv0, [C]]].map(([a, s]) => tensor(Float32Array.from(a), s));
   for (const act of ['none', 'relu6']) {
     let y;
-    const labels = await dispatched(() => { y = ops.batchNorm2d(tx, tg, tb, rm, rv, { training: false, act }); });
+    const labels = await labelsOf(() => { y = ops.batchNorm2d(tx, tg, tb, rm, rv, { training: false, act }); });
     assert.equal(labels.filter((l) => l.startsWith('batchnorm_')), ['batchnorm_eval_coef', 'batchnorm_normalize(v1)'], `eval ${act}: the running statistics' coefficients, no statistics pass`);
     assertClose(await y.read(), bnApply(x, shape, rm0, rv0, gamma, beta, 1e-5, act), { rtol: 1e-5, atol: 1e-5, what: `eval ${act}` });
     y.dispose();
@@ -301,7 +293,7 @@ function assertMerges(labels, kind) {
 
 for (const [layout, kind, how] of [['gpu', 'wg', 'interleaved lanes, one unit per invocation, workgroup-per-channel merges'], ['cpu', 'serial', 'contiguous lanes, 8 units per invocation, serial merges']]) {
   test(`the ${layout.toUpperCase()} layout (${how}) gives the same results`, async () => {
-    const labels = await dispatched(() => withLayout(layout, async () => {
+    const labels = await labelsOf(() => withLayout(layout, async () => {
       await checkTrain([3, 7, 61, 59], { seed: 30 });
       await checkTrain([4096, 5, 1, 1], { seed: 31, act: 'relu6' });
       await gradCase([2, 3, 2, 3], { seed: 32 });

@@ -7,6 +7,9 @@ import * as assert from 'uvu/assert';
 import { tensor, ops, scope, gpu, tuning, internal } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
 import { conv2dRef, conv2dGradRef, actOf, actMask } from './helpers/conv-ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
+
+const labelsOf = async (fn) => (await dispatched(fn)).labels;
 
 const TOL = { rtol: 2e-4, atol: 2e-4 };
 
@@ -49,24 +52,13 @@ async function compare(name, xs, ws, { bias = true, seed = 1, wscale = 0.5, ...o
 }
 
 /** The labels of the dispatches `fn` issues. */
-async function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    await fn();
-  } finally {
-    gpu().onDispatch = prev;
-  }
-  return labels;
-}
 
 /**
  * Run `compare(...)` and check the dispatch labels: every prefix in `ran` names at least one
  * dispatch, no dispatch starts with a prefix in `not`.
  */
 async function comparePath(ran, not, name, xs, ws, opts) {
-  const labels = await dispatched(() => compare(name, xs, ws, opts));
+  const labels = await labelsOf(() => compare(name, xs, ws, opts));
   for (const p of ran) assert.ok(labels.some((l) => l.startsWith(p)), `${name}: expected a '${p}' dispatch, got ${labels.join(', ')}`);
   for (const p of not) assert.ok(!labels.some((l) => l.startsWith(p)), `${name}: unexpected '${p}' dispatch in ${labels.join(', ')}`);
   return labels;

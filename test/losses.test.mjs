@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import lib, { tensor, scope, noGrad, ops, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, fdGrad } from './helpers/ref.mjs';
 import { focusRef, ceRef, kdRef, warmLabelRef } from './helpers/loss-ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
 
 const { losses } = lib;
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
@@ -14,16 +15,6 @@ const f32 = (a) => Float64Array.from(Float32Array.from(a));
 const OP = { focus: 'focusPicking', ce: 'crossEntropy', kd: 'distillation' };
 
 /** The labels of the dispatches `fn` makes (gpu().onDispatch), with its result. */
-function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    return { result: fn(), labels };
-  } finally {
-    gpu().onDispatch = prev;
-  }
-}
 
 /**
  * The kernels of a loss's forward were those of `impl`: fused, the row kernel labelled `op`

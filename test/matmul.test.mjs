@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, ops, tuning, internal, gpu } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, refMatmul, refBmm, dot } from './helpers/ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
+
+const labelsOf = async (fn) => (await dispatched(fn)).labels;
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 const SIZES = [[1, 1, 1], [33, 65, 17], [1, 300, 7], [64, 32, 64], [70, 3, 129], [5, 1, 9]]; // m, k, n
@@ -18,17 +21,6 @@ const ACT = { none: (v) => v, relu: (v) => Math.max(v, 0), relu6: (v) => Math.mi
 const KERNELS = { rb: ['matmul(rb)', 'matmul(rb4)'], sg: ['matmul(sg)'], tiled: ['matmul(tiled)'] };
 
 /** Run fn and return the labels of the dispatches it issued. */
-async function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    await fn();
-  } finally {
-    gpu().onDispatch = prev;
-  }
-  return labels;
-}
 
 /** The product kernels in `labels` are all `variant`'s, and there is at least one. */
 function assertRan(labels, variant, what) {
@@ -41,7 +33,7 @@ function assertRan(labels, variant, what) {
 for (const variant of tuning.availableMatmulVariants()) {
   test(`matmulRaw (${variant}): every transpose form on awkward sizes`, async () => {
     const r = rng(variant.length + 1);
-    const labels = await dispatched(async () => {
+    const labels = await labelsOf(async () => {
       for (const [m, k, n] of SIZES) {
         for (const transA of [false, true]) {
           for (const transB of [false, true]) {
@@ -66,7 +58,7 @@ for (const variant of tuning.availableMatmulVariants()) {
   test(`matmulRaw (${variant}): batched 3-D, a broadcast 2-D operand, batch of 1`, async () => {
     const r = rng(variant.length + 2);
     const [m, k, n] = [17, 33, 9];
-    const labels = await dispatched(async () => {
+    const labels = await labelsOf(async () => {
       for (const [ba, bb, aRank, bRank] of [[3, 3, 3, 3], [3, 1, 3, 2], [1, 4, 2, 3], [1, 4, 3, 3], [2, 1, 3, 3], [1, 1, 3, 3]]) {
         for (const [transA, transB] of [[false, false], [true, false], [false, true]]) {
           const a = f32(r.uniform(ba * m * k));
@@ -87,7 +79,7 @@ for (const variant of tuning.availableMatmulVariants()) {
 
   test(`matmulRaw (${variant}): fused bias and activation epilogue (none, relu, relu6)`, async () => {
     const r = rng(variant.length + 3);
-    const labels = await dispatched(async () => {
+    const labels = await labelsOf(async () => {
       for (const [m, k, n] of [[33, 65, 17], [1, 7, 1], [66, 5, 70]]) {
         // A scaled by 4: the products spread over both of relu6's clamps
         const a = f32(r.uniform(m * k, -4, 4));
@@ -118,7 +110,7 @@ for (const variant of tuning.availableMatmulVariants()) {
     try {
       const r = rng(variant.length + 4);
       const [m, k, n] = [5, 7, 3];
-      const labels = await dispatched(async () => {
+      const labels = await labelsOf(async () => {
         for (const [as, bs] of [[[m, k], [k, n]], [[2, m, k], [k, n]], [[m, k], [3, k, n]], [[2, m, k], [2, k, n]], [[1, m, k], [3, k, n]], [[3, m, k], [1, k, n]]]) {
           const ba = as.length === 3 ? as[0] : 1;
           const bb = bs.length === 3 ? bs[0] : 1;
@@ -155,7 +147,7 @@ for (const variant of tuning.availableMatmulVariants()) {
         for (let i = 0; i < y.length; i++) y[i] = ACT[act](y[i] + (b ? b[i % fout] : 0));
         return y;
       };
-      const labels = await dispatched(async () => {
+      const labels = await labelsOf(async () => {
         for (const act of ['none', 'relu', 'relu6']) {
           // x in [-3, 3) and the bias in [2, 4): outputs around 3 ± 3, on both sides of relu6's clamps
           const inputs = [r.uniform(bsz * fin, -3, 3), r.uniform(fout * fin), r.uniform(fout, 2, 4)];

@@ -4,21 +4,13 @@ import * as assert from 'uvu/assert';
 import { tensor, ops, scope, gpu, noGrad } from './helpers/lib.mjs';
 import { rng, assertClose, checkGrad, size } from './helpers/ref.mjs';
 import { maxPoolRef, avgPoolRef, dotW } from './helpers/norm-ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
+
+const labelsOf = async (fn) => (await dispatched(fn)).labels;
 
 const f32 = (a) => Float64Array.from(Float32Array.from(a));
 
 /** The labels of the dispatches `fn` issues. */
-async function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    await fn();
-  } finally {
-    gpu().onDispatch = prev;
-  }
-  return labels;
-}
 
 /** Pool dispatch labels are `op(layout)` / `max_pool2d(layout, no argmax)`: the layouts that ran. */
 const layoutsOf = (labels) => new Set(labels.flatMap((l) => /^(?:max|avg)_pool2d(?:_backward)?\((\w+)/.exec(l)?.[1] ?? []));
@@ -73,7 +65,7 @@ const allPasses = (layout) => [
 ];
 
 test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await poolCase('max', [2, 3, 9, 12], 2, 2, 0, 11, [2, 2, 5, 8]);
     await poolCase('avg', [2, 3, 9, 12], 2, 2, 0, 12, [2, 2, 5, 8]);
     await poolCase('max', [3, 5, 8, 4], 2, 2, 0, 13, [1, 2, 4, 4]);
@@ -83,7 +75,7 @@ test('2x2 stride 2 on rows of a multiple of 4 (vectorized kernels), odd H', asyn
 });
 
 test('2x2 stride 2 on rows of even length (vec2 kernels): W = 10, 14, 6, odd H', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await poolCase('max', [2, 3, 11, 10], 2, 2, 0, 15, [2, 2, 5, 6]);
     await poolCase('avg', [2, 3, 11, 10], 2, 2, 0, 16, [2, 2, 5, 6]);
     await poolCase('max', [2, 16, 14, 14], 2, 2, 0, 17, [1, 2, 4, 10]);
@@ -93,7 +85,7 @@ test('2x2 stride 2 on rows of even length (vec2 kernels): W = 10, 14, 6, odd H',
 });
 
 test('any other window (generic kernels): 3x3 s2 p1, 2x2 on odd W, 3x3 s3 p1, 4x4 s2 p2', async () => {
-  const labels = await dispatched(async () => {
+  const labels = await labelsOf(async () => {
     await poolCase('max', [2, 5, 9, 7], 3, 2, 1, 19);
     await poolCase('avg', [2, 5, 9, 7], 3, 2, 1, 20);
     await poolCase('max', [2, 3, 6, 7], 2, 2, 0, 23);
@@ -166,9 +158,9 @@ test('maxPool2d without a gradient (noGrad, no requiresGrad) gives the same outp
     const tg = tensor(x, shape, { requiresGrad: true });
     const tn = tensor(x, shape);
     let yg, ye, yn;
-    const lg = await dispatched(() => { yg = ops.maxPool2d(tg, opts); });
-    const le = await dispatched(() => { ye = noGrad(() => ops.maxPool2d(tg, opts)); });
-    const ln = await dispatched(() => { yn = ops.maxPool2d(tn, opts); });
+    const lg = await labelsOf(() => { yg = ops.maxPool2d(tg, opts); });
+    const le = await labelsOf(() => { ye = noGrad(() => ops.maxPool2d(tg, opts)); });
+    const ln = await labelsOf(() => { yn = ops.maxPool2d(tn, opts); });
     assert.ok(yg.requiresGrad && !ye.requiresGrad && !yn.requiresGrad, `${what}: only the first records`);
     // with a gradient to come the kernel writes the argmax; without one, the NO_ARG kernel
     const layout = k === 2 && s === 2 && p === 0 ? (shape[3] % 4 === 0 ? 'pair4' : 'pair2') : 'window';
@@ -200,8 +192,8 @@ test('2x2 stride 2: the vectorized kernels agree bitwise with the generic one (s
     const tn = tensor(narrow, [N, C, H, W]);
     for (const f of [ops.maxPool2d, ops.avgPool2d]) {
       let yw, yn;
-      const lw = await dispatched(() => { yw = f(tw, { kernelSize: 2 }); });
-      const ln = await dispatched(() => { yn = f(tn, { kernelSize: 2 }); });
+      const lw = await labelsOf(() => { yw = f(tw, { kernelSize: 2 }); });
+      const ln = await labelsOf(() => { yn = f(tn, { kernelSize: 2 }); });
       assert.equal([...layoutsOf(lw)], ['window'], `${f.name} W = ${W + 1}: ${lw.join()}`);
       assert.equal([...layoutsOf(ln)], [W % 4 === 0 ? 'pair4' : 'pair2'], `${f.name} W = ${W}: ${ln.join()}`);
       const a = await yw.read();
@@ -269,8 +261,8 @@ test('dropout: deterministic by seed, kept fraction, scaling, eval identity', as
   // the vectorized path (size % 4 == 0) draws the same mask for the same element indices
   const t4 = tensor(x.subarray(0, 200000), [200000]);
   let y4, y1;
-  assert.equal(await dispatched(() => { y4 = ops.dropout(t4, { p, training: true, seed: 42 }); }), ['dropout(v4)']);
-  assert.equal(await dispatched(() => { y1 = ops.dropout(tx, { p, training: true, seed: 42 }); }), ['dropout(v1)']);
+  assert.equal(await labelsOf(() => { y4 = ops.dropout(t4, { p, training: true, seed: 42 }); }), ['dropout(v4)']);
+  assert.equal(await labelsOf(() => { y1 = ops.dropout(tx, { p, training: true, seed: 42 }); }), ['dropout(v1)']);
   const a4 = await y4.read();
   assert.equal(a4, a.subarray(0, 200000), 'vec4 and scalar paths agree');
   assert.equal(await y1.read(), a, 'the scalar path again');

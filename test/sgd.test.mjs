@@ -6,19 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, ops, optim, gpu, tuning } from './helpers/lib.mjs';
 import { rng, size, assertClose } from './helpers/ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
+
+const labelsOf = (fn) => dispatched(fn).labels;
 
 /** The labels of the dispatches `fn` makes (gpu().onDispatch). */
-function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    fn();
-  } finally {
-    gpu().onDispatch = prev;
-  }
-  return labels;
-}
 
 /** Run fn with zero fills as 'fill' dispatches (not clearBuffer, which no dispatch label shows). */
 function zeroFillsVisible(fn) {
@@ -69,7 +61,7 @@ for (const cfg of CONFIGS) {
       loss.backward();
       loss.dispose();
       for (const t of ct) t.dispose();
-      const update = dispatched(() => opt.step());
+      const update = labelsOf(() => opt.step());
       assert.equal(update, ['sgd_update'], 'one update dispatch for the one arena');
       for (let i = 0; i < params.length; i++) refStep(ref[i], cs[i], states[i], cfg);
     }
@@ -138,22 +130,22 @@ test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates,
   const cs = [0, 1, 2].map((k) => Float64Array.from(Float32Array.from(r.uniform(20, -2, 2))));
   const cts = cs.map((c) => tensor(Float32Array.from(c), [5, 4]));
   // step 1: every parameter gets a gradient, leaving stale nonzero data in the arena
-  assert.equal(dispatched(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
-  const bwd0 = dispatched(() => ops.sum(ops.add(ops.add(ops.sum(ops.mul(used, cts[0])), ops.sum(ops.square(unused))), ops.sum(ops.mul(late, 3)))).backward());
+  assert.equal(labelsOf(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
+  const bwd0 = labelsOf(() => ops.sum(ops.add(ops.add(ops.sum(ops.mul(used, cts[0])), ops.sum(ops.square(unused))), ops.sum(ops.mul(late, 3)))).backward());
   assert.not.ok(bwd0.includes('accumulate'), `backward after zeroGrad overwrites (copies), no accumulate: ${bwd0.join(', ')}`);
-  assert.equal(dispatched(() => opt.step()), ['sgd_update'], 'every gradient was written: no zero fill before the update');
+  assert.equal(labelsOf(() => opt.step()), ['sgd_update'], 'every gradient was written: no zero fill before the update');
   refStep(ref[0], cs[0], states[0], cfg);
   refStep(ref[1], ref[1].map((v) => 2 * v), states[1], cfg);
   refStep(ref[2], new Float64Array(6).fill(3), states[2], cfg);
   // step 2: two backward calls after zeroGrad accumulate into `used`; `unused` gets none
-  assert.equal(dispatched(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
-  const bwd1 = dispatched(() => ops.sum(ops.mul(used, cts[1])).backward());
+  assert.equal(labelsOf(() => opt.zeroGrad()), [], 'zeroGrad dispatches nothing');
+  const bwd1 = labelsOf(() => ops.sum(ops.mul(used, cts[1])).backward());
   assert.not.ok(bwd1.includes('accumulate') || bwd1.filter((l) => l === 'fill').length > 1, `first backward: copies the gradient in, no zero fill, no accumulate: ${bwd1.join(', ')}`);
-  const bwd2 = dispatched(() => ops.sum(ops.mul(used, cts[2])).backward());
+  const bwd2 = labelsOf(() => ops.sum(ops.mul(used, cts[2])).backward());
   assert.is(bwd2.filter((l) => l === 'accumulate').length, 1, `second backward accumulates once: ${bwd2.join(', ')}`);
   assertClose(await used.grad.read(), cs[1].map((v, i) => v + cs[2][i]), { what: 'two backward calls after zeroGrad accumulate' });
   // `unused` and `late` still pending: filled with zeros (one fill each), weight decay still applies
-  assert.equal(dispatched(() => opt.step()), ['fill', 'fill', 'sgd_update'], 'the two pending gradients are zero-filled before the update');
+  assert.equal(labelsOf(() => opt.step()), ['fill', 'fill', 'sgd_update'], 'the two pending gradients are zero-filled before the update');
   refStep(ref[0], cs[1].map((v, i) => v + cs[2][i]), states[0], cfg);
   refStep(ref[1], new Float64Array(3), states[1], cfg);
   refStep(ref[2], new Float64Array(6), states[2], cfg);
@@ -162,13 +154,13 @@ test('SGD: zeroGrad is lazy: backward overwrites, a second backward accumulates,
   // step 3: reading .grad while pending shows zeros; a backward after that accumulates on them
   opt.zeroGrad();
   let pendingGrad;
-  assert.equal(dispatched(() => (pendingGrad = late.grad)), ['fill'], 'reading .grad while pending fills it');
+  assert.equal(labelsOf(() => (pendingGrad = late.grad)), ['fill'], 'reading .grad while pending fills it');
   assertClose(await pendingGrad.read(), new Float64Array(6), { what: '.grad reads zeros while pending' });
   ops.sum(ops.mul(late, 2)).backward();
   assertClose(await late.grad.read(), new Float64Array(6).fill(2), { what: 'backward after a pending read' });
   // step 4: no backward at all: step sees zero gradients everywhere (the whole-arena fill)
   opt.zeroGrad();
-  assert.equal(dispatched(() => opt.step()), ['fill', 'sgd_update'], 'nothing written: one fill for the whole arena');
+  assert.equal(labelsOf(() => opt.step()), ['fill', 'sgd_update'], 'nothing written: one fill for the whole arena');
   for (let i = 0; i < 3; i++) refStep(ref[i], new Float64Array(ref[i].length), states[i], cfg);
   // (step 3 never called step(); its gradients were dropped by the zeroGrad of step 4)
   for (let i = 0; i < 3; i++) assertClose(await ps[i].read(), ref[i], { rtol: 1e-5, atol: 1e-6, what: `param ${i} after a step without backward` });
@@ -187,7 +179,7 @@ test('SGD: arenas split at 64 MiB: one update dispatch per arena, parameters on 
   for (let step = 0; step < 2; step++) {
     opt.zeroGrad();
     ops.sum(ops.add(ops.add(ops.mul(ps[0], 2), ops.mul(ps[1], 2)), ops.mul(ps[2], 2))).backward();
-    assert.equal(dispatched(() => opt.step()), ['sgd_update', 'sgd_update'], `step ${step + 1}: one update per arena`);
+    assert.equal(labelsOf(() => opt.step()), ['sgd_update', 'sgd_update'], `step ${step + 1}: one update per arena`);
   }
   const f32 = Math.fround;
   for (let k = 0; k < 3; k++) {

@@ -9,20 +9,11 @@ import { join } from 'node:path';
 import lib, { tensor, ops, gpu } from './helpers/lib.mjs';
 import { rng, assertClose } from './helpers/ref.mjs';
 import { pngBytes, writeIdxSet } from './helpers/datasets.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
 
 const { viz } = lib;
 
 /** The result of the async `fn` and the labels of the dispatches it made (gpu().onDispatch). */
-async function dispatched(fn) {
-  const labels = [];
-  const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => labels.push(l);
-  try {
-    return { result: await fn(), labels };
-  } finally {
-    gpu().onDispatch = prev;
-  }
-}
 
 /** CAM weighs the channels by the fc weights: no backward, no gradient weights; Grad-CAM by the gradients' spatial means. */
 function assertMethodKernels(labels, method, what) {

@@ -3,8 +3,9 @@
 export { train, evaluate, prepareData, summaryTable, stageTwoName, loadInto, DivergedError, StoppedError } from './trainer.js';
 export type { TrainOptions, EpochRecord, Summary } from './trainer.js';
 export type { PreparedData } from './prepare.js';
-export { createModel, smallInputFor, Mlp, ARCHS, ArchError } from './arch.js';
-export type { ArchOptions, ArchName } from './arch.js';
+export { createModel, smallInputFor, ARCHS, ArchError } from '../models/registry.js';
+export { Mlp } from '../models/mlp.js';
+export type { ArchOptions, ArchName } from '../models/registry.js';
 export { modelFromCheckpoint, loadModelFile } from './load.js';
 export type { ModelFromCheckpointOptions } from './load.js';
 export { readCheckpoint, readCheckpointInfo, checkpointInfo, saveModelFile, saveCheckpoint, modelMetadata, MODEL_FORMAT, CHECKPOINT_FORMAT } from './checkpoint.js';

@@ -11,6 +11,7 @@ import { registerKernel, instantiate, paramBlock, gpu, grid } from '../gpu/index
 import { OpError } from '../errors.js';
 import { Tensor, tensor, empty, shapeStr, scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
+import type { FeatureSplit } from '../models/registry.js';
 import * as ops from '../ops/index.js';
 
 const FILE = 'kernels/cam.wgsl';
@@ -84,15 +85,8 @@ export function upsampleBilinear(maps: Tensor, H: number, W: number): Tensor {
   return out;
 }
 
-/** A network split at its last feature maps. */
-export interface FeatureSplit {
-  /** x [1, Cin, H, W] → last feature maps [1, C, h, w] */
-  features(x: Tensor): Tensor;
-  /** feature maps [B, C, h, w] → logits [B, N] (must be batch-independent: eval mode) */
-  head(f: Tensor): Tensor;
-  /** for CAM: the final linear layer's weight [N, C], when the head is global average pooling + linear */
-  fcWeight?: Tensor;
-}
+/** A network split at its last feature maps (the registry's splitModel makes them). */
+export type { FeatureSplit };
 
 export interface CamResult {
   /** 'cam' (fc weights) or 'gradcam' (gradients) */
