@@ -1,6 +1,8 @@
 // Batch normalization over NCHW activations, per channel c, M = N*H*W values each.
 // Instantiated per width (V1: f32 units; V4: vec4<f32> units, when H*W % 4 == 0) and per
-// activation (ACT/GZ substitutions: none, relu, relu6).
+// activation (ACT/GZ substitutions: none, relu, relu6). NaN propagates through the activation as in
+// PyTorch, and so does its gradient where the saved output is NaN (is_nan tests the bits: compilers
+// may assume v != v is false).
 //
 // Uniforms (//#params): BatchNormParams (src/ops/norm.ts), one block for every pass: channels C;
 // plane_units, units per (n, c) plane (H*W / width); channel_units (N * plane_units);
@@ -54,12 +56,14 @@ alias VT = f32;
 const W = 1u;
 fn hsum(v: VT) -> f32 { return v; }
 fn lead(v: VT) -> f32 { return v; }
+fn is_nan(v: VT) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 //#endif
 //#if V4
 alias VT = vec4<f32>;
 const W = 4u;
 fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
 fn lead(v: VT) -> f32 { return v.x; }
+fn is_nan(v: VT) -> vec4<bool> { return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u); }
 //#endif
 
 const LANES = 64u;
@@ -342,7 +346,8 @@ fn grad_finish(c: u32, q: vec2<f32>) {
 fn unit(k: u32, a: vec4<f32>, b: vec4<f32>) {
   let gz = GZ;
   let xh = ((x[k] - VT(a.x)) - VT(a.y)) * VT(a.z);
-  dx[k] = VT(b.x) * gz + VT(b.y) * xh + VT(b.z);
+  // eval (q = r = 0): PyTorch's dx = p*gz has no x-hat term, so a NaN x-hat must not leak in
+  dx[k] = select(VT(b.x) * gz + VT(b.y) * xh + VT(b.z), VT(b.x) * gz, is_nan(xh) & (VT(b.y) == VT(0.0)) & (VT(b.z) == VT(0.0)));
 }
 //#endif
 
@@ -403,7 +408,8 @@ fn unit(u: u32, q: Coef) {
 fn unit(k: u32, q: Coef) {
   let gz = GZ;
   let xh = ((x[k] - q.a0) - q.a1) * q.a2;
-  dx[k] = q.b0 * gz + q.b1 * xh + q.b2;
+  // eval (q = r = 0): PyTorch's dx = p*gz has no x-hat term, so a NaN x-hat must not leak in
+  dx[k] = select(q.b0 * gz + q.b1 * xh + q.b2, q.b0 * gz, is_nan(xh) & ((q.b1 == VT(0.0)) & (q.b2 == VT(0.0))));
 }
 //#endif
 

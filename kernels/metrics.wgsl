@@ -5,7 +5,10 @@
 //   acc[2] += rows whose label is among the top-5 predictions
 //   acc[3] += rows
 // A label's rank counts the logits above it, and equal logits at lower indices
-// (argmax-first tie breaking); a NaN logit at the label counts as wrong.
+// (argmax-first tie breaking). NaN as in PyTorch's argmax and topk: a NaN is above every number
+// and equal to another NaN, so a row with a NaN predicts its first NaN (a finite label logit is
+// then wrong, at top-1 and at top-5 once five NaNs precede it). is_nan tests the bits (compilers
+// may assume v != v is false).
 // Params: MetricsParams { rows, classes (n, the logits' row length), has_loss }, declared in
 //         src/train/metrics.ts (binding 0).
 // Bindings: 0 P, 1 logits (read), 2 labels (read), 3 loss (read, 1 element; the device's
@@ -19,6 +22,8 @@
 @group(0) @binding(3) var<storage, read> loss: array<f32>;
 @group(0) @binding(4) var<storage, read_write> acc: array<f32>;
 
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+
 var<workgroup> part1: array<f32, 64>;
 var<workgroup> part5: array<f32, 64>;
 
@@ -30,15 +35,17 @@ fn main(@builtin(local_invocation_index) li: u32) {
     let t = u32(labels[r]);
     let base = r * p.classes;
     let zt = logits[base + t];
+    let nt = is_nan(zt);
     var above = 0u;
     for (var j = 0u; j < p.classes; j = j + 1u) {
       let v = logits[base + j];
-      if (v > zt || (v == zt && j < t)) { above = above + 1u; }
+      let nv = is_nan(v);
+      let gt = select(v > zt, nv && !nt, nv || nt);
+      let eq = select(v == zt, nv && nt, nv || nt);
+      if (gt || (eq && j < t)) { above = above + 1u; }
     }
-    if (zt == zt) {
-      if (above == 0u) { c1 = c1 + 1.0; }
-      if (above < 5u) { c5 = c5 + 1.0; }
-    }
+    if (above == 0u) { c1 = c1 + 1.0; }
+    if (above < 5u) { c5 = c5 + 1.0; }
   }
   part1[li] = c1;
   part5[li] = c5;

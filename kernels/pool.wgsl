@@ -18,7 +18,9 @@
 // Rules (the same in every layout):
 // max: y = the first maximum of the window in row-major order (strict >, so ties go to the
 //      earliest cell), arg = its plane index ih*W + iw; dx[cell] = sum of g over the outputs
-//      whose arg is that cell: a gather, no atomics, deterministic.
+//      whose arg is that cell: a gather, no atomics, deterministic. NaN as in PyTorch's
+//      max_pool2d (`val > maxval || isnan(val)`): every NaN is taken, so y is NaN and arg the
+//      window's last NaN (is_nan tests the bits: compilers may assume v != v is false).
 // avg: y = sum of the window in row-major order / (KH*KW) (count_include_pad, PyTorch's
 //      default); dx[cell] = sum of g over the windows covering the cell / (KH*KW).
 //
@@ -60,6 +62,7 @@ alias YV = f32;
 alias IV = i32;
 fn spread(v: YV) -> XV { return v; }
 fn spread_i(v: IV) -> XI { return v; }
+fn is_nan(v: YV) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 //#endif
 
 //#if PAIR4
@@ -74,6 +77,7 @@ fn even(v: XV) -> YV { return v.xz; }
 fn odd(v: XV) -> YV { return v.yw; }
 fn spread(v: YV) -> XV { return v.xxyy; }
 fn spread_i(v: IV) -> XI { return v.xxyy; }
+fn is_nan(v: YV) -> vec2<bool> { return (bitcast<vec2<u32>>(v) & vec2<u32>(0x7fffffffu)) > vec2<u32>(0x7f800000u); }
 //#endif
 
 //#if PAIR2
@@ -88,6 +92,7 @@ fn even(v: XV) -> YV { return v.x; }
 fn odd(v: XV) -> YV { return v.y; }
 fn spread(v: YV) -> XV { return XV(v); }
 fn spread_i(v: IV) -> XI { return XI(v); }
+fn is_nan(v: YV) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 //#endif
 
 //#if FWD
@@ -109,7 +114,7 @@ fn spread_i(v: IV) -> XI { return XI(v); }
 struct Acc { best: YV, at: IV, };
 fn acc_start() -> Acc { return Acc(YV(0.0), IV(-1)); }
 fn acc_take(a: ptr<function, Acc>, v: YV, k: IV) {
-  let take = ((*a).at < IV(0)) | (v > (*a).best);
+  let take = ((*a).at < IV(0)) | (v > (*a).best) | is_nan(v);
   (*a).best = select((*a).best, v, take);
   (*a).at = select((*a).at, k, take);
 }

@@ -62,11 +62,16 @@ const block = (w: Width) => w.toUpperCase();
 const MERGE_STATS = { MERGE_T: 'vec3<f32>', COMBINE: 'chan', FINISH: 'finish_stats' };
 const MERGE_GRAD = { MERGE_T: 'vec2<f32>', COMBINE: 'add2', FINISH: 'grad_finish' };
 // The fused activation in the kernels' own vector type VT (ACT: forward, GZ: the gradient
-// masked by the saved output); ACT_WGSL's f32 helper does not cover the vec4 units.
+// masked by the saved output); ACT_WGSL's f32 helper does not cover the vec4 units. NaN propagates
+// as in PyTorch: relu(NaN) = relu6(NaN) = NaN, and the gradient passes where the output is NaN
+// (threshold_backward / hardtanh_backward zero it only where y <= 0 or y >= 6).
 const ACTS: Record<Activation, { fwd: string; gz: string }> = {
   none: { fwd: 'z', gz: 'g[k]' },
-  relu: { fwd: 'max(z, VT(0.0))', gz: 'select(VT(0.0), g[k], ysaved[k] > VT(0.0))' },
-  relu6: { fwd: 'clamp(z, VT(0.0), VT(6.0))', gz: 'select(VT(0.0), g[k], (ysaved[k] > VT(0.0)) & (ysaved[k] < VT(6.0)))' },
+  relu: { fwd: 'select(max(z, VT(0.0)), z, is_nan(z))', gz: 'select(VT(0.0), g[k], (ysaved[k] > VT(0.0)) | is_nan(ysaved[k]))' },
+  relu6: {
+    fwd: 'select(clamp(z, VT(0.0), VT(6.0)), z, is_nan(z))',
+    gz: 'select(VT(0.0), g[k], ((ysaved[k] > VT(0.0)) & (ysaved[k] < VT(6.0))) | is_nan(ysaved[k]))',
+  },
 };
 const savedY = (a: Activation) => (a === 'none' ? [] : ['SAVED_Y']);
 const K = {

@@ -134,7 +134,9 @@ function launch(pass: Pass, label: string, g: PoolGeometry, bindings: BufferSlic
 
 /**
  * Max pooling (padding counts as -inf); the gradient goes to the first maximum of each window in
- * row-major order. The argmax indices are written only when a gradient will be needed.
+ * row-major order. NaN propagates as in PyTorch: a window holding NaN gives NaN, and its gradient
+ * goes to the window's last NaN (PyTorch takes every NaN it meets). The argmax indices
+ * are written only when a gradient will be needed.
  */
 export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const op = 'maxPool2d';
