@@ -1,4 +1,5 @@
-// Seeded dropout: out[i] = a[i] * keep_scale where element i is kept, else 0. Element i is kept
+// Seeded dropout: out[i] = a[i] * keep_scale where element i is kept, else 0 (NaN where a[i] is NaN
+// or ±Inf: PyTorch multiplies by the 0/1 mask, and NaN * 0 = Inf * 0 = NaN). Element i is kept
 // when hash(seed, i) >= drop_threshold (the drop probability * 2^32), so the mask is a pure
 // function of (seed, i): forward and backward (a = upstream gradient) apply the same mask with
 // no RNG state and no saved mask, and both widths below give the same mask.
@@ -31,6 +32,11 @@ fn keep_bits(i: vec4<u32>) -> vec4<u32> {
 }
 
 //#if V1
+// a dropped element: 0, or NaN for a non-finite one (tested on the bits, made from its bits at run time)
+fn dropped(v: f32) -> f32 {
+  let u = bitcast<u32>(v);
+  return select(0.0, bitcast<f32>(u | 0x7fc00000u), (u & 0x7f800000u) == 0x7f800000u);
+}
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(64)
@@ -38,11 +44,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nw.x * 64u;
   if (i >= p.count) { return; }
   let kept = keep_bits(vec4<u32>(i)).x >= p.drop_threshold;
-  out[i] = select(0.0, a[i] * p.keep_scale, kept);
+  let v = a[i];
+  out[i] = select(dropped(v), v * p.keep_scale, kept);
 }
 //#endif
 
 //#if V4
+fn dropped(v: vec4<f32>) -> vec4<f32> {
+  let u = bitcast<vec4<u32>>(v);
+  return select(vec4<f32>(0.0), bitcast<vec4<f32>>(u | vec4<u32>(0x7fc00000u)), (u & vec4<u32>(0x7f800000u)) == vec4<u32>(0x7f800000u));
+}
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 const UNITS = 4u;
@@ -53,7 +64,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let u1 = min(u0 + UNITS, n4);
   for (var u = u0; u < u1; u = u + 1u) {
     let kept = keep_bits(vec4<u32>(4u * u) + vec4<u32>(0u, 1u, 2u, 3u)) >= vec4<u32>(p.drop_threshold);
-    out[u] = select(vec4<f32>(0.0), a[u] * p.keep_scale, kept);
+    let v = a[u];
+    out[u] = select(dropped(v), v * p.keep_scale, kept);
   }
 }
 //#endif

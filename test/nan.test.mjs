@@ -1,7 +1,8 @@
 // NaN propagates as in PyTorch: relu / relu6 (both vector widths) keep NaN, and their gradient
 // passes where the output is NaN; max and argmax take the first NaN along the axis; max pooling
 // takes every NaN it meets (NaN out, the gradient to the window's last NaN); batchnorm's fused
-// ReLU/ReLU6 keep NaN; the metrics rank NaN above every number (argmax/topk). A model whose
+// ReLU/ReLU6 keep NaN; maximum/minimum give NaN for a NaN operand and pass the gradient to both;
+// dropout keeps a dropped NaN (NaN * 0); the metrics rank NaN above every number (argmax/topk). A model whose
 // weights went NaN must not look like a plausible one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,6 +34,65 @@ test('max and argmax propagate NaN: the first NaN along the axis wins', async ()
   same(Array.from(await ops.max(x, 1).read()), [NaN, NaN, NaN], 'max rows');
   same(Array.from(await ops.argmax(x, 0).read()), [2, 0, 1], 'argmax columns (the second is all NaN)');
   same(Array.from(await ops.argmax(tensor([0.25, -1, 0.5], [3]), -1).read()), [2], 'no NaN: the maximum');
+});
+
+test('maximum and minimum propagate NaN, and its gradient reaches both operands (scalar, vec4, broadcast kernels)', async () => {
+  // [8] with [8] (vec4 flat), [2, 4] with [4] (vec4 broadcast), [3, 3] with [3, 1] (strided)
+  const cases = [[[8], [8]], [[2, 4], [4]], [[3, 3], [3, 1]]];
+  for (const [as, bs] of cases) {
+    const na = as.reduce((p, q) => p * q, 1);
+    const nb = bs.reduce((p, q) => p * q, 1);
+    const av = Float32Array.from({ length: na }, (_, i) => [1, NaN, -2, 0.5, 3, -1, NaN, 2, 0][i % 9]);
+    const bv = Float32Array.from({ length: nb }, (_, i) => [NaN, 0, 1, -3, 2, NaN, 1, 4][i % 8]);
+    for (const [name, f] of [['maximum', Math.max], ['minimum', Math.min]]) {
+      const a = tensor(av, as, { requiresGrad: true });
+      const b = tensor(bv, bs, { requiresGrad: true });
+      const y = ops[name](a, b);
+      const os = y.shape;
+      const n = os.reduce((p, q) => p * q, 1);
+      // broadcast indices, right-aligned
+      const idx = (i, s) => {
+        let k = 0;
+        let stride = 1;
+        let rest = i;
+        const ds = [];
+        for (let d = os.length - 1; d >= 0; d--) { ds.unshift(rest % os[d]); rest = Math.floor(rest / os[d]); }
+        for (let d = s.length - 1; d >= 0; d--) { const od = os.length - s.length + d; k += (s[d] === 1 ? 0 : ds[od]) * stride; stride *= s[d]; }
+        return k;
+      };
+      const want = Array.from({ length: n }, (_, i) => f(av[idx(i, as)], bv[idx(i, bs)])); // Math.max/min propagate NaN
+      same(Array.from(await y.read()), want, `${name} ${JSON.stringify(as)} ${JSON.stringify(bs)}`);
+      ops.sum(y).backward();
+      const ga = new Float32Array(na);
+      const gb = new Float32Array(nb);
+      for (let i = 0; i < n; i++) {
+        const x = av[idx(i, as)];
+        const z = bv[idx(i, bs)];
+        const nan = Number.isNaN(x) || Number.isNaN(z);
+        // ties to a (this engine), NaN: both (PyTorch masks only where the comparison holds)
+        if (nan || (name === 'maximum' ? x >= z : x <= z)) ga[idx(i, as)] += 1;
+        if (nan || (name === 'maximum' ? x < z : x > z)) gb[idx(i, bs)] += 1;
+      }
+      same(Array.from(await a.grad.read()), Array.from(ga), `${name} grad a`);
+      same(Array.from(await b.grad.read()), Array.from(gb), `${name} grad b`);
+    }
+  }
+});
+
+test('dropout keeps NaN (and turns a dropped ±Inf into NaN) as PyTorch does (x * mask); finite dropped elements stay +0', async () => {
+  for (const n of [37, 64]) {
+    const v = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? NaN : i % 7 === 0 ? -Infinity : i % 2 ? -(i + 1) : i + 1));
+    const ones = await ops.dropout(tensor(new Float32Array(n).fill(1), [n]), { p: 0.5, training: true, seed: 3 }).read();
+    const kept = Array.from(ones, (o) => o !== 0);
+    assert.ok(kept.some(Boolean) && !kept.every(Boolean), 'the mask keeps some and drops some');
+    const y = await ops.dropout(tensor(v, [n]), { p: 0.5, training: true, seed: 3 }).read();
+    for (let i = 0; i < n; i++) {
+      const want = kept[i] ? v[i] * 2 : Number.isFinite(v[i]) ? 0 : NaN;
+      assert.ok(Object.is(y[i], want), `n=${n} element ${i}: ${y[i]}, expected ${want} (x ${v[i]}, ${kept[i] ? 'kept' : 'dropped'})`);
+    }
+    const all = await ops.dropout(tensor(v, [n]), { p: 1, training: true, seed: 3 }).read();
+    for (let i = 0; i < n; i++) assert.is(Number.isNaN(all[i]), !Number.isFinite(v[i]), `p = 1, element ${i}: ${all[i]}`);
+  }
 });
 
 /**

@@ -59,9 +59,18 @@ export const BINARY = {
   mul: { fwd: 'x * y', da: 'g * y', db: 'g * x' },
   // d(x/y)/dy = -x / y² = -z / y
   div: { fwd: 'x / y', da: 'g / y', db: '-(g * (z / y))' },
-  // ties go to x; NaN comparisons give the gradient to y
-  maximum: { fwd: 'max(x, y)', da: 'g * select(0.0, 1.0, x >= y)', db: 'g * select(0.0, 1.0, !(x >= y))' },
-  minimum: { fwd: 'min(x, y)', da: 'g * select(0.0, 1.0, x <= y)', db: 'g * select(0.0, 1.0, !(x <= y))' },
+  // ties go to x. NaN as in PyTorch: a NaN operand makes the output NaN (x + y is NaN then) and
+  // both operands get the gradient (PyTorch masks it only where x < y, or x > y, is true)
+  maximum: {
+    fwd: 'select(max(x, y), x + y, is_nan(x) | is_nan(y))',
+    da: 'g * select(0.0, 1.0, (x >= y) | is_nan(x) | is_nan(y))',
+    db: 'g * select(0.0, 1.0, (x < y) | is_nan(x) | is_nan(y))',
+  },
+  minimum: {
+    fwd: 'select(min(x, y), x + y, is_nan(x) | is_nan(y))',
+    da: 'g * select(0.0, 1.0, (x <= y) | is_nan(x) | is_nan(y))',
+    db: 'g * select(0.0, 1.0, (x > y) | is_nan(x) | is_nan(y))',
+  },
 } as const satisfies Record<string, BinaryDef>;
 export type BinaryName = keyof typeof BINARY;
 
