@@ -1,5 +1,5 @@
 // Buffer utilities over storage slices of n f32 values (kernels/util.wgsl): fill, copy,
-// accumulate in place, add. They know nothing of shapes or autograd; the tensor layer's
+// accumulate in place, add, and the scan for a NaN or ±Inf (markNonFinite). They know nothing of shapes or autograd; the tensor layer's
 // creation and in-place functions (full, fillInPlace, copy, assign, accumulate) and autograd's
 // gradient sums are built on them.
 
@@ -14,6 +14,7 @@ import type { BufferSlice } from './batch.js';
 const FILE = 'kernels/util.wgsl';
 const FillParams = paramBlock('util.fill', { n: 'u32', value: 'f32' });
 const CountParams = paramBlock('util.count', { n: 'u32' });
+const NonFiniteParams = paramBlock('util.nonfinite', { n: 'u32', slot: 'u32' });
 function kernel<F extends ParamFields>(name: string, blocks: string[], params: ParamBlock<F>) {
   return registerKernel({ name: `util:${name}`, code: instantiate(src, blocks), file: FILE, params });
 }
@@ -24,6 +25,7 @@ const K = {
   accumulate4: kernel('accumulate:v4', ['VEC4', 'ACCUMULATE4'], CountParams),
   add: kernel('add', ['ADD'], CountParams),
   add4: kernel('add:v4', ['VEC4', 'ADD4'], CountParams),
+  nonFinite4: kernel('nonfinite:v4', ['VEC4', 'NONFINITE4'], NonFiniteParams),
 };
 
 /**
@@ -65,6 +67,22 @@ export function addBuffers(a: BufferSlice, b: BufferSlice, out: BufferSlice, n: 
   const g4 = vec4Grid(n);
   if (g4) gpu().dispatch({ kernel: K.add4, label: 'add', constants: { K: vectorTuning.k }, params: { n: n / 4 }, bindings: [a, b, out], workgroups: g4 });
   else gpu().dispatch({ kernel: K.add, label: 'add', params: { n }, bindings: [a, b, out], workgroups: grid(n, 256) });
+}
+
+/**
+ * Find the first NaN or ±Inf among src[0..n) (n % 4 == 0, the slice 16-byte aligned): sets the u32
+ * flags[slot] to max(flags[slot], 0xffffffff - i) for the first such i, so flags zeroed beforehand
+ * read 0 when every value is finite. The divergence guard's scan of the parameter arenas: one
+ * read-only pass, nothing waited.
+ */
+export function markNonFinite(src: BufferSlice, n: number, flags: BufferSlice, slot: number): void {
+  if (n % 4 !== 0) throw new Error(`focusnet: internal: markNonFinite over ${n} values (a multiple of 4 expected)`);
+  if (n === 0) return;
+  const k = vectorTuning.k;
+  gpu().dispatch({
+    kernel: K.nonFinite4, label: 'nonfinite', constants: { K: k }, params: { n: n / 4, slot },
+    bindings: [src, flags], workgroups: grid(Math.ceil(n / 4 / k), 256),
+  });
 }
 
 /** dst[0..bytes) = src[0..bytes) (copyBufferToBuffer in the open encoder). */

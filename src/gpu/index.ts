@@ -11,6 +11,6 @@ export { paramBlock, ParamBlock, PARAM_SLOT_BYTES } from './params.js';
 export type { ParamFields, ParamType, ParamValues } from './params.js';
 export { instantiate } from './template.js';
 export { grid } from './grid.js';
-export { fillBuffer, accumulateBuffer, addBuffers, copyBuffer, vectorTuning, vec4Grid } from './buffers.js';
+export { fillBuffer, accumulateBuffer, addBuffers, copyBuffer, markNonFinite, vectorTuning, vec4Grid } from './buffers.js';
 export { BufferPool, sizeClass } from './pool.js';
 export type { PoolStats } from './pool.js';

@@ -14,10 +14,18 @@
 // gradient this step) are filled with zeros right before the update (one fill for the
 // whole arena when none was written), so weight decay and momentum see a zero gradient
 // as in PyTorch; reading `.grad` while pending fills it too, so users always see zeros.
+//
+// firstNonFinite() scans the parameter arenas for NaN or ±Inf on the GPU (one read-only pass
+// per arena, one small readback): the divergence guard of the trainer, which catches a model
+// gone NaN even where the loss stays finite.
+//
+// Misuse is refused with the optimizer's own errors, before any dispatch: a parameter that was
+// disposed (or whose device shutdown() released) in step(), zeroGrad() and the state dict, and
+// any use after dispose().
 
 import src from '../../kernels/sgd.wgsl';
-import { registerKernel, paramBlock, gpu, grid } from '../gpu/index.js';
-import { Tensor, Storage, keep, shapeStr, materializeZero, fillInPlace } from '../tensor/index.js';
+import { registerKernel, paramBlock, gpu, grid, markNonFinite, deviceGeneration } from '../gpu/index.js';
+import { Tensor, Storage, keep, shapeStr, materializeZero, fillInPlace, zeros, RELEASED_DEVICE } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 
 /** One update over an arena of n4 vec4s (kernels/sgd.wgsl). */
@@ -42,7 +50,21 @@ interface Arena {
   moms: GPUBuffer | null;
   grad: Tensor; // a flat f32 view of the whole gradient arena
   views: Tensor[]; // each parameter's gradient view (its .grad)
+  members: Tensor[]; // the parameters in the arena, in order
+  offsets: number[]; // each parameter's first element in the arena (in f32 values)
 }
+
+/** A parameter holding NaN or ±Inf (SGD.firstNonFinite). */
+export interface NonFiniteParam {
+  /** its state-dict key, or `#id` */
+  name: string;
+  shape: readonly number[];
+  /** the first such element (flat index) and its value */
+  index: number;
+  value: number;
+}
+
+const paramName = (p: Tensor) => (p.name ? `'${p.name}'` : `#${p.id}`);
 
 const ALIGN = 256;
 const ARENA_MAX = 64 * 1024 * 1024;
@@ -56,6 +78,9 @@ export class SGD {
   readonly params: Tensor[];
   private arenas: Arena[] = [];
   private steps = 0;
+  private disposed = false;
+  /** the device the arenas live on (see deviceGeneration) */
+  private readonly generation = deviceGeneration();
 
   constructor(params: Iterable<Tensor>, opts: SGDOptions) {
     if (!(opts && typeof opts.lr === 'number' && opts.lr >= 0)) throw new OpError('SGD', `lr must be a number >= 0, got ${opts && opts.lr}`);
@@ -112,7 +137,9 @@ export class SGD {
       pflat.dispose();
       let off = 0;
       const views: Tensor[] = [];
+      const offsets: number[] = [];
       for (const p of ps) {
+        offsets.push(off / 4);
         const bytesP = p.size * 4;
         if (bytesP > 0) g.copy(p.slice('SGD'), { buffer: params, offset: off, size: bytesP }, bytesP);
         p.storage!.release();
@@ -125,7 +152,7 @@ export class SGD {
         views.push(p.gradSlot!);
         off += Math.ceil(bytesP / ALIGN) * ALIGN;
       }
-      this.arenas.push({ bytes: total, params, grads, moms, grad: flat, views });
+      this.arenas.push({ bytes: total, params, grads, moms, grad: flat, views, members: ps, offsets });
     }
   }
 
@@ -135,7 +162,27 @@ export class SGD {
    * the ones no backward reached.
    */
   zeroGrad(): void {
+    this.usable('SGD.zeroGrad');
     for (const a of this.arenas) for (const v of a.views) v.zeroPending = true;
+  }
+
+  /**
+   * Refuse to run on what is gone: the optimizer after dispose(), a parameter disposed while the
+   * optimizer still holds it (its model was disposed, or dispose() was called on it), a parameter
+   * of a device that shutdown() released. Names the parameter and what to do.
+   */
+  private usable(op: string): void {
+    if (this.disposed) throw new OpError(op, 'this optimizer was disposed (dispose() gave its parameter arenas back); create a new optim.SGD over live parameters');
+    for (const p of this.params) {
+      if (p.disposed) {
+        throw new OpError(
+          op,
+          `parameter ${paramName(p)} ${shapeStr(p.shape)} was disposed (dispose() on it or on its model) but this optimizer still updates it; ` +
+            'dispose the optimizer together with its model, or create a new optim.SGD over the parameters you keep',
+        );
+      }
+      if (p.deviceReleased) throw new OpError(op, `parameter ${paramName(p)} ${shapeStr(p.shape)} ${RELEASED_DEVICE}`);
+    }
   }
 
   /** Fill the gradients still pending zero (one fill per arena when none was written). */
@@ -154,6 +201,7 @@ export class SGD {
 
   /** Apply one update to every parameter (one dispatch per arena). */
   step(): void {
+    this.usable('SGD.step');
     const g = gpu();
     const first = this.steps === 0;
     this.materializePending();
@@ -179,6 +227,7 @@ export class SGD {
 
   /** Momentum buffers and step count, for checkpoints. */
   async stateDict(): Promise<{ step: number; momentum: Float32Array[] }> {
+    this.usable('SGD.stateDict');
     const out: Float32Array[] = [];
     for (const a of this.arenas) {
       if (a.moms) out.push(new Float32Array(await gpu().read({ buffer: a.moms, offset: 0, size: a.bytes }, a.bytes)));
@@ -187,6 +236,7 @@ export class SGD {
   }
 
   loadStateDict(s: { step: number; momentum: Float32Array[] }): void {
+    this.usable('SGD.loadStateDict');
     this.steps = s.step;
     const withMom = this.arenas.filter((a) => a.moms);
     if (s.momentum.length !== withMom.length) throw new OpError('SGD.loadStateDict', `expected ${withMom.length} momentum arenas, got ${s.momentum.length}`);
@@ -196,18 +246,51 @@ export class SGD {
     });
   }
 
+  /**
+   * The first parameter holding NaN or ±Inf, or null when all are finite: one read-only pass over
+   * each arena on the GPU (kernels/util.wgsl NONFINITE4) into a u32 per arena, then one readback
+   * (a second one, of the offending value, only when there is one). Meant to be awaited next to a
+   * readback the caller makes anyway (the trainer's periodic metrics read).
+   */
+  async firstNonFinite(): Promise<NonFiniteParam | null> {
+    this.usable('SGD.firstNonFinite');
+    if (!this.arenas.length) return null;
+    const flags = zeros([this.arenas.length], { dtype: 'i32' });
+    this.arenas.forEach((a, i) => markNonFinite({ buffer: a.params, offset: 0, size: a.bytes }, a.bytes / 4, flags.slice('SGD.firstNonFinite'), i));
+    let found: Int32Array;
+    try {
+      found = (await flags.read()) as Int32Array;
+    } finally {
+      flags.dispose();
+    }
+    for (let i = 0; i < this.arenas.length; i++) {
+      if (found[i] === 0) continue;
+      const a = this.arenas[i];
+      const at = 0xffffffff - (found[i] >>> 0);
+      let k = a.offsets.length - 1;
+      while (k > 0 && a.offsets[k] > at) k--;
+      const p = a.members[k];
+      const value = new Float32Array(await gpu().read({ buffer: a.params, offset: at * 4, size: 4 }, 4))[0];
+      return { name: p.name ?? `#${p.id}`, shape: p.shape, index: at - a.offsets[k], value };
+    }
+    return null;
+  }
 
   /** Give the arenas back to the pool; the parameters become unusable. */
   dispose(): void {
-    const g = gpu();
+    if (this.disposed) return;
+    this.disposed = true;
     for (const p of this.params) {
       p.storage = null;
       p.grad = null;
     }
-    for (const a of this.arenas) {
-      g.pool.release(a.params);
-      g.pool.release(a.grads);
-      if (a.moms) g.pool.release(a.moms);
+    // arenas of a device that shutdown() released went with it
+    const live = this.generation === deviceGeneration();
+    const g = live ? gpu() : null;
+    for (const a of live ? this.arenas : []) {
+      g!.pool.release(a.params);
+      g!.pool.release(a.grads);
+      if (a.moms) g!.pool.release(a.moms);
     }
     this.arenas = [];
   }

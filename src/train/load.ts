@@ -13,6 +13,7 @@ import { archSpec } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readCheckpoint, CheckpointFile } from './checkpoint.js';
 import { toDevice, HostTensor } from './safetensors.js';
+import { checkFiniteWeights } from './evaluate.js';
 
 const SHOWN = 12;
 
@@ -75,6 +76,7 @@ export function modelFromCheckpoint(ck: CheckpointFile, o: ModelFromCheckpointOp
   if (o.matchClasses && numClasses !== o.numClasses) {
     throw new DataError(ck.path, `is a ${spec.name} for ${numClasses} classes (${ck.prefix}${spec.classifier} ${shapeStr(cls!)}), the data has ${o.numClasses}`);
   }
+  checkFiniteWeights(ck.path, ck.tensors, ck.prefix); // NaN/±Inf weights: exit 2 naming the file and a tensor
   const model = spec.build({ numClasses, inChannels: o.inChannels, imageSize: o.imageSize, ...spec.fromStateDict?.(shapes) });
   try {
     loadInto(model, ck.tensors, ck.prefix, ck.path, spec.name);

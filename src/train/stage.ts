@@ -1,13 +1,14 @@
 // The training loop of one stage (the baseline with cross-entropy, or stage 2 with its loss
 // next to the frozen baseline). Every step runs inside scope() and reads nothing back; loss
-// and accuracy are summed on the GPU and read every `logEvery` steps (progress, NaN check) and
-// at the end of the epoch. The learning rate of each step comes from the step schedule
+// and accuracy are summed on the GPU and read every `logEvery` steps (progress, and the
+// divergence guard: the loss, and every parameter scanned for NaN/±Inf on the GPU in the same
+// readback) and at the end of the epoch. The learning rate of each step comes from the step schedule
 // (src/optim/schedule.ts: the per-epoch schedule with the linear warm-up on top). After every
 // epoch: evaluation (top-1, top-5), a metrics.jsonl line and an atomic checkpoint.
 import { existsSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FocusnetError } from '../errors.js';
-import { scope } from '../tensor/index.js';
+import { scope, shapeStr } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
 import { namedSchedule, perStep, linearWarmup } from '../optim/schedule.js';
@@ -22,7 +23,7 @@ import { evaluate } from './evaluate.js';
 import { saveCheckpoint, restoreOptimizer, checkpointRandomState, CheckpointFile } from './checkpoint.js';
 import { loadInto } from './load.js';
 
-/** Training stopped because the loss became NaN or infinite. */
+/** Training stopped because the loss or a parameter became NaN or infinite. */
 export class DivergedError extends FocusnetError {
   constructor(message: string) {
     super(message);
@@ -139,13 +140,19 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
           cache,
           every: o.logEvery ?? 50,
           check: async (k, t) => {
-            const m = await ctx.acc.read();
+            // the parameter scan is dispatched before the metrics' readback: both come back in one wait
+            const scan = opt.firstNonFinite();
+            const [m, bad] = await Promise.all([ctx.acc.read(), scan]);
             lastCheck = k === trainLoader.batchCount - 1 ? m : null;
-            if (!Number.isFinite(m.lossSum)) {
+            if (!Number.isFinite(m.lossSum) || bad) {
               ctx.progress.stop();
               await checkLabels(); // a label the loss kernels found out of range explains a NaN loss (throws naming it)
               const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
-              throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: the loss became ${m.lossSum} (not finite); training stopped. ${prev}. Try a smaller --lr.`);
+              const what = [
+                Number.isFinite(m.lossSum) ? '' : `the loss became ${m.lossSum} (not finite)`,
+                bad ? `parameter '${bad.name}' ${shapeStr(bad.shape)} holds ${bad.value} at element ${bad.index}${Number.isFinite(m.lossSum) ? ' (the loss is still finite)' : ''}` : '',
+              ].filter(Boolean).join(' and ');
+              throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: ${what}; training stopped. ${prev}. Try a smaller --lr.`);
             }
             ctx.progress.update({ done: k + 1, loss: m.loss, imagesPerS: t.images / Math.max(1e-9, t.seconds) });
           },
