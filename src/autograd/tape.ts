@@ -156,7 +156,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
     // Refuse before touching any gradient: a freed node anywhere would leave .grad half-updated.
     for (const t of order) {
       if (t.node && t.node.released) {
-        throw new OpError('backward', `the graph through '${t.node.op}' was already freed (backward called twice, or the scope that built it has ended)`);
+        throw new OpError('backward', `the graph through '${t.node.op}' was already freed (backward called twice, or the scope that built it has ended); run the forward pass again to backpropagate again`);
       }
     }
     const grads = new Map<Tensor, Tensor>();

@@ -5,7 +5,7 @@
 // compiles every registered kernel. One `Gpu` per process: `gpu()` returns it, `shutdown()`
 // releases it.
 
-import { NoAdapterError } from '../errors.js';
+import { NoAdapterError, FocusnetError } from '../errors.js';
 import { platform } from '../platform/platform.js';
 import { Gpu, AdapterInfo } from './gpu.js';
 
@@ -22,12 +22,25 @@ export interface InitOptions {
 
 let current: Gpu | null = null;
 let pending: Promise<Gpu> | null = null;
-/** devices made by init(); tensors remember theirs, so one from before a shutdown() is refused */
+/** the options of the init() that made (or is making) the current device */
+let currentOptions: InitOptions = {};
+/**
+ * Bumped by every init() and every shutdown(): a storage remembers the generation it was made in,
+ * so a tensor from before a shutdown() is refused (ops, read(), backward, the optimizer), with or
+ * without a later init().
+ */
 let generation = 0;
+let released = false;
 
 /** The initialized GPU; throws if `init()` has not completed. */
 export function gpu(): Gpu {
-  if (!current) throw new Error('focusnet: call `await init()` before creating tensors');
+  if (!current) {
+    throw new FocusnetError(
+      released
+        ? 'focusnet: the GPU device was released by shutdown(); call `await init()` again before creating tensors (tensors made before shutdown() are gone with it)'
+        : 'focusnet: call `await init()` before creating tensors',
+    );
+  }
   return current;
 }
 
@@ -40,13 +53,56 @@ export function deviceGeneration(): number {
   return generation;
 }
 
+const OPTION_NAMES: readonly (keyof InitOptions)[] = ['gpu', 'powerPreference', 'forceFallbackAdapter', 'checkEachDispatch'];
+
+/**
+ * A second init() while a device exists (or is being made) returns it, unless it asks for
+ * something else: an option given (not undefined) that differs from the first call's is refused,
+ * since the device cannot change under tensors that already live on it.
+ */
+function checkSameOptions(opts: InitOptions): void {
+  const first = effective(currentOptions);
+  for (const k of OPTION_NAMES) {
+    const want = opts[k];
+    if (want === undefined) continue;
+    const have = first[k];
+    if (want === have) continue;
+    const show = (v: unknown) => (k === 'gpu' ? (v === undefined ? "the host's" : 'another GPU object') : v === undefined ? 'not set' : JSON.stringify(v));
+    const hint = k === 'checkEachDispatch' ? ' (or set `gpu().checkEachDispatch` at any time)' : '';
+    throw new FocusnetError(
+      `init: the GPU is already initialized with ${k} ${show(have)}, and this call asks for ${show(want)}; ` +
+        `call \`await shutdown()\` first to get a device with other options${hint}, or call init() without them to get the current one`,
+    );
+  }
+}
+
+/** The options with their defaults filled in (what a device made with them has). */
+function effective(o: InitOptions): InitOptions {
+  return {
+    gpu: o.gpu,
+    powerPreference: o.powerPreference ?? 'high-performance',
+    forceFallbackAdapter: o.forceFallbackAdapter ?? false,
+    checkEachDispatch: o.checkEachDispatch ?? platform().env('FOCUSNET_CHECK') === '1',
+  };
+}
+
 /** Acquire the best adapter (a hardware GPU if present, else the software one) and compile kernels. */
 export function init(opts: InitOptions = {}): Promise<Gpu> {
+  try {
+    if (typeof opts !== 'object' || opts === null) throw new FocusnetError(`init: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+    const unknown = Object.keys(opts).filter((k) => !OPTION_NAMES.includes(k as keyof InitOptions));
+    if (unknown.length) throw new FocusnetError(`init: unknown option '${unknown[0]}'; options: ${OPTION_NAMES.join(', ')}`);
+    if (current || pending) checkSameOptions(opts);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (current) return Promise.resolve(current);
   if (!pending) {
+    currentOptions = { ...opts };
     pending = acquire(opts).then(
       (g) => {
         generation++;
+        released = false;
         return (current = g);
       },
       (e) => {
@@ -68,9 +124,13 @@ export async function shutdown(): Promise<void> {
       /* errors were reported to their callers */
     }
     current.destroy();
+    // every storage of this device is dead from now on (refused, and releasing one is a no-op)
+    generation++;
+    released = true;
   }
   current = null;
   pending = null;
+  currentOptions = {};
   platform().release();
 }
 

@@ -1,7 +1,7 @@
 // Shared helpers for op launchers: argument checks that name the op and the
 // shapes, shape arithmetic, and packing of shapes/strides into uniform vec4 arrays.
 
-import { Tensor, Shape, shapeStr, empty } from '../tensor/index.js';
+import { Tensor, Shape, shapeStr, empty, RELEASED_DEVICE } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 import { gpu, grid } from '../gpu/index.js';
 
@@ -10,6 +10,7 @@ export { OpError, shapeStr, grid, gpu };
 export function check(t: unknown, op: string, arg: string): Tensor {
   if (!(t instanceof Tensor)) throw new OpError(op, `argument '${arg}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
   if (t.disposed) throw new OpError(op, `argument '${arg}' (tensor #${t.id} ${shapeStr(t.shape)}) was used after dispose()`);
+  if (t.deviceReleased) throw new OpError(op, `argument '${arg}' (tensor #${t.id} ${shapeStr(t.shape)}) ${RELEASED_DEVICE}`);
   return t;
 }
 

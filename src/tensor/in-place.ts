@@ -4,12 +4,13 @@
 
 import { fillBuffer, accumulateBuffer, addBuffers, copyBuffer } from '../gpu/index.js';
 import { OpError } from '../errors.js';
-import { Tensor, shapeStr } from './tensor.js';
+import { Tensor, shapeStr, RELEASED_DEVICE } from './tensor.js';
 import { empty } from './create.js';
 
 function live(t: unknown, op: string, arg: string): Tensor {
   if (!(t instanceof Tensor)) throw new OpError(op, `argument '${arg}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
   if (t.disposed) throw new OpError(op, `argument '${arg}' (tensor #${t.id} ${shapeStr(t.shape)}) was used after dispose()`);
+  if (t.deviceReleased) throw new OpError(op, `argument '${arg}' (tensor #${t.id} ${shapeStr(t.shape)}) ${RELEASED_DEVICE}`);
   return t;
 }
 

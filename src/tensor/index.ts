@@ -1,5 +1,5 @@
 // The tensor layer: Tensor and Storage, creation, in-place buffer operations, scopes.
-export { Tensor, Storage, numel, shapeStr, materializeZero, installEngine } from './tensor.js';
+export { Tensor, Storage, numel, shapeStr, materializeZero, installEngine, RELEASED_DEVICE } from './tensor.js';
 export type { DType, Shape, GradNode, TensorEngine } from './tensor.js';
 export { empty, tensor, full, zeros, ones } from './create.js';
 export type { TensorOptions } from './create.js';

@@ -51,6 +51,10 @@ export function shapeStr(shape: Shape): string {
 
 let nextId = 1;
 
+/** What the engine says of a tensor from a device that shutdown() released (after its id and shape). */
+export const RELEASED_DEVICE =
+  'belongs to a GPU device that shutdown() released: its data is gone. Read what you need before shutdown(), and create tensors (and models, optimizers) again after init()';
+
 /**
  * What a tensor owns. For the finalizer: a tensor that becomes unreachable without dispose() (code
  * that forgets scope()) gives its storage reference back when the garbage collector finds it. Its
@@ -128,8 +132,14 @@ export class Tensor {
   slice(op = 'op'): BufferSlice {
     const s = this.storage;
     if (!s) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} was used after dispose()`);
-    if (!s.live) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} belongs to a device that shutdown() released; create it again after init()`);
+    if (!s.live) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} ${RELEASED_DEVICE}`);
     return { buffer: s.buffer, offset: s.offset, size: Math.max(4, this.size * 4) };
+  }
+
+  /** Whether this tensor's data lives on a device that shutdown() released (false once disposed). */
+  get deviceReleased(): boolean {
+    const s = this.storage;
+    return s !== null && !s.live;
   }
 
   /** Read the data back to the CPU (Float32Array, or Int32Array for 'i32'). */
@@ -188,6 +198,9 @@ export class Tensor {
    * tensor with requiresGrad; gradients accumulate into `.grad`.
    */
   backward(grad?: Tensor): void {
+    // a graph is made on one device (ops refuse tensors of a released one), so its root tells
+    if (this.deviceReleased) throw new OpError('backward', `tensor #${this.id} ${shapeStr(this.shape)} ${RELEASED_DEVICE}`);
+    if (grad instanceof Tensor && grad.deviceReleased) throw new OpError('backward', `the gradient (tensor #${grad.id} ${shapeStr(grad.shape)}) ${RELEASED_DEVICE}`);
     engine().backward(this, grad);
   }
 
