@@ -5,7 +5,9 @@
 //     for the GPU (no read, no `await gpu().sync()`, or no await at all: completions are only
 //     seen when the event loop turns) queues work without bound, and Dawn holds every queued
 //     command buffer. Warned past BACKLOG_WARN batches in flight; warned again only after the
-//     queue has drained once (a later, separate pile-up).
+//     queue has drained once (a later, separate pile-up). When live GPU memory also grew by more
+//     than PILE_GROWTH_BYTES since the pile-up began (tensors kept too: no scope() either), the
+//     warning says to run each step inside scope() as well.
 //   - live GPU memory: the pool's bytes in use, sampled every SAMPLE_EVERY submits; warned when
 //     it has grown at every one of GROWTH_SAMPLES samples in a row, by more than GROWTH_BYTES in
 //     all (tensors created without scope() or dispose() that are still reachable).
@@ -16,6 +18,7 @@ const BACKLOG_WARN = 64;
 const SAMPLE_EVERY = 64;
 const GROWTH_SAMPLES = 16;
 const GROWTH_BYTES = 256 * 1024 * 1024;
+const PILE_GROWTH_BYTES = 64 * 1024 * 1024;
 
 export class Backlog {
   /** batches submitted whose completion has not been seen yet */
@@ -23,6 +26,8 @@ export class Backlog {
   private submits = 0;
   private samples: number[] = [];
   private warned = { backlog: false, growth: false };
+  /** the pool's bytes in use when the queue last went from empty to busy */
+  private pileStart = 0;
   /** where warnings go (console.warn; tests replace it) */
   warn: (message: string) => void = (m) => console.warn(m);
 
@@ -30,17 +35,21 @@ export class Backlog {
 
   /** After a submit: `done` resolves when the GPU has finished it. */
   submitted(done: Promise<unknown>): void {
-    this.inFlight++;
+    if (this.inFlight++ === 0) this.pileStart = this.pool.getStats().bytesInUse;
     const finished = () => {
       if (--this.inFlight === 0) this.warned.backlog = false;
     };
     done.then(finished, finished);
     if (this.inFlight > BACKLOG_WARN && !this.warned.backlog) {
       this.warned.backlog = true;
+      const grown = this.pool.getStats().bytesInUse - this.pileStart;
       this.warn(
         `focusnet: ${this.inFlight} batches of GPU work are queued and not finished: the loop is running ahead of the GPU ` +
           `(or never lets the event loop turn), and memory grows with the queue. Wait for the GPU every few steps: ` +
-          `\`await gpu().sync()\`, or read a value (\`await loss.item()\`).`,
+          `\`await gpu().sync()\`, or read a value (\`await loss.item()\`).` +
+          (grown > PILE_GROWTH_BYTES
+            ? ` GPU memory in use also grew by ${(grown / 2 ** 20).toFixed(0)} MB meanwhile: tensors are kept without dispose(); run each step inside scope(() => { ... }) as well.`
+            : ''),
       );
     }
     if (++this.submits % SAMPLE_EVERY === 0) this.sample();

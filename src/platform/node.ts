@@ -2,10 +2,23 @@
 // by the Node entry point (src/index.ts); nothing platform-free imports it.
 
 import { create, globals } from 'webgpu';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { NODE_HINT } from '../errors.js';
 import { setPlatform } from './platform.js';
 
 let instance: GPU | null = null;
+let gc: (() => void) | null = null;
+
+/** V8's gc: the global one under --expose-gc, else taken from a context made with the flag on. */
+function v8gc(): () => void {
+  const global = (globalThis as { gc?: () => void }).gc;
+  if (typeof global === 'function') return global;
+  setFlagsFromString('--expose-gc');
+  const f = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  return f;
+}
 
 setPlatform({
   name: 'node',
@@ -21,5 +34,8 @@ setPlatform({
   env: (name) => process.env[name],
   release() {
     instance = null;
+  },
+  collectGarbage() {
+    (gc ??= v8gc())();
   },
 });

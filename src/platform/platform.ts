@@ -15,6 +15,12 @@ export interface Platform {
   env(name: string): string | undefined;
   /** Let go of the WebGPU instance (shutdown(): in Node, so the process can exit on its own). */
   release(): void;
+  /**
+   * Run a full garbage collection now, where the host allows it (Node: V8's gc); absent in a page.
+   * The tensor layer asks for one when tensors dropped without dispose() pile up GPU memory that
+   * the JavaScript heap does not show (src/tensor/loose.ts).
+   */
+  collectGarbage?(): void;
 }
 
 let installed: Platform | null = null;

@@ -17,9 +17,12 @@ function currentScope(): Scope | undefined {
   return scopes[scopes.length - 1];
 }
 
-/** @internal every new tensor registers with the innermost open scope */
-export function trackTensor(t: Tensor): void {
-  currentScope()?.tensors.push(t);
+/** @internal every new tensor registers with the innermost open scope; false when none is open */
+export function trackTensor(t: Tensor): boolean {
+  const s = currentScope();
+  if (!s) return false;
+  s.tensors.push(t);
+  return true;
 }
 
 /** @internal autograd registers its nodes so scopes can release them */
@@ -88,7 +91,9 @@ function closeScope(s: Scope, kept: Set<Tensor>): void {
   }
   for (const t of s.tensors) {
     if (kept.has(t) || keptForever.has(t)) {
-      if (!keptForever.has(t)) parent?.tensors.push(t);
+      if (keptForever.has(t)) continue;
+      if (parent) parent.tensors.push(t);
+      else t.setLoose(true); // returned from the outermost scope: nothing owns it now
     } else t.dispose();
   }
 }
@@ -98,6 +103,7 @@ const keptForever = new WeakSet<Tensor>();
 /** Exempt a tensor from disposal by any enclosing scope (parameters, gradients, running stats). */
 export function keep<T extends Tensor>(t: T): T {
   keptForever.add(t);
+  t.setLoose(false);
   return t;
 }
 

@@ -24,6 +24,10 @@ export class Storage {
   release(): void {
     if (--this.refs === 0 && this.pooled && this.generation === deviceGeneration()) gpu().pool.release(this.buffer);
   }
+  /** Whether the buffer came from the pool (false for a view of someone else's arena). */
+  get isPooled(): boolean {
+    return this.pooled;
+  }
   /** Whether the device this storage lives on is still the current one. */
   get live(): boolean {
     return this.generation === deviceGeneration();

@@ -16,6 +16,7 @@ import { gpu, fillBuffer } from '../gpu/index.js';
 import { OpError } from '../errors.js';
 import { Storage } from './storage.js';
 import { trackTensor, TENSOR } from './scope.js';
+import { markLoose, unmarkLoose, finalizerRan, type LooseMark } from './loose.js';
 
 export { Storage };
 export type DType = 'f32' | 'i32';
@@ -62,12 +63,17 @@ export const RELEASED_DEVICE =
  * finalizer releases in the same collection (the held value must not reference the node: that
  * would keep the node's inputs alive one collection per graph level). JavaScript runs finalizers
  * only between tasks, so a loop that never yields to the event loop reclaims nothing this way
- * (the gpu layer warns when work piles up like that).
+ * (the gpu layer warns when work piles up like that). `loose` counts the storage's bytes while no
+ * scope owns the tensor (loose.ts: what asks for a collection when such bytes pile up).
  */
-interface Owned {
+interface Owned extends LooseMark {
   storage: Storage | null;
 }
-const finalizer = new FinalizationRegistry<Owned>((o) => o.storage?.release());
+const finalizer = new FinalizationRegistry<Owned>((o) => {
+  o.storage?.release();
+  unmarkLoose(o);
+  finalizerRan();
+});
 
 export class Tensor {
   readonly id = nextId++;
@@ -90,12 +96,20 @@ export class Tensor {
   name?: string;
 
   constructor(storage: Storage, shape: Shape, dtype: DType) {
-    this.owned = { storage };
+    this.owned = { storage, loose: 0 };
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = numel(shape);
     finalizer.register(this, this.owned, this);
-    trackTensor(this);
+    // a fresh pooled allocation no scope owns: loose (views share a storage counted once)
+    if (!trackTensor(this) && storage.isPooled && storage.refs === 1) markLoose(this.owned, storage.bytes);
+  }
+
+  /** @internal scope.ts: no scope owns this tensor any more (returned from the outermost), or one does again / it is kept */
+  setLoose(loose: boolean): void {
+    const s = this.owned.storage;
+    if (!loose) unmarkLoose(this.owned);
+    else if (s && s.isPooled) markLoose(this.owned, s.bytes);
   }
 
   /** @internal the data; null once disposed */
@@ -166,6 +180,7 @@ export class Tensor {
       this.storage.release();
       this.storage = null;
       finalizer.unregister(this);
+      unmarkLoose(this.owned);
     }
     if (this.node && !this.node.released && this.graphRefs === 0) this.node.release();
     if (this.gradSlot) {

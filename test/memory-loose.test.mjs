@@ -1,0 +1,90 @@
+// Memory for code that drops tensors without dispose() or scope() (src/tensor/loose.ts): once the
+// GPU bytes of tensors no scope owns have grown by 64 MiB, the engine asks V8 for a collection, so
+// they come back at the next await instead of whenever the JavaScript heap happens to fill; and the
+// queued-work warning of a loop that neither awaits nor scopes says both what and how to fix.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import lib, { tensor, ops, gpu, scope, distDir } from './helpers/lib.mjs';
+
+const child = fileURLToPath(new URL('./helpers/loose-loop.mjs', import.meta.url));
+const run = (env = {}) => {
+  const r = spawnSync(process.execPath, [child, distDir, '150'], { encoding: 'utf8', timeout: 120000, env: { ...process.env, ...env } });
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+};
+
+test('dropped tensors: GPU memory stays within the collection threshold plus the steps between two awaits', () => {
+  // 2 MiB dropped per step, an await every 20 steps: at most ~64 + 20 * 2 MiB (+ the input) in use
+  const on = run();
+  assert.ok(on.collections >= 2, `the engine asked for collections (${JSON.stringify(on)})`);
+  assert.ok(on.maxInUseMB <= 64 + 20 * 2 + 8, `GPU memory in use stayed bounded (${JSON.stringify(on)})`);
+  // without the engine's request, V8 collects on its own (JavaScript heap) schedule: far later
+  const off = run({ FOCUSNET_COLLECT_MB: '0' });
+  assert.is(off.collections, 0);
+  assert.ok(off.maxInUseMB > on.maxInUseMB, `V8's own schedule holds more (${JSON.stringify(off)} vs ${JSON.stringify(on)})`);
+});
+
+test('tensors owned by a scope, kept or disposed are not loose: a scoped loop asks for no collection', async () => {
+  const before = lib.internal.looseStats();
+  const x = tensor(Float32Array.from({ length: 512 * 1024 }, (_, i) => Math.cos(i)), [512 * 1024]);
+  const afterX = lib.internal.looseStats();
+  assert.is(afterX.bytes - before.bytes, 2 * 2 ** 20, 'a tensor created outside any scope is loose');
+  for (let i = 0; i < 60; i++) scope(() => { ops.exp(ops.exp(x)); });
+  const kept = lib.keep(ops.neg(x));
+  const returned = scope(() => ops.exp(x)); // returned from the outermost scope: loose again
+  assert.is(lib.internal.looseStats().bytes - afterX.bytes, 2 * 2 ** 20, 'only the returned tensor was added');
+  returned.dispose();
+  x.dispose();
+  kept.dispose();
+  const after = lib.internal.looseStats();
+  assert.is(after.bytes, before.bytes);
+  assert.is(after.collections, before.collections, '120 MiB made inside scopes asked for no collection');
+  await gpu().sync();
+});
+
+test('a loop that neither awaits nor scopes: one queued-work warning that names both fixes', async () => {
+  await gpu().sync();
+  const warnings = [];
+  const prev = gpu().onWarning;
+  gpu().onWarning = (m) => warnings.push(m);
+  const kept = [];
+  try {
+    const x = tensor(new Float32Array(512 * 1024).fill(0.5), [512 * 1024]);
+    for (let i = 0; i < 100; i++) {
+      kept.push(ops.exp(x)); // 2 MiB a step, kept
+      gpu().flush(); // a submit per iteration, none seen finished: the event loop never turns here
+    }
+    const queued = warnings.filter((w) => /batches of GPU work are queued/.test(w));
+    assert.is(queued.length, 1, warnings.join('\n'));
+    assert.match(queued[0], /await gpu\(\)\.sync\(\)/);
+    assert.match(queued[0], /GPU memory in use also grew by \d+ MB meanwhile: tensors are kept without dispose\(\); run each step inside scope\(\(\) => \{ \.\.\. \}\) as well/);
+    x.dispose();
+  } finally {
+    for (const t of kept) t.dispose();
+    await gpu().sync();
+    gpu().onWarning = prev;
+  }
+  // scoped but never awaited: the warning says to await, not to scope
+  const again = [];
+  gpu().onWarning = (m) => again.push(m);
+  try {
+    const x = tensor(new Float32Array(512 * 1024).fill(0.5), [512 * 1024]);
+    for (let i = 0; i < 100; i++) {
+      scope(() => {
+        ops.exp(x);
+      });
+      gpu().flush();
+    }
+    assert.is(again.length, 1, again.join('\n'));
+    assert.match(again[0], /batches of GPU work are queued/);
+    assert.not.match(again[0], /scope\(/);
+    x.dispose();
+  } finally {
+    await gpu().sync();
+    gpu().onWarning = prev;
+  }
+});
+
+test.run();
