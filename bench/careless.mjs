@@ -54,7 +54,8 @@ const sample = (i) => {
   const p = process.memoryUsage();
   const s = {
     step: i, gpuInUseMB: MB(m.bytesInUse), gpuAllocatedMB: MB(m.bytesAllocated), buffers: m.buffersInUse,
-    rssMB: MB(p.rss), heapMB: MB(p.heapUsed), externalMB: MB(p.external), inFlight: gpu().inFlight, seconds: Math.round(performance.now() - t0) / 1000,
+    rssMB: MB(p.rss), heapMB: MB(p.heapUsed), externalMB: MB(p.external), inFlight: gpu().inFlight,
+    submits: gpu().counters.submits, bindGroups: gpu().counters.bindGroups, seconds: Math.round(performance.now() - t0) / 1000,
   };
   samples.push(s);
   console.log(JSON.stringify(s));

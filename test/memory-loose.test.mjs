@@ -44,6 +44,40 @@ test('tensors owned by a scope, kept or disposed are not loose: a scoped loop as
   await gpu().sync();
 });
 
+test('a scoped loop that never awaits: after the first steps no new bind groups and no new buffers (batches begin at step boundaries)', async () => {
+  await gpu().sync();
+  const prev = gpu().onWarning;
+  gpu().onWarning = () => {};
+  const model = lib.models.lenet5({ numClasses: 10, seed: 2 });
+  const opt = new lib.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = tensor(Float32Array.from({ length: 16 * 784 }, (_, i) => Math.sin(i)), [16, 1, 28, 28]);
+  const y = tensor(Int32Array.from({ length: 16 }, (_, i) => i % 10), [16], { dtype: 'i32' });
+  const step = () => scope(() => {
+    opt.zeroGrad();
+    lib.losses.crossEntropy(model.forward(x), y).backward();
+    opt.step();
+  });
+  try {
+    for (let i = 0; i < 3; i++) step();
+    const c0 = { ...gpu().counters };
+    const m0 = gpu().memory();
+    for (let i = 0; i < 60; i++) step(); // 60 steps, no await: the event loop never turns
+    const c1 = gpu().counters;
+    const m1 = gpu().memory();
+    assert.ok(c1.dispatches - c0.dispatches >= 60 * 32, 'the steps ran');
+    assert.is(c1.bindGroups - c0.bindGroups, 0, 'no bind group created after warm-up');
+    assert.is(m1.allocations - m0.allocations, 0, 'no buffer created after warm-up');
+    assert.is(m1.bytesInUse, m0.bytesInUse);
+  } finally {
+    await gpu().sync();
+    gpu().onWarning = prev;
+    opt.dispose();
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  }
+});
+
 test('a loop that neither awaits nor scopes: one queued-work warning that names both fixes', async () => {
   await gpu().sync();
   const warnings = [];

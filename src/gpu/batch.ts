@@ -1,6 +1,7 @@
 // Command batching: dispatches go into one open compute pass of one command encoder; the batch
 // is submitted when a readback needs it, on `flush()`, or early when it is full (512 uniform
-// slots or dispatches) or when 128 MiB of released buffers wait for a submit. Each dispatch's
+// slots or dispatches) or when 128 MiB of released buffers wait for a submit, and at a natural
+// boundary (`boundary()`: the outermost scope() ended) once it holds BOUNDARY_MIN dispatches. Each dispatch's
 // parameters are packed (ParamBlock.pack) into its 256-byte slot of one CPU staging array,
 // written to the uniform buffer once per submit (queue order puts the write after the previous
 // batch and before this one, so one uniform buffer serves every batch). Bind groups are cached
@@ -49,6 +50,17 @@ const MAX_DISPATCHES = 512;
  */
 const PENDING_FLUSH_BYTES = 128 * 1024 * 1024;
 const BIND_GROUP_CACHE = 8192;
+/**
+ * At the end of the outermost scope (a training step), a batch holding this many dispatches is
+ * submitted. So batches begin at step boundaries: each step gets the same uniform slots and, its
+ * released buffers being reusable at once, the same buffers as the step before, and its bind
+ * groups hit the cache, also in a loop that never reads back. Without it the slots shift by a
+ * step's dispatch count from step to step (a LeNet-5 step of 37 dispatches repeats only every 512
+ * steps, more than the cache holds), every dispatch creates a bind group, and a loop that never
+ * lets the event loop turn (nothing is freed until Dawn processes its events) exhausts the
+ * process's memory mappings after ~55,000 of them: lavapipe segfaults.
+ */
+const BOUNDARY_MIN = 32;
 
 export class CommandBatch {
   private encoder: GPUCommandEncoder | null = null;
@@ -189,6 +201,11 @@ export class CommandBatch {
     this.kernels = [];
     this.counters.submits++;
     for (const p of this.pools) p.afterSubmit();
+  }
+
+  /** A natural boundary (the outermost scope ended): submit a batch of BOUNDARY_MIN dispatches or more. */
+  boundary(): void {
+    if (this.encoder && this.dispatches >= BOUNDARY_MIN) this.flush();
   }
 
   /** Drop cached bind groups (they reference buffers about to be destroyed). */

@@ -109,6 +109,11 @@ export class Gpu {
     this.batch.flush();
   }
 
+  /** The outermost scope() ended (a training step): submit the batch if it is large enough (batch.ts, BOUNDARY_MIN). */
+  boundary(): void {
+    this.batch.boundary();
+  }
+
   /** Wait until the GPU has finished all submitted work and throw any error it raised. */
   async sync(): Promise<void> {
     this.flush();

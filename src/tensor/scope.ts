@@ -5,6 +5,7 @@
 // gradients, running statistics). If `fn` throws, everything is released.
 
 import type { Tensor, GradNode } from './tensor.js';
+import { gpu, hasGpu } from '../gpu/index.js';
 
 interface Scope {
   tensors: Tensor[];
@@ -70,6 +71,8 @@ export function scope<T>(fn: () => T): T {
   const kept = new Set<Tensor>();
   collect(result, kept);
   closeScope(s, kept);
+  // the end of a step: a natural batch boundary (see src/gpu/batch.ts, BOUNDARY_MIN)
+  if (scopes.length === 0 && hasGpu()) gpu().boundary();
   return result;
 }
 
