@@ -61,10 +61,18 @@ const sample = (i) => {
   console.log(JSON.stringify(s));
 };
 sample(0);
+let engineError;
 for (let i = 1; i <= steps; i++) {
   current = i;
-  if (withScope) scope(step);
-  else step();
+  try {
+    if (withScope) scope(step);
+    else step();
+  } catch (e) {
+    // the engine refuses a loop that piles up GPU objects the event loop never got to free
+    engineError = `step ${i}: ${e.message}`;
+    stoppedAt = i;
+    break;
+  }
   if (i >= warmFrom) {
     const u = gpu().memory().bytesInUse;
     inUseMin = Math.min(inUseMin, u);
@@ -85,7 +93,7 @@ const after = gpu().memory();
 const warm = samples.filter((s) => s.step >= warmFrom);
 const range = (k) => [Math.min(...warm.map((s) => s[k])), Math.max(...warm.map((s) => s[k]))];
 console.log(JSON.stringify({
-  mode, steps: stoppedAt ?? steps, stoppedAt: stoppedAt ? `RSS or GPU memory passed ${maxMB} MB` : undefined, every, loopSeconds: Math.round(loopSeconds * 10) / 10, load: loadavg().map((v) => Math.round(v * 100) / 100),
+  mode, steps: stoppedAt ?? steps, stoppedAt: engineError ?? (stoppedAt ? `RSS or GPU memory passed ${maxMB} MB` : undefined), every, loopSeconds: Math.round(loopSeconds * 10) / 10, load: loadavg().map((v) => Math.round(v * 100) / 100),
   afterWarmup: { fromStep: warmFrom, gpuInUseMB: [MB(inUseMin), MB(inUseMax)], gpuAllocatedMB: range('gpuAllocatedMB'), rssMB: range('rssMB') },
   collections: lib.internal.looseStats?.().collections,
   afterSync: { gpuInUseMB: MB(after.bytesInUse), rssMB: MB(process.memoryUsage().rss) },

@@ -78,6 +78,14 @@ test('a scoped loop that never awaits: after the first steps no new bind groups 
   }
 });
 
+test('a synchronous loop that piles up 50,000 GPU objects unprocessed: refused with an error naming the fix (not a driver crash)', () => {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./helpers/unturned-loop.mjs', import.meta.url)), distDir], { encoding: 'utf8', timeout: 120000 });
+  assert.is(r.status, 0, r.stderr);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  assert.ok(m.iterations > 20000 && m.iterations < 26000, `refused after about 25,000 ops (a buffer and a bind group each): ${m.iterations}`);
+  assert.match(m.error, /^FocusnetError: focusnet: 500\d\d GPU buffers and bind groups were created while the event loop never turned .*Wait for the GPU every few steps \(`await gpu\(\)\.sync\(\)`, or read a value\), and run each step inside scope\(/);
+});
+
 test('a loop that neither awaits nor scopes: one queued-work warning that names both fixes', async () => {
   await gpu().sync();
   const warnings = [];

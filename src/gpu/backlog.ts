@@ -11,14 +11,22 @@
 //   - live GPU memory: the pool's bytes in use, sampled every SAMPLE_EVERY submits; warned when
 //     it has grown at every one of GROWTH_SAMPLES samples in a row, by more than GROWTH_BYTES in
 //     all (tensors created without scope() or dispose() that are still reachable).
+// And it refuses one thing outright: more than UNPROCESSED_LIMIT GPU objects (bind groups and
+// buffers) created while the event loop never turned (no completion seen since). Dawn frees
+// nothing until it processes its events, which its Node binding does only from a setImmediate
+// callback, and on lavapipe each such object holds a memory mapping: at Linux's default
+// vm.max_map_count (65,530) the driver segfaults (a LeNet-5 loop with neither scope() nor await
+// got there in ~1,500 steps). An error that names the fix beats a crash.
 
 import type { BufferPool } from './pool.js';
+import { FocusnetError } from '../errors.js';
 
 const BACKLOG_WARN = 64;
 const SAMPLE_EVERY = 64;
 const GROWTH_SAMPLES = 16;
 const GROWTH_BYTES = 256 * 1024 * 1024;
 const PILE_GROWTH_BYTES = 64 * 1024 * 1024;
+const UNPROCESSED_LIMIT = 50_000;
 
 export class Backlog {
   /** batches submitted whose completion has not been seen yet */
@@ -28,6 +36,9 @@ export class Backlog {
   private warned = { backlog: false, growth: false };
   /** the pool's bytes in use when the queue last went from empty to busy */
   private pileStart = 0;
+  /** bind groups created, and the pool's allocations, when a completion was last seen */
+  private atTurn = { bindGroups: 0, allocations: 0 };
+  private bindGroups = 0;
   /** where warnings go (console.warn; tests replace it) */
   warn: (message: string) => void = (m) => console.warn(m);
 
@@ -38,6 +49,8 @@ export class Backlog {
     if (this.inFlight++ === 0) this.pileStart = this.pool.getStats().bytesInUse;
     const finished = () => {
       if (--this.inFlight === 0) this.warned.backlog = false;
+      // a completion was seen: the event loop turned and Dawn processed its events
+      this.atTurn = { bindGroups: this.bindGroups, allocations: this.pool.getStats().allocations };
     };
     done.then(finished, finished);
     if (this.inFlight > BACKLOG_WARN && !this.warned.backlog) {
@@ -53,6 +66,23 @@ export class Backlog {
       );
     }
     if (++this.submits % SAMPLE_EVERY === 0) this.sample();
+  }
+
+  /** A bind group was created (batch.ts). */
+  bindGroupCreated(): void {
+    this.bindGroups++;
+  }
+
+  /** Before a dispatch: refuse to go on once too many GPU objects wait for the event loop (see the header). */
+  checkUnprocessed(): void {
+    const n = this.bindGroups - this.atTurn.bindGroups + (this.pool.getStats().allocations - this.atTurn.allocations);
+    if (n <= UNPROCESSED_LIMIT) return;
+    throw new FocusnetError(
+      `focusnet: ${n} GPU buffers and bind groups were created while the event loop never turned (no GPU work was seen finished since): ` +
+        `WebGPU frees none of them until it does, and the process is about to run out of memory (or of memory mappings, where the ` +
+        `software driver crashes). Wait for the GPU every few steps (\`await gpu().sync()\`, or read a value), and run each step ` +
+        `inside scope(() => { ... }) so its tensors are freed.`,
+    );
   }
 
   private sample(): void {

@@ -125,6 +125,7 @@ export class CommandBatch {
 
   dispatch<F extends ParamFields>(d: DispatchDesc<F>): void {
     const label = d.label ?? d.kernel.name;
+    this.backlog.checkUnprocessed();
     if (this.slotsUsed >= SLOTS || this.dispatches >= MAX_DISPATCHES || this.pools[0].pendingBytes >= PENDING_FLUSH_BYTES) this.flush();
     const slot = this.slotsUsed;
     // pack first: a bad parameter throws before anything is encoded
@@ -162,6 +163,7 @@ export class CommandBatch {
       bindings.forEach((b, k) => entries.push({ binding: k + 1, resource: { buffer: b.buffer, offset: b.offset, size: b.size } }));
       group = this.device.createBindGroup({ layout: this.pipelines.layout(pipe), entries, label });
       this.counters.bindGroups++;
+      this.backlog.bindGroupCreated();
       if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
       this.bindGroups.set(key, group);
     }
