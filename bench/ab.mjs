@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { median, option, printTable } from './common.mjs';
+import { median, option, printTable, rand } from './common.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -34,17 +34,6 @@ async function load(dist, tag) {
   const lib = await import(`${pathToFileURL(join(resolve(dist), 'index.js')).href}?instance=${tag}`);
   await lib.init();
   return lib;
-}
-
-/** Deterministic inputs (an LCG), the same for every build. */
-function rand(n, seed, scale = 1) {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return a;
 }
 
 /** Workloads: name → (lib) => a function that encodes one call (inside a scope). */
