@@ -11,7 +11,7 @@ import { LOSSES } from './train/objective.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readCheckpoint } from './train/checkpoint.js';
 import { modelFromCheckpoint } from './train/load.js';
-import { validateTrainOptions } from './train/validate.js';
+import { validateTrainOptions, checkMilestones } from './train/validate.js';
 import { checkRunFolder } from './train/run-folder.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
 import { ArgError, FlagSpec, Flags, helpRequested, parseFlags, requireFlags } from './util/flags.js';
@@ -191,6 +191,7 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
   };
   // every option, also those only stage 2 uses, before any work (train() checks them again)
   validateTrainOptions(o, cmd);
+  checkMilestones(o, cmd);
   return o;
 }
 

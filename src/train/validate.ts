@@ -1,8 +1,8 @@
 // Every option of a training run checked before any work starts (an ArgError naming the flag,
 // the command line's exit status 2), also those only stage 2 uses (--temperature, --kd-weight,
 // --label-smoothing, …): a run never trains its baseline for an hour and then fails on a flag.
-// train() calls it for every caller (the command line, experiments, library code); the checks
-// that need the data (the channel count of --mean/--std, a batch larger than the training
+// train() calls it for every caller (the command line, experiments, library code; the range of
+// --milestones is the command line's, checkMilestones); the checks that need the data (the channel count of --mean/--std, a batch larger than the training
 // split) are in checkRunData, once the data is loaded. What a resumed run must share with the
 // run in --out is checked against its checkpoint (resume.ts).
 import { ArgError } from '../errors.js';
@@ -63,14 +63,22 @@ export function validateTrainOptions(o: TrainOptions, cmd = 'train'): void {
     if (!mean.every(Number.isFinite)) bad('mean', mean, 'expected finite numbers');
     if (!std.every((s) => Number.isFinite(s) && s > 0)) bad('std', std, 'expected numbers > 0');
   }
+  if (o.milestones !== undefined && (!Array.isArray(o.milestones) || !o.milestones.every(positiveInt))) bad('milestones', o.milestones, 'expected whole numbers >= 1 (epochs)');
+}
+
+/**
+ * --milestones within the epochs the command trains (multistep): a milestone at or beyond the
+ * last epoch never takes effect. The command line checks it; train() does not, since a caller
+ * may train one stage of a schedule meant for longer runs (an experiment's shared baselines).
+ */
+export function checkMilestones(o: TrainOptions, cmd = 'train'): void {
+  if (o.milestones === undefined || o.schedule !== 'multistep') return;
   const trainsBaseline = needsBaseline(o.loss) && !o.baseline;
   const last = Math.max(o.epochs, trainsBaseline ? (o.baselineEpochs ?? o.epochs) : 0);
-  if (o.milestones !== undefined) {
-    if (!Array.isArray(o.milestones) || !o.milestones.every(positiveInt)) bad('milestones', o.milestones, 'expected whole numbers >= 1 (epochs)');
-    const beyond = o.milestones.filter((m) => m >= last);
-    if (o.schedule === 'multistep' && beyond.length) {
-      bad('milestones', o.milestones, `${beyond.join(', ')} ${beyond.length > 1 ? 'are' : 'is'} beyond the last epoch: the lr drops after epoch m for m in 1..${last - 1} (${last} epochs${trainsBaseline && o.baselineEpochs !== undefined && o.baselineEpochs !== o.epochs ? ` in the longer stage` : ''})`);
-    }
+  const beyond = o.milestones.filter((m) => m >= last);
+  if (beyond.length) {
+    const longer = trainsBaseline && o.baselineEpochs !== undefined && o.baselineEpochs !== o.epochs ? ' in the longer stage' : '';
+    throw new ArgError(`focusnet ${cmd}: --milestones ${o.milestones.join(',')}: ${beyond.join(', ')} ${beyond.length > 1 ? 'are' : 'is'} beyond the last epoch: the lr drops after epoch m for m in 1..${last - 1} (${last} epochs${longer})`);
   }
 }
 
