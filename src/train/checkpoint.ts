@@ -6,8 +6,9 @@
 //     'model.', the SGD momentum as 'optim.momentum.<i>'; metadata format 'focusnet-checkpoint',
 //     stage, arch, epoch, optim_step, rng, random_state, config, history, norm.
 //   any other safetensors file (torchvision's, io.saveSafetensors'): a bare state dict.
-// Files are written atomically (writeFileAtomic). Reading: readCheckpoint (the whole file, on
-// the host) or readCheckpointInfo (the header only). Every metadata field is interpreted in one
+// Files are written atomically (writeFileAtomic; encodeModelFile gives a page the bytes).
+// Reading: readCheckpoint (the whole file, on the host; checkpointFromBytes for bytes a page
+// fetched) or readCheckpointInfo (the header only). Every metadata field is interpreted in one
 // place, checkpointInfo(). `--resume` refuses a checkpoint made with another configuration.
 import { readSafetensorsMetadata } from '../io/safetensors.js';
 import { DataError } from '../data/errors.js';
@@ -15,7 +16,8 @@ import type { Normalization } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { SGD } from '../optim/sgd.js';
 import type { EpochRecord, TrainOptions } from './options.js';
-import { encodeSafetensors, readSafetensorsFile, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
+import { decodeSafetensorsFile, encodeSafetensors, readSafetensorsFile, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
+import { hostFiles } from '../platform/files.js';
 
 export const MODEL_FORMAT = 'focusnet-model';
 export const CHECKPOINT_FORMAT = 'focusnet-checkpoint';
@@ -77,6 +79,7 @@ export function checkpointInfo(meta: Record<string, string> | null, _file = 'che
 
 /** The metadata of a file from its header alone; an unreadable file gives no information (reading it fully reports why). */
 export function readCheckpointInfo(path: string): CheckpointInfo {
+  hostFiles('train.readCheckpointInfo');
   try {
     return checkpointInfo(readSafetensorsMetadata(path), path);
   } catch {
@@ -90,7 +93,16 @@ export function readCheckpointInfo(path: string): CheckpointInfo {
  * 'model.' or 'optim.' is a training checkpoint even without its metadata.
  */
 export function readCheckpoint(path: string): CheckpointFile {
-  const { tensors, metadata } = readSafetensorsFile(path);
+  hostFiles('train.readCheckpoint');
+  return asCheckpointFile(path, readSafetensorsFile(path));
+}
+
+/** readCheckpoint of a file's bytes (fetched in a page, say); `file` names it in errors. */
+export function checkpointFromBytes(bytes: Uint8Array, file: string): CheckpointFile {
+  return asCheckpointFile(file, decodeSafetensorsFile(bytes, file));
+}
+
+function asCheckpointFile(path: string, { tensors, metadata }: { tensors: Record<string, HostTensor>; metadata: Record<string, string> }): CheckpointFile {
   const info = checkpointInfo(metadata, path);
   const keys = Object.keys(tensors);
   const asCheckpoint = info.kind === 'checkpoint' || (keys.length > 0 && keys.every((k) => k.startsWith('model.') || k.startsWith('optim.')));
@@ -114,8 +126,13 @@ export function modelMetadata(o: { arch: string; stage: string; numClasses: numb
 
 /** Write a model file: the model's state dict and `meta` (modelMetadata). */
 export async function saveModelFile(path: string, model: Module, meta: Record<string, string>): Promise<void> {
-  const host = await toHost(model.stateDict());
-  writeFileAtomic(path, encodeSafetensors(host, meta));
+  hostFiles('train.saveModelFile');
+  writeFileAtomic(path, await encodeModelFile(model, meta));
+}
+
+/** A model file's bytes (what saveModelFile writes): for a download from a page. */
+export async function encodeModelFile(model: Module, meta: Record<string, string>): Promise<Uint8Array> {
+  return encodeSafetensors(await toHost(model.stateDict()), meta);
 }
 
 /** What a training checkpoint saves besides the model and the optimizer. */
@@ -133,6 +150,7 @@ export interface CheckpointState {
 
 /** Write a training checkpoint: model, momentum, epoch, RNG state, configuration, history. */
 export async function saveCheckpoint(path: string, model: Module, opt: SGD, s: CheckpointState): Promise<void> {
+  hostFiles('train.saveCheckpoint');
   const host = await toHost(model.stateDict());
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;

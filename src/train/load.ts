@@ -6,13 +6,15 @@
 //   modelFromCheckpoint(ck, o)         build the registry's architecture the file describes (the
 //                                      class count of its classifier, MobileNetV2's width) for
 //                                      the data's channels and image side, and load it;
-//   loadModelFile(path, o)             both, from a path.
+//   loadModelFile(path, o)             both, from a path (in a page: checkpointFromBytes, then
+//                                      modelFromCheckpoint).
 import { shapeStr } from '../tensor/index.js';
 import { DataError } from '../data/errors.js';
 import { archSpec } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readCheckpoint, CheckpointFile } from './checkpoint.js';
 import { toDevice, HostTensor } from './safetensors.js';
+import { hostFiles } from '../platform/files.js';
 
 const SHOWN = 12;
 
@@ -87,5 +89,6 @@ export function modelFromCheckpoint(ck: CheckpointFile, o: ModelFromCheckpointOp
 
 /** readCheckpoint + modelFromCheckpoint. */
 export function loadModelFile(path: string, o: ModelFromCheckpointOptions): Module {
+  hostFiles('train.loadModelFile');
   return modelFromCheckpoint(readCheckpoint(path), o);
 }

@@ -4,9 +4,11 @@ import { loadDataset, LoadOptions } from '../data/dataset.js';
 import { SubsetSplit } from '../data/split.js';
 import { channelStats, Normalization } from '../data/loader.js';
 import { DataError } from '../data/errors.js';
+import { hostFiles } from '../platform/files.js';
 
 /** Prepare the data set (readers, limits, normalisation) the way train and eval both need. */
 export function prepareData(o: { data: string; trainLimit?: number; testLimit?: number; norm?: Normalization } & LoadOptions) {
+  hostFiles('train.prepareData');
   const ds = loadDataset(o.data, o);
   const train = o.trainLimit && o.trainLimit < ds.train.n ? new SubsetSplit(ds.train, o.trainLimit) : ds.train;
   const test = o.testLimit && o.testLimit < ds.test.n ? new SubsetSplit(ds.test, o.testLimit) : ds.test;

@@ -7,8 +7,7 @@
 // files, metrics.jsonl, summary.json and predictions.json. The parts live beside it: the loop
 // of a stage (stage.ts), evaluation (evaluate.ts), the checkpoint format (checkpoint.ts) and
 // its loader (load.ts), the summary (summary.ts), the shared run state (context.ts).
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { gpu } from '../gpu/index.js';
 import { checkSplitLabels } from '../data/split.js';
 import { archSpec } from '../models/registry.js';
@@ -36,8 +35,9 @@ function findResume(ctx: RunContext, ck1: string, ck2: string): { stage1: Checkp
   const { o, log } = ctx;
   let stage1: CheckpointFile | null = null;
   let stage2: CheckpointFile | null = null;
-  if (existsSync(ck2)) stage2 = readCheckpoint(ck2);
-  else if (existsSync(ck1) && !o.baseline) stage1 = readCheckpoint(ck1);
+  const fs = hostFiles('train.train');
+  if (fs.exists(ck2)) stage2 = readCheckpoint(ck2);
+  else if (fs.exists(ck1) && !o.baseline) stage1 = readCheckpoint(ck1);
   const ck = stage2 ?? stage1;
   if (ck) {
     checkResumeConfig(ck, o);
@@ -49,6 +49,7 @@ function findResume(ctx: RunContext, ck1: string, ck2: string): { stage1: Checkp
 
 /** Train (both stages as needed), write the output files, return summary.json's content. */
 export async function train(options: TrainOptions, prepared?: PreparedData): Promise<Summary> {
+  const fs = hostFiles('train.train');
   // architecture names are printed one way (the registry's), whatever spelling was given
   const o: TrainOptions = { ...options, arch: archSpec(options.arch).name, ...(options.baselineArch ? { baselineArch: archSpec(options.baselineArch).name } : {}) };
   const log = o.log ?? ((s: string) => console.log(s));
@@ -57,7 +58,7 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
   // files; a caller's `prepared` splits get the same guarantee).
   checkSplitLabels(train, ds.numClasses, `training split of ${o.data}`);
   checkSplitLabels(test, ds.numClasses, `test split of ${o.data}`);
-  mkdirSync(o.out, { recursive: true });
+  fs.mkdir(o.out, { recursive: true });
   const ctx: RunContext = {
     o, ds, train, test, norm,
     augment: o.augment ?? ds.augmentByDefault,
