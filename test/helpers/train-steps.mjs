@@ -28,8 +28,11 @@ export async function trainSteps(lib, ds, steps, { lr = 0.02, momentum = 0.9, ba
       loss.dispose();
     }
   }
-  const ev = await train.evaluate(model, new data.Loader(ds.test, { batchSize, shuffle: false, norm }));
+  // (evaluate's default accumulator would be left to the garbage collector: one of our own, disposed)
+  const acc = new train.MetricAccumulator();
+  const ev = await train.evaluate(model, new data.Loader(ds.test, { batchSize, shuffle: false, norm }), acc);
   const params = model.numParameters();
+  acc.dispose();
   opt.dispose();
   model.dispose();
   return { losses: out, top1: ev.top1, params };

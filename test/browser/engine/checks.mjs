@@ -217,7 +217,9 @@ async function checkpoint(base, url, file) {
   const x = tensor(loader.batch(0).x, [test.n, test.c, test.h, test.w]);
   const z = lib.noGrad(() => model.forward(x));
   const logits = Array.from(await z.read());
-  const ev = await train.evaluate(model, new data.Loader(test, { batchSize: 7, shuffle: false, norm: ck.info.norm }));
+  const acc = new train.MetricAccumulator();
+  const ev = await train.evaluate(model, new data.Loader(test, { batchSize: 7, shuffle: false, norm: ck.info.norm }), acc);
+  acc.dispose();
   for (const t of [x, z]) t.dispose();
   model.dispose();
   let damaged = null;
