@@ -1,6 +1,7 @@
 // The workgroup-tiled implicit-GEMM convolution (kernels/conv2d_tiled.wgsl): one tile loop
 // shared by forward, input gradient and weight gradient, each direction supplying its address
-// functions. Tile configurations (TILE_CONFIGS) are the variants the policy and the autotune
+// functions (forward and input gradient first reorder the small weight tensor so their A
+// operand is contiguous along K: WREORDER, labelled `…:weights`). Tile configurations (TILE_CONFIGS) are the variants the policy and the autotune
 // choose among (policy.ts, tune.ts); this file only declares the parameter block, registers the
 // pipelines on first use and launches them. Tile geometry: the kernel's header; docs/conv.md.
 
@@ -22,7 +23,7 @@ export interface TileShape { tm: number; tn: number; tk: number; rm: number; rn:
 /**
  * The tiled variants: 'tiled' (64×64 tile, 4×4 per invocation, 256 invocations) and
  * 'tiled-wide' (128×128, 8×8 per invocation, 256 invocations: the classic SIMT GEMM shape,
- * for large layers). Both stage K in steps of 8 (4·8·(TM + TN) bytes of workgroup memory).
+ * for large layers). Both stage K in steps of 8 (16·8·(TM/4 + TN/4 + 2) bytes of workgroup memory).
  */
 export const TILE_CONFIGS = {
   tiled: { tm: 64, tn: 64, tk: 8, rm: 4, rn: 4 },
@@ -38,6 +39,10 @@ const ConvTiledParams = paramBlock('conv2d.tiled', {
   gm: 'u32', gn: 'u32', gk: 'u32', gx: 'u32', mtiles: 'u32', parts: 'u32', kchunk: 'u32',
   qh: 'u32', qw: 'u32', fast: 'bool', act: 'u32', has_bias: 'bool',
 });
+
+/** kernels/conv2d_tiled.wgsl WREORDER: W [cout, cing, taps] → Wf [cout, taps, cing] or (dgrad) Wd [groups, cing, taps, coutg] */
+const WeightReorderParams = paramBlock('conv2d.tiled_reorder', { cout: 'u32', cing: 'u32', taps: 'u32', coutg: 'u32', dgrad: 'bool', elements: 'u32' });
+const reorderKernel = () => variant('conv2d:tiled:WREORDER', src, FILE, ['WREORDER'], {}, WeightReorderParams);
 
 type Dir = 'FWD' | 'DGRAD' | 'WGRAD';
 const kernel = (dir: Dir, cfg: TileConfig) => {
@@ -92,7 +97,7 @@ export function tiledFits(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad', cfg: Tile
   const t = TILE_CONFIGS[cfg];
   const lim = gpu().limits;
   if ((t.tm / t.rm) * (t.tn / t.rn) > lim.maxComputeInvocationsPerWorkgroup) return false;
-  if (4 * t.tk * (t.tm + t.tn) > lim.maxComputeWorkgroupStorageSize) return false;
+  if (16 * t.tk * (t.tm / 4 + t.tn / 4 + 2) > lim.maxComputeWorkgroupStorageSize) return false;
   const gm = gemmOf(g, DIR_OF[dir], cfg);
   return gridOf(g, gm, cfg) !== null;
 }
@@ -115,17 +120,33 @@ function dispatch(g: ConvGeom, dir: Dir, cfg: TileConfig, label: string, binding
   return gm;
 }
 
+/** The weights in the layout a direction's A operand reads contiguously along K (see the kernel's header). */
+function reorderWeights(w: Tensor, g: ConvGeom, dgrad: boolean, label: string): Tensor {
+  const wr = out([w.size]);
+  gpu().dispatch({
+    kernel: reorderKernel(), label,
+    bindings: [w.slice(OP), wr.slice(OP)],
+    params: { cout: g.cout, cing: g.cing, taps: g.kh * g.kw, coutg: g.coutg, dgrad, elements: w.size },
+    workgroups: grid(w.size, 64),
+  });
+  return wr;
+}
+
 /** Forward on the tiled kernel: y = act(conv(x, w) + b), bias and activation in the epilogue. */
 export function tiledForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: Activation, cfg: TileConfig): Tensor {
   const y = out([g.n, g.cout, g.oh, g.ow]);
-  dispatch(g, 'FWD', cfg, 'conv2d_tiled_forward', [x.slice(OP), w.slice(OP), y.slice(OP), b ? b.slice(OP) : gpu().placeholder()], { act, hasBias: !!b });
+  const wf = reorderWeights(w, g, false, 'conv2d_tiled_forward:weights');
+  dispatch(g, 'FWD', cfg, 'conv2d_tiled_forward', [x.slice(OP), wf.slice(OP), y.slice(OP), b ? b.slice(OP) : gpu().placeholder()], { act, hasBias: !!b });
+  wf.dispose();
   return y;
 }
 
 /** Input gradient on the tiled kernel, one residue class of the stride per workgroup layer. */
 export function tiledInputGrad(gy: Tensor, w: Tensor, g: ConvGeom, cfg: TileConfig): Tensor {
   const gx = out([g.n, g.cin, g.h, g.w]);
-  dispatch(g, 'DGRAD', cfg, 'conv2d_tiled_input_grad', [gy.slice(OP), w.slice(OP), gx.slice(OP)]);
+  const wd = reorderWeights(w, g, true, 'conv2d_tiled_input_grad:weights');
+  dispatch(g, 'DGRAD', cfg, 'conv2d_tiled_input_grad', [gy.slice(OP), wd.slice(OP), gx.slice(OP)]);
+  wd.dispose();
   return gx;
 }
 
