@@ -36,11 +36,36 @@ const SHAPES = [
   ['groups 4, fast path per group', [1, 32, 6, 6], [32, 8, 3, 3], { padding: 1, groups: 4, act: 'relu', seed: 110 }],
 ];
 
-for (const cfg of CONFIGS) {
+/**
+ * `count` random geometries (seeded): batch 1–3, channels 1–12 per group, groups 1–3, square
+ * or not kernels of 1, 3, 5, 7, strides 1–3, padding up to K − 1, with or without bias, each
+ * activation. 1×1 stride-1 unpadded ones are skipped (their forward without bias and their
+ * input gradient are matmuls).
+ */
+function randomShapes(seed, count) {
+  const r = rng(seed);
+  const pick = (a) => a[Math.floor(r.next() * a.length)];
+  const out = [];
+  while (out.length < count) {
+    const groups = pick([1, 1, 2, 3]);
+    const cing = 1 + Math.floor(r.next() * 12), coutg = 1 + Math.floor(r.next() * 12);
+    const kh = pick([1, 3, 5, 7]), kw = pick([kh, kh, 1, 3]);
+    const sh = pick([1, 1, 2, 3]), sw = pick([sh, 1, 2]);
+    const ph = Math.floor(r.next() * kh), pw = Math.floor(r.next() * kw);
+    const h = Math.max(kh - 2 * ph, 1) + Math.floor(r.next() * 9), w = Math.max(kw - 2 * pw, 1) + Math.floor(r.next() * 9);
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && groups === 1) continue;
+    const act = pick(['none', 'relu']);
+    out.push([`random ${out.length}`, [1 + Math.floor(r.next() * 3), cing * groups, h, w], [coutg * groups, cing, kh, kw],
+      { stride: [sh, sw], padding: [ph, pw], groups, act, bias: r.next() < 0.5, seed: seed * 100 + out.length }]);
+  }
+  return out;
+}
+
+for (const [i, cfg] of CONFIGS.entries()) {
   test(`tiled '${cfg}' forced: forward, input and weight gradients on awkward shapes`, async () => {
-    await withTuning(forced(cfg), async () => {
-      for (const [name, xs, ws, opts] of SHAPES) {
-        await comparePath(tiledLabels(cfg), OTHER_PATHS, `${cfg} ${name}`, xs, ws, opts);
+    await withTuning({ ...forced(cfg), depthwiseKernels: false }, async () => {
+      for (const [name, xs, ws, opts] of [...SHAPES, ...randomShapes(140 + i, 8)]) {
+        await comparePath(tiledLabels(cfg), OTHER_PATHS, `${cfg} ${name} x${xs} w${ws} ${JSON.stringify(opts)}`, xs, ws, opts);
       }
     });
   });
