@@ -5,8 +5,8 @@
 // `setup` (per-invocation addresses, once), `fetch` (this invocation's share of the A and B
 // tiles of one K step, into registers ra / rb) and `store` (the epilogue of one output
 // element). No im2col buffer: the activations are gathered from the tensors themselves; the
-// weights are first reordered (block WREORDER, a pass over the small weight tensor) so the A
-// operand is contiguous along K. NCHW activations, OIHW weights, f32 accumulation. Built for
+// weights are first reordered (kernels/conv2d_reorder.wgsl, a pass over the small weight
+// tensor) so the A operand is contiguous along K. NCHW activations, OIHW weights, f32 accumulation. Built for
 // hardware GPUs (on lavapipe barriers are costly: docs/conv.md). Launchers:
 // src/ops/conv/tiled.ts.
 //
@@ -41,13 +41,11 @@
 //   (n, cin, h, w, cout, oh, ow, groups, kh, kw, sh, sw, ph, pw, cing, coutg), gm, gn, gk (the
 //   GEMM per group), gx (workgroups along x before folding into y), mtiles, parts (DGRAD: the
 //   sh·sw residues; WGRAD: the K splits; FWD: 1), kchunk (WGRAD), qh, qw (DGRAD), fast, act
-//   (ACT_CODE: 0 none, 1 relu, 2 relu6), has_bias (FWD). WREORDER: WeightReorderParams
-//   { cout, cing, taps, coutg, dgrad, elements }.
+//   (ACT_CODE: 0 none, 1 relu, 2 relu6), has_bias (FWD).
 // Bindings (2–4 storage buffers): FWD 0 P, 1 X, 2 Wf, 3 Y, 4 bias (the device's placeholder when
-//   has_bias = 0); DGRAD 0 P, 1 dY, 2 Wd, 3 dX; WGRAD 0 P, 1 dY, 2 X, 3 O; WREORDER 0 P, 1 W, 2 Wf|Wd.
+//   has_bias = 0); DGRAD 0 P, 1 dY, 2 Wd, 3 dX; WGRAD 0 P, 1 dY, 2 X, 3 O.
 // Dispatch: x, y = ⌈gn / TN⌉ column tiles folded by grid() (tile = wid.x + wid.y·gx);
 //   z = groups · parts · mtiles (mtiles = ⌈gm / TM⌉; z = (g·parts + part)·mtiles + mtile).
-//   WREORDER: workgroup 64, grid(elements, 64).
 
 //#params
 
@@ -445,30 +443,5 @@ fn fetch(k0: u32, li: u32, kend: u32) {
 
 fn store(m: u32, n: u32, v: f32) {
   O[(split * p.cout + grp * p.coutg + m) * p.gn + n] = v;
-}
-//#endif
-
-//#if WREORDER
-// FWD: Wf[co, tap, ci] = W[co, ci, tap]; DGRAD: Wd[g, ci, tap, co] = W[g·coutG + co, ci, tap].
-@group(0) @binding(1) var<storage, read> Win: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Wout: array<f32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * 64u;
-  if (i >= p.elements) { return; }
-  if (p.dgrad == 0u) {
-    let ci = i % p.cing;
-    let t = (i / p.cing) % p.taps;
-    let co = i / (p.cing * p.taps);
-    Wout[i] = Win[(co * p.cing + ci) * p.taps + t];
-  } else {
-    let co = i % p.coutg;
-    let t = (i / p.coutg) % p.taps;
-    let r = i / (p.coutg * p.taps);
-    let ci = r % p.cing;
-    let g = r / p.cing;
-    Wout[i] = Win[((g * p.coutg + co) * p.cing + ci) * p.taps + t];
-  }
 }
 //#endif

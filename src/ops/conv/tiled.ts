@@ -1,11 +1,12 @@
 // The workgroup-tiled implicit-GEMM convolution (kernels/conv2d_tiled.wgsl): one tile loop
 // shared by forward, input gradient and weight gradient, each direction supplying its address
 // functions (forward and input gradient first reorder the small weight tensor so their A
-// operand is contiguous along K: WREORDER, labelled `…:weights`). Tile configurations (TILE_CONFIGS) are the variants the policy and the autotune
+// operand is contiguous along K: kernels/conv2d_reorder.wgsl, labelled `…:weights`). Tile configurations (TILE_CONFIGS) are the variants the policy and the autotune
 // choose among (policy.ts, tune.ts); this file only declares the parameter block, registers the
 // pipelines on first use and launches them. Tile geometry: the kernel's header; docs/conv.md.
 
 import src from '../../../kernels/conv2d_tiled.wgsl';
+import reorderSrc from '../../../kernels/conv2d_reorder.wgsl';
 import { paramBlock } from '../../gpu/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { out, gpu, grid } from '../common.js';
@@ -40,9 +41,9 @@ const ConvTiledParams = paramBlock('conv2d.tiled', {
   qh: 'u32', qw: 'u32', fast: 'bool', act: 'u32', has_bias: 'bool',
 });
 
-/** kernels/conv2d_tiled.wgsl WREORDER: W [cout, cing, taps] → Wf [cout, taps, cing] or (dgrad) Wd [groups, cing, taps, coutg] */
+/** kernels/conv2d_reorder.wgsl: W [cout, cing, taps] → Wf [cout, taps, cing] or (dgrad) Wd [groups, cing, taps, coutg] */
 const WeightReorderParams = paramBlock('conv2d.tiled_reorder', { cout: 'u32', cing: 'u32', taps: 'u32', coutg: 'u32', dgrad: 'bool', elements: 'u32' });
-const reorderKernel = () => variant('conv2d:tiled:WREORDER', src, FILE, ['WREORDER'], {}, WeightReorderParams);
+const reorderKernel = () => variant('conv2d:tiled:reorder', reorderSrc, 'kernels/conv2d_reorder.wgsl', [], {}, WeightReorderParams);
 
 type Dir = 'FWD' | 'DGRAD' | 'WGRAD';
 const kernel = (dir: Dir, cfg: TileConfig) => {
