@@ -30,6 +30,10 @@ export interface TrainOptions extends LoadOptions {
   objective: ObjectiveOptions;
   out: string;
   resume?: boolean;
+  /** replace a run already in `out` (without it, train refuses a folder that holds one) */
+  force?: boolean;
+  /** --resume on data other than the run was started on (its fingerprint differs) */
+  allowOtherData?: boolean;
   cacheBaseline?: boolean;
   /** random crop + flip; default: the data set's own default (off for IDX) */
   augment?: boolean;

@@ -5,8 +5,7 @@
 // readback) and at the end of the epoch. The learning rate of each step comes from the step schedule
 // (src/optim/schedule.ts: the per-epoch schedule with the linear warm-up on top). After every
 // epoch: evaluation (top-1, top-5), a metrics.jsonl line and an atomic checkpoint.
-import { existsSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { FocusnetError } from '../errors.js';
 import { scope, shapeStr } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
@@ -20,7 +19,7 @@ import { runBatches, LoopTiming } from './batches.js';
 import { RunContext, makeLoader } from './context.js';
 import { EpochRecord } from './options.js';
 import { evaluate } from './evaluate.js';
-import { saveCheckpoint, restoreOptimizer, checkpointRandomState, CheckpointFile } from './checkpoint.js';
+import { saveCheckpoint, restoreOptimizer, restoreRandomState, CheckpointFile } from './checkpoint.js';
 import { loadInto } from './load.js';
 
 /** Training stopped because the loss or a parameter became NaN or infinite. */
@@ -95,10 +94,11 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
   let startEpoch = 0;
   if (s.resumeFrom) {
     loadInto(s.model, s.resumeFrom.tensors, s.resumeFrom.prefix, s.resumeFrom.path, s.arch);
-    s.model.loadRandomState(checkpointRandomState(s.resumeFrom));
+    restoreRandomState(s.resumeFrom, s.model);
     startEpoch = s.resumeFrom.info.epoch ?? 0;
   }
   const opt = new SGD(s.model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  ctx.owned.push(opt); // disposed when train() ends
   if (s.resumeFrom) restoreOptimizer(s.resumeFrom, opt);
   const sched = namedSchedule(o.schedule, o.lr, s.epochs, { milestones: o.milestones, gamma: o.gamma });
   const trainLoader = makeLoader(ctx, ctx.train, true);
@@ -147,7 +147,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
             if (!Number.isFinite(m.lossSum) || bad) {
               ctx.progress.stop();
               await checkLabels(); // a label the loss kernels found out of range explains a NaN loss (throws naming it)
-              const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
+              const prev = epoch > 0 || hostFiles('train.train').exists(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
               const what = [
                 Number.isFinite(m.lossSum) ? '' : `the loss became ${m.lossSum} (not finite)`,
                 bad ? `parameter '${bad.name}' ${shapeStr(bad.shape)} holds ${bad.value} at element ${bad.index}${Number.isFinite(m.lossSum) ? ' (the loss is still finite)' : ''}` : '',
@@ -185,8 +185,8 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     };
     if (s.teacher) rec.cached_baseline = !!cache;
     ctx.history.push(rec);
-    await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, o, history: ctx.history, norm: ctx.norm });
-    appendFileSync(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
+    await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, seed: o.seed, config: ctx.config, data: ctx.data, history: ctx.history, norm: ctx.norm });
+    hostFiles('train.train').append(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
     ctx.log(
       `${s.name} epoch ${epoch + 1}/${s.epochs}: loss ${tr.loss.toFixed(4)}  train ${tr.top1.toFixed(2)}%  test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%  ` +
         `lr ${lr.toPrecision(3)}  ${rec.images_per_s.toFixed(0)} img/s  ${sec.toFixed(1)} s (train ${timing.seconds.toFixed(1)} s; per step: data ${rec.data_ms_per_step.toFixed(2)} ms, encode ${rec.encode_ms_per_step.toFixed(2)} ms, GPU wait ${rec.gpu_wait_ms_per_step.toFixed(2)} ms)`,
@@ -202,6 +202,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     const h = ctx.history.filter((r) => r.stage === s.name).pop();
     if (h) last = { top1: h.test_top1, top5: h.test_top5 };
   }
-  // the optimizer stays: it owns the parameter arena (a stage-1 model goes on as the frozen baseline)
+  // the optimizer stays until train() ends (ctx.owned): it owns the parameter arena (a stage-1
+  // model goes on as the frozen baseline)
   return { ...last, seconds };
 }
