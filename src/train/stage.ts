@@ -10,7 +10,7 @@ import { FocusnetError } from '../errors.js';
 import { scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
-import { namedSchedule, perStep, linearWarmup } from '../optim/schedule.js';
+import { namedSchedule, perStep, linearWarmup, warmupStepsFor } from '../optim/schedule.js';
 import { checkLabels } from '../losses/common.js';
 import { Module } from '../nn/module.js';
 import { LossName, crossEntropy, stageTwoLoss } from './objective.js';
@@ -103,7 +103,9 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
   const trainLoader = makeLoader(ctx, ctx.train, true);
   const testLoader = makeLoader(ctx, ctx.test, false);
   // step t of the stage (counted from epoch 0, so resume is exact); warm-up lr·(t+1)/warmupSteps
-  const lrAt = linearWarmup(perStep(sched, trainLoader.batchCount), o.warmupSteps ?? 0);
+  const warmup = warmupStepsFor(o.warmupSteps, trainLoader.batchCount);
+  const lrAt = linearWarmup(perStep(sched, trainLoader.batchCount), warmup);
+  if (warmup > 0 && startEpoch === 0) ctx.log(`${s.name}: lr warm-up over the first ${warmup} of ${trainLoader.batchCount * s.epochs} steps${o.warmupSteps === 'auto' ? ' (--warmup-steps auto)' : ''}`);
   if (s.teacher) s.teacher.eval();
   const cache = s.teacher ? await logitCache(ctx, s.teacher) : null;
   let last = { top1: NaN, top5: NaN };
@@ -186,6 +188,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     );
     last = { top1: ev.top1, top5: ev.top5 };
     ctx.epochsDone++;
+    await o.onCheckpoint?.({ stage: s.name, epoch: epoch + 1, path: s.ckptPath });
     if (o.stopAfterEpochs !== undefined && ctx.epochsDone >= o.stopAfterEpochs) {
       throw new StoppedError(`stopped after ${ctx.epochsDone} epochs (stopAfterEpochs)`);
     }

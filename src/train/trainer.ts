@@ -2,7 +2,8 @@
 //   stage 1: the baseline, trained with cross-entropy (skipped when --baseline gives a
 //            checkpoint, or when the stage-2 loss needs no baseline);
 //   stage 2: FocusNet (or a comparison method: ce, ls, kd), trained from scratch with the
-//            frozen baseline in eval mode under noGrad, fed the same batch;
+//            frozen baseline in eval mode under noGrad, fed the same batch (skipped with
+//            stages: 'baseline', which trains and writes the baseline only);
 // resuming from the last complete epoch with --resume, and writes into --out the model
 // files, metrics.jsonl, summary.json and predictions.json. The parts live beside it: the loop
 // of a stage (stage.ts), evaluation (evaluate.ts), the checkpoint format (checkpoint.ts) and
@@ -10,6 +11,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpu } from '../gpu/index.js';
+import { InputError } from '../errors.js';
 import { checkSplitLabels } from '../data/split.js';
 import { archSpec } from '../models/registry.js';
 import { Module } from '../nn/module.js';
@@ -32,11 +34,11 @@ export { DivergedError, StoppedError } from './stage.js';
 export type { TrainOptions, EpochRecord, Summary } from './options.js';
 
 /** The checkpoint --resume continues from (stage 2's, else stage 1's), with the epochs it records. */
-function findResume(ctx: RunContext, ck1: string, ck2: string): { stage1: CheckpointFile | null; stage2: CheckpointFile | null } {
+function findResume(ctx: RunContext, ck1: string, ck2: string | null): { stage1: CheckpointFile | null; stage2: CheckpointFile | null } {
   const { o, log } = ctx;
   let stage1: CheckpointFile | null = null;
   let stage2: CheckpointFile | null = null;
-  if (existsSync(ck2)) stage2 = readCheckpoint(ck2);
+  if (ck2 !== null && existsSync(ck2)) stage2 = readCheckpoint(ck2);
   else if (existsSync(ck1) && !o.baseline) stage1 = readCheckpoint(ck1);
   const ck = stage2 ?? stage1;
   if (ck) {
@@ -51,6 +53,7 @@ function findResume(ctx: RunContext, ck1: string, ck2: string): { stage1: Checkp
 export async function train(options: TrainOptions, prepared?: PreparedData): Promise<Summary> {
   // architecture names are printed one way (the registry's), whatever spelling was given
   const o: TrainOptions = { ...options, arch: archSpec(options.arch).name, ...(options.baselineArch ? { baselineArch: archSpec(options.baselineArch).name } : {}) };
+  const baselineOnly = checkStages(o);
   const log = o.log ?? ((s: string) => console.log(s));
   const { ds, train, test, norm } = prepared ?? prepareData(o);
   // Labels are checked once per data set here, on the host (the readers check their own
@@ -69,13 +72,15 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
     stage2Name: stageTwoName(o.loss),
     predictions: {},
   };
+  // the baseline's logits are the same every epoch when the training split is not augmented
+  if (o.cacheBaseline === undefined) o.cacheBaseline = !ctx.augment;
   const E0 = o.baselineEpochs ?? o.epochs;
   const baselineArch = o.baselineArch ?? o.arch;
   const ck1 = join(o.out, 'checkpoint-baseline.safetensors');
   const ck2 = join(o.out, `checkpoint-${ctx.stage2Name}.safetensors`);
   const baselineFile = join(o.out, 'baseline.safetensors');
   const finalFile = join(o.out, `${ctx.stage2Name}.safetensors`);
-  const resume = o.resume ? findResume(ctx, ck1, ck2) : { stage1: null, stage2: null };
+  const resume = o.resume ? findResume(ctx, ck1, baselineOnly ? null : ck2) : { stage1: null, stage2: null };
   // metrics.jsonl holds exactly the completed epochs
   writeFileAtomic(join(o.out, 'metrics.jsonl'), ctx.history.map((h) => JSON.stringify(h) + '\n').join(''));
   log(
@@ -88,7 +93,7 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
   const started = performance.now();
   let baseline: Module | null = null;
   let baseSeconds = 0;
-  const wantBaseline = needsBaseline(o.loss) || !!o.baseline;
+  const wantBaseline = baselineOnly || needsBaseline(o.loss) || !!o.baseline;
   const fileMeta = (arch: string, stage: string) => modelMetadata({ arch, stage, ...dataShape(ctx), norm });
   if (!wantBaseline) log(`note: --loss ${o.loss} needs no baseline, so stage 1 is skipped (pass --baseline FILE to compare against one)`);
   if (o.baseline) {
@@ -114,6 +119,13 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
       baseSeconds = r.seconds;
       await saveModelFile(baselineFile, baseline, fileMeta(baselineArch, 'baseline'));
     }
+  }
+  if (baselineOnly) {
+    writeSummary(ctx, summary, { wantBaseline, baselineArch, baselineEpochs: E0, baselineSeconds: baseSeconds, stage2Seconds: null, started });
+    log('');
+    for (const line of summaryTable(summary, ctx.history)) log(line);
+    ctx.acc.dispose();
+    return summary;
   }
   const student = buildStageModel(ctx, o.arch, 2);
   const r2 = await runStage(ctx, {
@@ -141,4 +153,12 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
   for (const line of summaryTable(summary, ctx.history)) log(line);
   ctx.acc.dispose();
   return summary;
+}
+
+/** Whether `stages` asks for the baseline only (refusing a value it does not know, or nothing to train). */
+function checkStages(o: TrainOptions): boolean {
+  const st = o.stages ?? 'both';
+  if (st !== 'both' && st !== 'baseline') throw new InputError(`train: stages ${JSON.stringify(st)}: expected 'both' or 'baseline'`);
+  if (st === 'baseline' && o.baseline) throw new InputError(`train: stages 'baseline' trains the baseline, but a baseline checkpoint (${o.baseline}) was given: there is nothing to train`);
+  return st === 'baseline';
 }
