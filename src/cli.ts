@@ -59,7 +59,7 @@ train options (defaults in brackets):
   --milestones A,B        epochs where the lr drops ×gamma [50% and 75% of the epochs]
   --gamma G               [0.1]
   --warmup-steps N        linear lr warm-up over the first N steps of each stage
-                          [auto: min(300, ⌈${AUTO_WARMUP.fraction} × steps per epoch⌉); docs/training.md]
+                          [auto: one epoch's steps, at most ${AUTO_WARMUP.cap}; docs/training.md]
   --seed S                [1]
   --loss L                focus (FocusNet), ce (cross-entropy), ls (label smoothing),
                           kd (knowledge distillation from the baseline) [focus]
