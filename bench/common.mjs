@@ -88,9 +88,8 @@ export function writeJson(name, data) {
 // A compute-shader copy: vec4 loads and stores, 8 consecutive units per invocation (the best of
 // the layouts measured on lavapipe, see docs/results.md). What one read + one write pass over a
 // buffer costs as a kernel; the reference for kernels' bandwidth next to copyBufferToBuffer.
-lib.internal.registerKernel('bench:copy_vec4', `
-struct P { n: u32, };
-@group(0) @binding(0) var<uniform> p: P;
+const copyVec4 = lib.internal.registerKernel({ name: 'bench:copy_vec4', file: 'bench/common.mjs', params: lib.internal.paramBlock('bench.copy', { n: 'u32' }), code: `
+//#params
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> b: array<vec4<f32>>;
 @compute @workgroup_size(64)
@@ -98,10 +97,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i0 = (gid.x + gid.y * nw.x * 64u) * 8u;
   let i1 = min(i0 + 8u, p.n);
   for (var i = i0; i < i1; i = i + 1u) { b[i] = a[i]; }
-}`, 'bench/common.mjs');
+}` });
 
 /** Encode a compute-shader copy of `bytes` (a multiple of 16) from tensor a to tensor b. */
 export function kernelCopy(a, b, bytes) {
   const units = bytes / 16;
-  g.dispatch({ module: 'bench:copy_vec4', bindings: [a.slice(), b.slice()], u: [units], workgroups: lib.internal.grid(Math.ceil(units / 8), 64) });
+  g.dispatch({ kernel: copyVec4, label: 'bench_copy', params: { n: units }, bindings: [a.slice(), b.slice()], workgroups: lib.internal.grid(Math.ceil(units / 8), 64) });
 }

@@ -12,6 +12,8 @@ import { AUTO_WARMUP } from './optim/schedule.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readCheckpoint } from './train/checkpoint.js';
 import { modelFromCheckpoint } from './train/load.js';
+import { validateTrainOptions, checkMilestones } from './train/validate.js';
+import { checkRunFolder } from './train/run-folder.js';
 import { runCam, runReport, writeReport } from './viz/commands.js';
 import { ArgError, FlagSpec, Flags, helpRequested, parseFlags, requireFlags } from './util/flags.js';
 import type { TrainOptions } from './train/trainer.js';
@@ -26,7 +28,7 @@ usage:
   focusnet train [--data DIR] [--arch ARCH] [--baseline-arch ARCH] [--baseline CHECKPOINT]
                  [--epochs E] [--baseline-epochs E0] [--batch-size B] [--lr LR]
                  [--seed S] [--loss focus|ce|kd|ls] [--loss-impl fused|composed]
-                 [--out DIR] [--resume] [--cache-baseline] [more options below]
+                 [--out DIR] [--resume | --force] [--cache-baseline] [more options below]
   focusnet eval  --data DIR --arch ARCH --checkpoint FILE
   focusnet experiment (--preset NAME | --spec FILE.json) --data DIR --out DIR [--seeds 1,2,3,4,5]
                  [--dry-run] [train's schedule flags]
@@ -70,8 +72,12 @@ train options (defaults in brackets):
   --temperature T         for --loss kd [4]     --kd-weight W  weight of the KD term [0.5]
   --focus-label-smoothing E  for --loss focus: smooths Lcls's target [0]
   --warm-temperature T    for --loss focus --rule softmax: softmax(zb / T) > 1/N [2]
-  --out DIR               output folder [runs/focusnet]
-  --resume                continue from the last complete epoch in --out
+  --out DIR               output folder [runs/focusnet]; a folder that holds a run is refused
+                          unless --resume or --force says what to do with it
+  --resume                continue the run in --out from its last complete epoch (the same
+                          flags and the same data: both are checked against its checkpoint)
+  --force                 replace the run in --out (its checkpoints, model files, metrics, report)
+  --allow-other-data      with --resume: continue on data other than the run was started on
   --cache-baseline | --no-cache-baseline  compute the frozen baseline's logits once, not every
                           step [on where the training split is not augmented: exact there]
   --augment | --no-augment  random crop + flip [on for CIFAR and folders, off for IDX]
@@ -94,16 +100,18 @@ experiment: a grid of trainings (method × seed [× the preset's axis]) with sta
   train's flags for the schedule and data pass through (--epochs, --baseline-epochs, --lr, --train-limit, ...).
   Writes results.jsonl, summary.md, index.html into --out; a rerun skips finished runs and resumes the rest.
 
-exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.`;
+exit status: 0 success, 2 bad arguments or input (names the flag or file), 1 other failures.
+Every option and file is checked before training starts; a closed stdout (| head) stops the
+printing, not the training.`;
 
 const TRAIN_FLAGS = {
   data: 'string', arch: 'string', 'baseline-arch': 'string', baseline: 'string',
   epochs: 'posint', 'baseline-epochs': 'posint', 'batch-size': 'posint', 'eval-batch-size': 'posint',
   lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
-  milestones: 'list', gamma: 'number', 'warmup-steps': 'int', seed: 'int', loss: LOSSES, 'loss-impl': ['fused', 'composed'],
+  milestones: 'list', gamma: 'number', 'warmup-steps': 'uint', seed: 'int', loss: LOSSES, 'loss-impl': ['fused', 'composed'],
   alpha: 'number', beta: 'number', rule: ['positive-logit', 'softmax'], 'label-smoothing': 'number',
   temperature: 'number', 'kd-weight': 'number', 'focus-label-smoothing': 'number', 'warm-temperature': 'number',
-  out: 'string', resume: 'bool', 'cache-baseline': 'bool', 'no-cache-baseline': 'bool',
+  out: 'string', resume: 'bool', force: 'bool', 'allow-other-data': 'bool', 'cache-baseline': 'bool', 'no-cache-baseline': 'bool',
   augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'],
   progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
@@ -140,19 +148,11 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
   const data = f.data ?? DEFAULT_DATA;
   checkData(data);
   const epochs = f.epochs ?? DEFAULT_EPOCHS;
-  const milestones = f.milestones;
-  if (milestones && milestones.some((m) => !Number.isInteger(m) || m < 1)) throw new ArgError(`focusnet ${cmd}: --milestones must be positive integers (epochs)`);
   if (f.augment && f['no-augment']) throw new ArgError(`focusnet ${cmd}: --augment and --no-augment contradict each other`);
-  const lr = f.lr ?? 0.1;
-  if (lr <= 0) throw new ArgError(`focusnet ${cmd}: --lr ${lr}: expected a number > 0`);
-  const ls = f['label-smoothing'] ?? 0.1;
-  if (ls >= 1) throw new ArgError(`focusnet ${cmd}: --label-smoothing ${ls}: expected a number in [0, 1)`);
-  const fls = f['focus-label-smoothing'];
-  if (fls !== undefined && fls >= 1) throw new ArgError(`focusnet ${cmd}: --focus-label-smoothing ${fls}: expected a number in [0, 1)`);
-  if (f['warm-temperature'] === 0) throw new ArgError(`focusnet ${cmd}: --warm-temperature 0: expected a number > 0`);
+  if (f.lr !== undefined && f.lr <= 0) throw new ArgError(`focusnet ${cmd}: --lr ${f.lr}: expected a number > 0`);
   if (f['cache-baseline'] && f['no-cache-baseline']) throw new ArgError(`focusnet ${cmd}: --cache-baseline and --no-cache-baseline contradict each other`);
   if (f.baseline !== undefined && !existsSync(f.baseline)) throw new DataError(f.baseline, '--baseline checkpoint does not exist');
-  return {
+  const o: TrainOptions = {
     data,
     arch: archFlag('train', 'arch', f.arch ?? 'lenet5'),
     baselineArch: f['baseline-arch'] === undefined ? undefined : archFlag('train', 'baseline-arch', f['baseline-arch']),
@@ -161,28 +161,30 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
     baselineEpochs: f['baseline-epochs'],
     batchSize: f['batch-size'] ?? 128,
     evalBatchSize: f['eval-batch-size'],
-    lr,
+    lr: f.lr ?? 0.1,
     momentum: f.momentum ?? 0.9,
     weightDecay: f['weight-decay'] ?? 1e-4,
     schedule: f.schedule ?? 'multistep',
-    milestones,
+    milestones: f.milestones,
     gamma: f.gamma,
     warmupSteps: f['warmup-steps'] ?? 'auto',
     seed: f.seed ?? 1,
     loss: f.loss ?? 'focus',
     objective: {
       impl: f['loss-impl'] ?? 'fused',
-      labelSmoothing: ls,
+      labelSmoothing: f['label-smoothing'] ?? 0.1,
       temperature: f.temperature ?? 4,
       kdWeight: f['kd-weight'] ?? 0.5,
       alpha: f.alpha ?? 1,
       beta: f.beta ?? 1,
       rule: f.rule ?? 'positive-logit',
       warmTemperature: f['warm-temperature'],
-      focusLabelSmoothing: fls,
+      focusLabelSmoothing: f['focus-label-smoothing'],
     },
     out: f.out ?? 'runs/focusnet',
     resume: !!f.resume,
+    force: !!f.force,
+    allowOtherData: !!f['allow-other-data'],
     cacheBaseline: f['cache-baseline'] ? true : f['no-cache-baseline'] ? false : undefined,
     augment: f.augment ? true : f['no-augment'] ? false : undefined,
     norm: norm(cmd, f),
@@ -195,10 +197,15 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
     logEvery: f['log-every'],
     stopAfterEpochs: f['stop-after-epochs'],
   };
+  // every option, also those only stage 2 uses, before any work (train() checks them again)
+  validateTrainOptions(o, cmd);
+  checkMilestones(o, cmd);
+  return o;
 }
 
 async function cmdTrain(args: string[]): Promise<number> {
   const opts = trainOptions(parseFlags('train', args, TRAIN_FLAGS));
+  checkRunFolder(opts); // --out: usable, and not another run's folder (unless --resume or --force)
   const prepared = prepareData(opts); // bad data fails here, before the GPU starts
   await init();
   await train(opts, prepared);
@@ -221,16 +228,22 @@ async function cmdEval(args: string[]): Promise<number> {
   if (!existsSync(file)) throw new DataError(file, 'checkpoint does not exist');
   const ck = readCheckpoint(file);
   const savedNorm = ck.info.norm;
-  const prepared = prepareData({
-    data: f.data,
-    testLimit: f['test-limit'],
-    trainLimit: 1,
-    norm: norm('eval', f) ?? savedNorm,
-    numClasses: f['num-classes'],
-    imageSize: f['image-size'] ?? ck.info.imageSize,
-    cifar100Labels: f['cifar100-labels'],
-  });
-  if (!savedNorm && !f.mean) prepared.norm = prepareData({ data: f.data }).norm;
+  const flagNorm = norm('eval', f);
+  const prepared = prepareData(
+    {
+      data: f.data,
+      testLimit: f['test-limit'],
+      trainLimit: 1,
+      norm: flagNorm ?? savedNorm,
+      // the checkpoint's normalisation must fit the data (a wrong one names the file)
+      normFrom: flagNorm ? undefined : file,
+      numClasses: f['num-classes'],
+      imageSize: f['image-size'] ?? ck.info.imageSize,
+      cifar100Labels: f['cifar100-labels'],
+    },
+    'eval',
+  );
+  if (!savedNorm && !flagNorm) prepared.norm = prepareData({ data: f.data }, 'eval').norm;
   await init();
   const { ds, test } = prepared;
   const model = modelFromCheckpoint(ck, { arch, archFlag: 'focusnet eval: --arch', numClasses: ds.numClasses, inChannels: test.c, imageSize: test.h, matchClasses: true });
@@ -283,6 +296,16 @@ function exitCode(e: unknown): number {
   return e instanceof InputError ? 2 : 1;
 }
 
+/**
+ * A closed stdout or stderr (`focusnet train … | head`) stops the printing, never the work: a
+ * write error on either (EPIPE) would otherwise be an unhandled 'error' event that kills the
+ * process after the first epoch, with the run unfinished.
+ */
+function keepGoingWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+
+keepGoingWhenOutputCloses();
 main(process.argv.slice(2)).then(
   async (c) => {
     await shutdown().catch(() => {});

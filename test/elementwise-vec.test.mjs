@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, ops, optim, tuning } from './helpers/lib.mjs';
 import { rng, size, assertClose, checkGrad, refBinary, dot } from './helpers/ref.mjs';
+import { dispatched } from './helpers/dispatches.mjs';
 
 const vt = tuning.vectorTuning;
 const sigmoid = (x) => 1 / (1 + Math.exp(-x));
@@ -49,10 +50,13 @@ test('unary forward and backward (g * dy/dx) on vec4 and scalar sizes, K = 1, 2,
           const xs = f32(x);
           const gs = f32(r.uniform(n, -1, 1));
           const tx = tensor(Float32Array.from(xs), [n], { requiresGrad: true });
-          const y = ops[name](tx);
+          const { result: y, kernels } = dispatched(() => ops[name](tx));
           const what = `${name} n=${n} K=${k}`;
+          // the vec4 kernel exactly when n % 4 == 0
+          assert.equal(kernels, [n % 4 === 0 ? `ew:${name}:v4` : `ew:${name}`], `${what}: kernels`);
           assertClose(await y.read(), xs.map(f), { rtol: 2e-6, atol: 1e-6, what });
-          y.backward(tensor(Float32Array.from(gs), [n]));
+          const bwd = dispatched(() => y.backward(tensor(Float32Array.from(gs), [n]))).kernels;
+          assert.ok(bwd.includes(n % 4 === 0 ? `ew:${name}:bwd:v4` : `ew:${name}:bwd`), `${what}: backward kernels ${bwd}`);
           assertClose(await tx.grad.read(), xs.map((v, i) => gs[i] * df(v)), { rtol: 1e-5, atol: 1e-6, what: `${what} backward` });
           tx.dispose();
           y.dispose();
@@ -139,6 +143,20 @@ test('gradients through broadcast vec4 paths (add, mul, maximum, div)', async ()
   const cases = [[[5, 8], [8]], [[2, 3, 4, 4], [1, 3, 1, 1]], [[1], [3, 4]]];
   for (const name of ['add', 'mul', 'maximum', 'div']) {
     for (const [as, bs] of cases) {
+      // the forward takes the broadcast vec4 kernel (b broadcast: bcb; a broadcast: bca), and the
+      // operand gradients that read the broadcast operand take the broadcast gradient kernels
+      const fa = tensor(new Float32Array(size(as)).fill(1), as, { requiresGrad: true });
+      const fb = tensor(new Float32Array(size(bs)).fill(2), bs, { requiresGrad: true });
+      const fwd = dispatched(() => ops[name](fa, fb));
+      const bc = size(as) < size(bs) ? 'bca' : 'bcb';
+      assert.equal(fwd.kernels, [`ew:${name}:${bc}:v4`], `${name} ${JSON.stringify(as)} ${JSON.stringify(bs)}: forward kernel`);
+      const bwd = dispatched(() => ops.sum(fwd.result).backward()).kernels.filter((k) => k.startsWith(`ew:${name}:d`));
+      const want = { add: [], mul: bc === 'bcb' ? ['ew:mul:da:bcy', 'ew:mul:db:flat'] : ['ew:mul:da:flat', 'ew:mul:db:bcx'], maximum: ['ew:maximum:da:bc', 'ew:maximum:db:bc'], div: bc === 'bcb' ? ['ew:div:da:bcy', 'ew:div:db:bcy'] : ['ew:div:da:flat', 'ew:div:db:flat'] }[name];
+      // maximum's gradients read both operands: one of them broadcast, the vec4 broadcast form
+      if (name === 'maximum') assert.equal(bwd.map((k) => k.replace(/:bc[xy]$/, ':bc')), want, `${name}: gradient kernels ${bwd}`);
+      else assert.equal(bwd, want, `${name} ${JSON.stringify(as)} ${JSON.stringify(bs)}: gradient kernels`);
+      for (const t of [fa, fb, fwd.result]) t.dispose();
+
       const a = r.uniform(size(as), -2, 2);
       const b = name === 'div' ? r.uniform(size(bs), 0.5, 2).map((v, i) => (i % 2 ? -v : v)) : r.uniform(size(bs), -2, 2);
       const os = refBinary(BINARY[name], a, as, b, bs).shape;
@@ -200,10 +218,13 @@ test('scalar and vec4 kernels agree exactly (K = 1, 2, 4)', async () => {
   };
   const prev = { ...vt };
   vt.vec4 = false;
-  const base = await run();
+  const scalar = await dispatched(run);
+  const base = scalar.result;
+  assert.ok(scalar.kernels.every((k) => !k.endsWith(':v4')), `vec4 off: scalar kernels only (${scalar.kernels})`);
   for (const k of [1, 2, 4]) {
     Object.assign(vt, { vec4: true, k });
-    const got = await run();
+    const { result: got, kernels } = await dispatched(run);
+    assert.equal(kernels, ['ew:sigmoid:v4', 'ew:div:v4', 'ew:sub:bca:v4'], `K=${k}: the vec4 kernels ran`);
     got.forEach((g, i) => assert.equal(Array.from(g), Array.from(base[i]), `output ${i} K=${k}`));
   }
   Object.assign(vt, prev);

@@ -117,7 +117,7 @@ test("stages: 'baseline' trains stage 1 alone: the same baseline as a full train
   assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).stage2, null);
   assert.ok(lines.some((l) => /^baseline\s+1\s/.test(l)), lines.join('\n'));
   // a rerun with resume: nothing to train, the same summary
-  const again = await T.train(options(out, { stages: 'baseline', resume: true }));
+  const again = await T.train(options(out, { stages: 'baseline', objective: { ...OBJECTIVE, ...AUTHORS }, resume: true }));
   assert.is(again.baseline.top1, s.baseline.top1);
   const err = async (extra, pattern) => {
     try {

@@ -35,9 +35,12 @@ test('metadata: the kind of file, the architecture as printed, the data shape an
   assert.is(ck.info.kind, 'checkpoint');
   assert.is(ck.info.epoch, 1);
   assert.equal(T.readCheckpointInfo(modelFile), mf.info, 'the header alone says the same');
-  // metadata that cannot be used is left out, not guessed
-  assert.equal(T.checkpointInfo({ arch: 'lenet5', image_size: 'x', num_classes: '-3', norm: '{bad' }), { kind: 'state-dict', arch: 'lenet5' });
+  // a file of another format: only an architecture name is taken from it
+  assert.equal(T.checkpointInfo({ format: 'pt', arch: 'LeNet5' }), { kind: 'state-dict', arch: 'lenet5' });
+  assert.equal(T.checkpointInfo({ arch: 'vgg' }), { kind: 'state-dict' });
   assert.equal(T.checkpointInfo(null), { kind: 'state-dict' });
+  // one that holds the trainer's fields without its format was damaged
+  assert.throws(() => T.checkpointInfo({ arch: 'lenet5', image_size: '28', norm: '{}' }, 'f.safetensors'), (e) => e instanceof lib.DataError && /^f\.safetensors: metadata field 'format': \(missing\), but the file holds the trainer's fields \(image_size, norm\)/.test(e.message));
 });
 
 test('a model file and a training checkpoint of one run load into the same model', async () => {
@@ -88,7 +91,10 @@ test('a file that does not fit is refused naming the file, the architecture and 
   const seven = T.loadModelFile(modelFile, { arch: 'mlp', ...shape, numClasses: 7 });
   assert.equal(noGrad(() => seven.forward(x)).shape, [3, 10], 'without matchClasses the file\'s class count wins');
   seven.dispose();
-  assert.throws(() => T.loadModelFile(modelFile, { arch: 'lenet5', ...shape }), (e) => e instanceof models.ArchError && /lenet5 takes 28×28 images/.test(e.message));
+  // a trainer's file says its architecture; a bare state dict is built as asked (and lenet5 refuses 8×8 images)
+  refused(modelFile, { arch: 'lenet5' }, /metadata field 'arch': the file holds a mlp, .* is lenet5/);
+  const bare = variant('bare.safetensors', () => {});
+  assert.throws(() => T.loadModelFile(bare, { arch: 'lenet5', ...shape }), (e) => e instanceof models.ArchError && /lenet5 takes 28×28 images/.test(e.message));
   const junk = join(dir, 'junk.safetensors');
   writeFileSync(junk, 'not a safetensors file');
   assert.throws(() => T.readCheckpoint(junk), (e) => e instanceof lib.DataError && e.message.startsWith(`${junk}: `));

@@ -69,8 +69,8 @@ export class CommandBatch {
   readonly counters = { dispatches: 0, submits: 0, bindGroups: 0 };
   /** one error scope per dispatch (names the exact kernel; ~50 µs per dispatch) */
   checkEachDispatch = false;
-  /** optional per-dispatch hook (profiling, tests) */
-  onDispatch: ((label: string) => void) | null = null;
+  /** optional per-dispatch hook (profiling, tests): the dispatch's label and its kernel's name */
+  onDispatch: ((label: string, kernel: string) => void) | null = null;
   profiler: Profiler | null = null;
   /** queued-work and memory-growth warnings */
   readonly backlog: Backlog;
@@ -134,7 +134,7 @@ export class CommandBatch {
     this.kernels.push(label);
     this.dispatches++;
     this.counters.dispatches++;
-    if (this.onDispatch) this.onDispatch(label);
+    if (this.onDispatch) this.onDispatch(label, d.kernel.name);
     if (prof) {
       this.endPass();
       prof.labels.push(label);

@@ -76,11 +76,11 @@ export class Gpu {
     this.batch.checkEachDispatch = v;
   }
 
-  /** Optional per-dispatch hook (profiling, tests): called with each dispatch's label. */
-  get onDispatch(): ((label: string) => void) | null {
+  /** Optional per-dispatch hook (profiling, tests): called with each dispatch's label and kernel name. */
+  get onDispatch(): ((label: string, kernel: string) => void) | null {
     return this.batch.onDispatch;
   }
-  set onDispatch(f: ((label: string) => void) | null) {
+  set onDispatch(f: ((label: string, kernel: string) => void) | null) {
     this.batch.onDispatch = f;
   }
 

@@ -3,6 +3,7 @@
 // and each stage's final test predictions; and the two things every stage builds the same
 // way: its loaders and its seeded model.
 import { Dataset } from '../data/dataset.js';
+import type { DataFingerprint } from '../data/fingerprint.js';
 import { Split } from '../data/split.js';
 import { Loader, Normalization } from '../data/loader.js';
 import { deriveSeed } from '../util/rng.js';
@@ -29,6 +30,16 @@ export interface RunContext {
   stage2Name: string;
   /** test-split predictions of each stage's final model, for predictions.json */
   predictions: { baseline?: number[]; stage2?: number[] };
+  /** the options a resumed run must share (resume.ts configKey), saved in every checkpoint */
+  config: Record<string, unknown>;
+  /** the fingerprint of the data the run trains on, saved in every checkpoint */
+  data: DataFingerprint;
+  /** the training steps of an epoch */
+  stepsPerEpoch: number;
+  /** the files of a run that were in --out when this one started (run-folder.ts) */
+  runFiles: string[];
+  /** what the run created and disposes when it ends (the optimizers; the models are disposed by train()) */
+  owned: { dispose(): void }[];
 }
 
 /** A training loader (shuffled, augmented when the run augments, last partial batch dropped) or an evaluation loader. */

@@ -20,3 +20,5 @@ export { Progress } from './progress.js';
 export type { ProgressMode } from './progress.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, writeFileAtomic, toHost, toDevice } from './safetensors.js';
 export type { HostTensor } from './safetensors.js';
+export { validateTrainOptions } from './validate.js';
+export { removeStaleTemps } from './run-folder.js';

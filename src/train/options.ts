@@ -33,6 +33,10 @@ export interface TrainOptions extends LoadOptions {
   objective: ObjectiveOptions;
   out: string;
   resume?: boolean;
+  /** replace a run already in `out` (without it, train refuses a folder that holds one) */
+  force?: boolean;
+  /** --resume on data other than the run was started on (its fingerprint differs) */
+  allowOtherData?: boolean;
   /**
    * compute the frozen baseline's logits once per stage 2 instead of every step; exact when the
    * training split is not augmented. undefined: on exactly there (true on augmented data: a note)

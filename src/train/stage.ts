@@ -21,7 +21,7 @@ import { Loader } from '../data/loader.js';
 import type { Split } from '../data/split.js';
 import { EpochRecord } from './options.js';
 import { evaluate } from './evaluate.js';
-import { saveCheckpoint, restoreOptimizer, checkpointRandomState, CheckpointFile } from './checkpoint.js';
+import { saveCheckpoint, restoreOptimizer, restoreRandomState, CheckpointFile } from './checkpoint.js';
 import { loadInto } from './load.js';
 
 /** Training stopped because the loss became NaN or infinite. */
@@ -124,10 +124,11 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
   let startEpoch = 0;
   if (s.resumeFrom) {
     loadInto(s.model, s.resumeFrom.tensors, s.resumeFrom.prefix, s.resumeFrom.path, s.arch);
-    s.model.loadRandomState(checkpointRandomState(s.resumeFrom));
+    restoreRandomState(s.resumeFrom, s.model);
     startEpoch = s.resumeFrom.info.epoch ?? 0;
   }
   const opt = new SGD(s.model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  ctx.owned.push(opt); // disposed when train() ends
   if (s.resumeFrom) restoreOptimizer(s.resumeFrom, opt);
   const sched = namedSchedule(o.schedule, o.lr, s.epochs, { milestones: o.milestones, gamma: o.gamma });
   const trainLoader = makeLoader(ctx, ctx.train, true);
@@ -210,7 +211,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     };
     if (s.teacher) rec.cached_baseline = !!cache;
     ctx.history.push(rec);
-    await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, o, history: ctx.history, norm: ctx.norm });
+    await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, seed: o.seed, config: ctx.config, data: ctx.data, history: ctx.history, norm: ctx.norm });
     appendFileSync(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
     ctx.log(
       `${s.name} epoch ${epoch + 1}/${s.epochs}: loss ${tr.loss.toFixed(4)}  train ${tr.top1.toFixed(2)}%  test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%  ` +
@@ -228,6 +229,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     const h = ctx.history.filter((r) => r.stage === s.name).pop();
     if (h) last = { top1: h.test_top1, top5: h.test_top5 };
   }
-  // the optimizer stays: it owns the parameter arena (a stage-1 model goes on as the frozen baseline)
+  // the optimizer stays until train() ends (ctx.owned): it owns the parameter arena (a stage-1
+  // model goes on as the frozen baseline)
   return { ...last, seconds };
 }

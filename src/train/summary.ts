@@ -1,7 +1,6 @@
 // What a finished run writes about itself: summary.json (each stage's top-1/top-5 and the run's
 // facts), predictions.json (both final models' test predictions, for the report's confusion
 // matrices) and the closing table printed to stdout.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsBaseline } from './objective.js';
 import { RunContext } from './context.js';
@@ -19,7 +18,7 @@ export function writePredictions(ctx: RunContext): void {
   const test = ctx.test;
   if (!baseline || !stage2 || baseline.length !== test.n || stage2.length !== test.n) return;
   const body = { labels: Array.from(test.labels), baseline, focusnet: stage2, classes: ctx.ds.classNames, stage2: ctx.stage2Name };
-  writeFileSync(join(ctx.o.out, 'predictions.json'), JSON.stringify(body));
+  writeFileAtomic(join(ctx.o.out, 'predictions.json'), JSON.stringify(body));
 }
 
 /** The run's facts that summary.json holds after the stages' results. */

@@ -10,7 +10,8 @@ export { ArgError };
 /**
  * What a flag takes: 'bool' (no value), 'string' (non-empty), 'number' (finite, >= 0),
  * 'int', 'uint' (integer >= 0), 'posint' (integer >= 1), 'list' (comma-separated
- * numbers), or one of a list of words (matched case-insensitively).
+ * numbers), or one of a list of words (matched case-insensitively). Numbers are written in
+ * decimal (`2`, `-0.5`, `1e-4`): `0x2`, `0b10`, `Infinity` or an empty value are refused.
  */
 export type FlagKind = 'bool' | 'string' | 'number' | 'int' | 'uint' | 'posint' | 'list' | readonly string[];
 export type FlagSpec = Readonly<Record<string, FlagKind>>;
@@ -58,6 +59,9 @@ export function parseFlags<S extends FlagSpec>(cmd: string, args: readonly strin
   return out as Flags<S>;
 }
 
+/** A number in decimal notation: optional sign, digits with an optional fraction, optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function convert(cmd: string, name: string, kind: FlagKind, v: string): string | number | number[] {
   const bad = (what: string) => new ArgError(`focusnet ${cmd}: --${name} ${JSON.stringify(v)}: ${what}`);
   if (typeof kind !== 'string') {
@@ -70,12 +74,16 @@ function convert(cmd: string, name: string, kind: FlagKind, v: string): string |
     return v;
   }
   if (kind === 'list') {
-    const xs = v.split(',').map((s) => Number(s.trim()));
-    if (!v.trim() || xs.some((x) => !Number.isFinite(x))) throw bad('expected comma-separated numbers');
+    const parts = v.split(',').map((s) => s.trim());
+    if (!v.trim() || parts.some((s) => !DECIMAL.test(s))) throw bad('expected comma-separated numbers');
+    const xs = parts.map(Number);
+    if (xs.some((x) => !Number.isFinite(x))) throw bad('expected comma-separated finite numbers');
     return xs;
   }
+  // decimal notation only (Number() would also take '0x2', '0b11', ' 5 ' and 'Infinity')
+  if (!DECIMAL.test(v)) throw bad('expected a number');
   const x = Number(v);
-  if (!v.trim() || !Number.isFinite(x)) throw bad('expected a number');
+  if (!Number.isFinite(x)) throw bad('expected a finite number');
   if (kind !== 'number' && !Number.isInteger(x)) throw bad('expected an integer');
   if (kind === 'posint' && x < 1) throw bad('expected a positive integer');
   if (kind === 'uint' && x < 0) throw bad('expected an integer >= 0');

@@ -2,7 +2,7 @@
 // arguments or input, with a message naming the flag or file).
 
 import { dirname, resolve } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { init } from '../gpu/index.js';
 import { tensor } from '../tensor/index.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
@@ -16,6 +16,7 @@ import { VizInputError } from './errors.js';
 import { InputError } from '../errors.js';
 import { readCheckpointInfo } from '../train/checkpoint.js';
 import { loadModelFile } from '../train/load.js';
+import { ensureWritableFolder, probeWritable, writeOutputFile } from '../train/out-folder.js';
 import { ArgError, FlagSpec, helpRequested, parseFlags, requireFlags } from '../util/flags.js';
 
 const CAM_HELP = { help: 'focusnet cam --help' };
@@ -68,6 +69,11 @@ export async function runCam(args: string[]): Promise<number> {
     requireFlags('cam', f, ['checkpoint', 'data', 'index'], CAM_HELP);
     if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
     if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
+    // the figure's file: a PNG in a folder that can be written (created when missing), found before any work
+    const out = resolve(f.out ?? `cam_${f.index}.png`);
+    if (!/\.png$/i.test(out)) throw new VizInputError(`--out ${f.out}: the figure is a PNG; give a name ending in .png`);
+    if (existsSync(out) && statSync(out).isDirectory()) throw new ArgError(`focusnet cam: --out ${f.out}: is a folder; give a file name ending in .png`);
+    ensureWritableFolder(dirname(out), 'focusnet cam: --out');
     // --arch defaults to what the trainer recorded in the model file's metadata.
     const info = readCheckpointInfo(f.checkpoint);
     const baseInfo = f.baseline ? readCheckpointInfo(f.baseline) : undefined;
@@ -81,9 +87,6 @@ export async function runCam(args: string[]): Promise<number> {
     if (index >= ds.testCount) throw new VizInputError(`--index ${index} is beyond the test split of ${f.data} (${ds.testCount} images: 0..${ds.testCount - 1})`);
     const img = ds.image(index);
     if (img.label >= ds.classes.length) throw new VizInputError(`--data: label ${img.label} of test image ${index} is beyond the ${ds.classes.length} classes`);
-    const out = resolve(f.out ?? `cam_${index}.png`);
-    if (!/\.png$/i.test(out)) throw new VizInputError(`--out ${f.out}: the figure is a PNG; give a name ending in .png`);
-    if (!existsSync(dirname(out))) mkdirSync(dirname(out), { recursive: true });
 
     await init();
     // The trainer's normalisation (recorded in the model file), else the training split's statistics.
@@ -125,7 +128,7 @@ export async function runCam(args: string[]): Promise<number> {
       heading: `test image ${index}: ${ds.classes[img.label] ?? img.label}`,
       columns,
     });
-    fig.writePng(out);
+    writeOutputFile(out, fig.toPng(), 'focusnet cam: --out');
     console.log(`focusnet cam: wrote ${out} (classes: ${classIds.map((k) => ds.classes[k] ?? k).join(', ')})`);
   }, 'cam', CAM_USAGE, args);
 }
@@ -133,6 +136,7 @@ export async function runCam(args: string[]): Promise<number> {
 /** Write the report of a training run folder (PNG charts and index.html beside them). */
 export async function writeReport(runDir: string, opts: { data?: string; arch?: string; baselineArch?: string } = {}): Promise<void> {
   readMetrics(runDir); // a folder without metrics fails before any slow work
+  probeWritable(runDir, 'focusnet report: --run'); // and one the report cannot be written into
   let predictions;
   if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
     // --arch defaults to what the trainer recorded in the model files.

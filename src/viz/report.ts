@@ -7,7 +7,8 @@
 // { labels, baseline, focusnet, classes }; without it the confusion sections are
 // left out unless predictions are passed in).
 
-import { existsSync, readFileSync, writeFileSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeOutputFile } from '../train/out-folder.js';
 import { join } from 'node:path';
 import { lineChart, confusionHeatmap, Series } from './charts.js';
 import { VizInputError } from './errors.js';
@@ -162,10 +163,10 @@ export async function buildReport(runDir: string, opts: ReportOptions = {}): Pro
   }
   const preds = readPredictions(runDir) ?? opts.predictions ?? null;
   const outDir = runDir;
-  mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
-  const put = (name: string, png: Buffer) => {
-    writeFileSync(join(outDir, name), png);
+  // each file atomically; a file-system failure names the run folder's flag and the file
+  const put = (name: string, png: Uint8Array) => {
+    writeOutputFile(join(outDir, name), png, 'focusnet report: --run');
     files.push(name);
   };
 
@@ -277,7 +278,7 @@ ${confusionHtml}
 </html>
 `;
   const index = join(outDir, 'index.html');
-  writeFileSync(index, html);
+  writeOutputFile(index, html, 'focusnet report: --run');
   files.push('index.html');
   return { index, files };
 }

@@ -1,14 +1,17 @@
-// The kernels a piece of code runs: `dispatched(fn)` records the label of every dispatch while fn
-// runs (gpu().onDispatch) and returns { result, labels }, or a promise of it when fn is async.
+// The kernels a piece of code runs: `dispatched(fn)` records the label and the kernel (registry
+// name) of every dispatch while fn runs (gpu().onDispatch) and returns { result, labels, kernels },
+// or a promise of it when fn is async.
 // Tests named after a code path use it to check that the path's kernels really ran.
 import { gpu } from './lib.mjs';
 
 export function dispatched(fn) {
   const labels = [];
+  const kernels = [];
   const prev = gpu().onDispatch;
-  gpu().onDispatch = (l) => {
+  gpu().onDispatch = (l, k) => {
     labels.push(l);
-    if (prev) prev(l);
+    kernels.push(k);
+    if (prev) prev(l, k);
   };
   let result;
   try {
@@ -21,7 +24,7 @@ export function dispatched(fn) {
     return result.then(
       (r) => {
         gpu().onDispatch = prev;
-        return { result: r, labels };
+        return { result: r, labels, kernels };
       },
       (e) => {
         gpu().onDispatch = prev;
@@ -30,5 +33,5 @@ export function dispatched(fn) {
     );
   }
   gpu().onDispatch = prev;
-  return { result, labels };
+  return { result, labels, kernels };
 }
