@@ -33,7 +33,7 @@ grep -q '<!-- results:begin -->' "$RESULTS_MD" && grep -q '<!-- results:end -->'
 }
 mkdir -p "$OUT"
 LOG="$OUT/results-sh.log"
-: > "$LOG"
+echo "----" >> "$LOG"
 say() { echo "$*" | tee -a "$LOG"; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -59,8 +59,18 @@ run_preset() {
     exit 1
   }
   t1=$(date +%s)
+  # the trainings' own seconds (results.jsonl), which a rerun that skips finished ones keeps
+  own=$(node -e '
+    const fs = require("fs");
+    const [out, name] = process.argv.slice(1);
+    const e = JSON.parse(fs.readFileSync(out + "/experiment.json", "utf8")).experiments[name];
+    const ids = new Set(e.rows.flatMap((r) => Object.values(r.cells)));
+    const lines = fs.readFileSync(out + "/results.jsonl", "utf8").split("\n").filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } });
+    const s = lines.filter((l) => l && ids.has(l.id) && Number.isFinite(l.seconds)).reduce((a, l) => a + l.seconds, 0);
+    console.log(`${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+  ' "$OUT" "$preset")
   TIMES="$TIMES
-| \`$preset\` | \`$cmd\` | $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s | $l0 | $(load) |"
+| \`$preset\` | \`$cmd\` | $own | $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s | $l0 | $(load) |"
   say "  $preset: $(( t1 - t0 )) s"
 }
 run_preset methods "$@"
@@ -73,8 +83,8 @@ SECTION="$OUT/results-section.md"
   echo "Every figure is test accuracy in percent after the last epoch; each training's own time is in"
   echo "\`$OUT/results.jsonl\` (\`seconds\`), the full report in \`$OUT/index.html\`."
   echo
-  echo "| preset | command | wall clock | load average before | after |"
-  echo "|---|---|---:|---|---|"
+  echo "| preset | command | its trainings' time (shared ones in both) | wall clock of this call | load average before | after |"
+  echo "|---|---|---:|---:|---|---|"
   echo "$TIMES" | sed '/^$/d'
   echo
   # summary.md without its title, its headings one level down

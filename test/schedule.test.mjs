@@ -48,4 +48,16 @@ test("the trainer resolves 'auto' from the steps per epoch: the same weights as 
   assert.not.equal(weights(auto), weights(three));
 });
 
+test("train() refuses a warm-up that is neither a whole number of steps nor 'auto', naming the flag", async () => {
+  for (const bad of ['sometimes', -1, 2.5]) {
+    try {
+      await T.train(options(tmp(), tmp(), { warmupSteps: bad }));
+      assert.unreachable(`warmupSteps ${bad} was taken`);
+    } catch (e) {
+      assert.instance(e, lib.ArgError);
+      assert.match(e.message, /--warmup-steps .*expected a whole number of steps >= 0 \(0: no warm-up\) or 'auto'/);
+    }
+  }
+});
+
 test.run();
