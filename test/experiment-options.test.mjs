@@ -37,10 +37,20 @@ test("the stage-2 objective passes focus's temperature and label smoothing to lo
   const z = tensor(r.uniform(B * N, -3, 3), [B, N]);
   const zb = tensor(r.uniform(B * N, -3, 3), [B, N]);
   const y = tensor(r.ints(B, N), [B], { dtype: 'i32' });
-  const value = async (t) => (await t.read())[0];
+  // every tensor made here is disposed (a dropped one would be finalized during a later test)
+  const value = async (t) => {
+    const v = (await t.read())[0];
+    t.dispose();
+    return v;
+  };
   const mine = { ...OBJECTIVE, rule: 'softmax', warmTemperature: 0.1, focusLabelSmoothing: 0.2 };
   // at T = 0.1 the softmax rule keeps little beyond each row's largest logit, at T = 2 more
-  const warm = async (t) => Array.from(await lib.losses.multiWarmLabel(zb, y, { rule: 'softmax', temperature: t }).read());
+  const warm = async (t) => {
+    const l = lib.losses.multiWarmLabel(zb, y, { rule: 'softmax', temperature: t });
+    const v = Array.from(await l.read());
+    l.dispose();
+    return v;
+  };
   assert.not.equal(await warm(0.1), await warm(2), 'the temperature matters on these logits');
   for (const impl of ['fused', 'composed']) {
     const got = await value(T.stageTwoLoss('focus', z, zb, y, { ...mine, impl }));
