@@ -1,4 +1,5 @@
-// Builds the library (dist/index.js) and the CLI (dist/cli.js) with esbuild.
+// Builds the library for Node (dist/index.js), the CLI (dist/cli.js) and the library for a web
+// page (dist/browser.js: one ES module with every package it uses, no Node module) with esbuild.
 // WGSL kernels under kernels/ are embedded as text (import x from '../../kernels/x.wgsl').
 // Type declarations come from tsc (dist/*.d.ts); `--no-types` skips them for quick rebuilds.
 import { build } from 'esbuild';
@@ -31,6 +32,16 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync(`${outdir}/cli.js`, 0o755);
+// The page's build: the browser platform (src/platform/browser.ts) and everything bundled in, so
+// `import ... from '/dist/browser.js'` works in a <script type="module"> without an import map.
+await build({
+  ...common,
+  platform: 'browser',
+  target: 'es2022',
+  packages: undefined,
+  entryPoints: { browser: 'src/index.browser.ts' },
+  outdir,
+});
 
 if (!noTypes) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', outdir], { stdio: 'inherit' });

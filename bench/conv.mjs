@@ -1,14 +1,18 @@
 // conv2d benchmark: forward, input-gradient and weight-gradient GFLOP/s (2·MACs) for the
 // issue's shapes, the engine's matmul at a comparable size in the same run, and the ratio.
 // Then batchnorm GB/s from bench/batchnorm.mjs when that file exists.
-//   npm run bench -- conv [--variants] [--reps N]
+//   npm run bench -- conv [--variants] [--paths] [--cases default|resnet|quick] [--reps N] [--no-batchnorm]
 //   --variants also sweeps the register-block shapes (docs/conv.md's tables).
-//   --paths times the direct kernels against the im2col + matmul lowering per direction
-//   (interleaved rounds, best of each), the measurement behind convTuning.im2col's rule.
+//   --paths times, per direction, the paths convPath chooses among (the direct kernels, the
+//   im2col + matmul lowering, each tiled implicit-GEMM configuration) and the defaults
+//   (interleaved rounds, best of each), then what autotuneConv picks for the same shapes.
+//   --cases resnet: ResNet-18 small-input layer shapes at batch 128 (for GPUs); quick: small
+//   shapes (a lavapipe smoke run of the bench).
 //   --lenet-step times a LeNet-5 training step (batch 256) with the conv knobs off
 //   ("before") and at their defaults, interleaved, best of 8 steps each.
 import { existsSync } from 'node:fs';
-import { lib, g, printTable, writeJson, adapterLine } from './common.mjs';
+import { loadavg } from 'node:os';
+import { lib, g, printTable, writeJson, adapterLine, option } from './common.mjs';
 
 const { ops, tuning, internal } = lib;
 
@@ -19,6 +23,27 @@ const CASES = [
   { name: 'LeNet 5x5 [256,1,28,28]->6', xs: [256, 1, 28, 28], ws: [6, 1, 5, 5], opts: {} },
   { name: 'LeNet 5x5 [256,6,14,14]->16', xs: [256, 6, 14, 14], ws: [16, 6, 5, 5], opts: {} },
 ];
+
+/** ResNet-18 small-input (CIFAR) layers at batch 128: the stem, each stage's 3×3, strided 3×3 and 1×1 downsample. */
+const RESNET_CASES = [
+  { name: 'stem 3x3 [128,3,32,32]->64', xs: [128, 3, 32, 32], ws: [64, 3, 3, 3], opts: { padding: 1 } },
+  { name: 'L1 3x3 [128,64,32,32]->64', xs: [128, 64, 32, 32], ws: [64, 64, 3, 3], opts: { padding: 1 } },
+  { name: 'L2 3x3 s2 [128,64,32,32]->128', xs: [128, 64, 32, 32], ws: [128, 64, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'L2 1x1 s2 [128,64,32,32]->128', xs: [128, 64, 32, 32], ws: [128, 64, 1, 1], opts: { stride: 2 } },
+  { name: 'L2 3x3 [128,128,16,16]->128', xs: [128, 128, 16, 16], ws: [128, 128, 3, 3], opts: { padding: 1 } },
+  { name: 'L3 3x3 [128,256,8,8]->256', xs: [128, 256, 8, 8], ws: [256, 256, 3, 3], opts: { padding: 1 } },
+  { name: 'L4 3x3 [128,512,4,4]->512', xs: [128, 512, 4, 4], ws: [512, 512, 3, 3], opts: { padding: 1 } },
+];
+
+/** Small shapes for a smoke run on a software adapter. */
+const QUICK_CASES = [
+  { name: '3x3 [4,32,16,16]->32 p1', xs: [4, 32, 16, 16], ws: [32, 32, 3, 3], opts: { padding: 1 } },
+  { name: '3x3 s2 [4,32,16,16]->64 p1', xs: [4, 32, 16, 16], ws: [64, 32, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'dw3x3 [4,32,16,16] p1', xs: [4, 32, 16, 16], ws: [32, 1, 3, 3], opts: { padding: 1, groups: 32 } },
+  { name: 'LeNet 5x5 [32,6,14,14]->16', xs: [32, 6, 14, 14], ws: [16, 6, 5, 5], opts: {} },
+];
+
+let cases = CASES;
 
 function rand(shape, scale = 1) {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -75,7 +100,13 @@ async function matmulCase(m, k, n, reps) {
 
 export async function run(args = []) {
   const reps = args.includes('--reps') ? Number(args[args.indexOf('--reps') + 1]) : 5;
-  console.log(`conv2d benchmark on ${adapterLine()}`);
+  const which = option(args, 'cases', 'default');
+  cases = { default: CASES, resnet: RESNET_CASES, quick: QUICK_CASES }[which];
+  if (!cases) {
+    console.error(`bench conv: --cases must be default, resnet or quick, got '${which}'`);
+    process.exit(2);
+  }
+  console.log(`conv2d benchmark on ${adapterLine()}, cases: ${which}, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   // the engine's matmul at sizes comparable to the 3×3 case (same MACs, both orientations)
   const mmTall = await matmulCase(32768, 576, 64, reps);
   const mmWide = await matmulCase(64, 576, 32768, reps);
@@ -83,7 +114,7 @@ export async function run(args = []) {
   console.log(`matmul GFLOP/s: [32768×576]·[576×64] ${mmTall.toFixed(2)}, [64×576]·[576×32768] ${mmWide.toFixed(2)}, 1024³ ${mm1024.toFixed(2)}`);
   const rows = [];
   const results = [];
-  for (const c of CASES) {
+  for (const c of cases) {
     const r = await convCase(c, reps);
     results.push({ ...c, ...r });
     const f = (ms) => `${gflops(r.macs, ms).toFixed(2)} (${ms.toFixed(1)} ms)`;
@@ -98,7 +129,7 @@ export async function run(args = []) {
   console.log(`matmul GFLOP/s (again): [32768×576]·[576×64] ${mmTall2.toFixed(2)}, [64×576]·[576×32768] ${mmWide2.toFixed(2)}`);
   const main = results[0];
   const ratio = (ms) => gflops(main.macs, ms) / mmBest;
-  console.log(`\n3×3 [32,64,32,32]→64 vs the engine's matmul at the same size (${mmBest.toFixed(2)} GFLOP/s): ` +
+  console.log(`\n${main.name} vs the engine's matmul at the same size (${mmBest.toFixed(2)} GFLOP/s): ` +
     `forward ${(100 * ratio(main.fwd)).toFixed(0)}%, input grad ${(100 * ratio(main.dgrad)).toFixed(0)}%, weight grad ${(100 * ratio(main.wgrad)).toFixed(0)}% (target >= 70%)`);
   let variants = null;
   if (args.includes('--variants')) variants = await sweep(reps);
@@ -107,6 +138,9 @@ export async function run(args = []) {
   let lenetStep = null;
   if (args.includes('--lenet-step')) lenetStep = await lenetStepAB();
   writeJson('conv', {
+    adapter: adapterLine(),
+    caseSet: which,
+    loadavg: loadavg(),
     matmul: { tall: Math.max(mmTall, mmTall2), wide: Math.max(mmWide, mmWide2), m1024: mm1024 },
     cases: results.map((r) => ({ name: r.name, macs: r.macs, fwdMs: r.fwd, dgradMs: r.dgrad, wgradMs: r.wgrad, bgradMs: r.bgrad,
       fwd: gflops(r.macs, r.fwd), dgrad: gflops(r.macs, r.dgrad), wgrad: gflops(r.macs, r.wgrad) })),
@@ -115,6 +149,7 @@ export async function run(args = []) {
     lenetStep,
   });
   // batchnorm lives in another stream's file: report it here when it exists
+  if (args.includes('--no-batchnorm')) return;
   if (existsSync(new URL('./batchnorm.mjs', import.meta.url))) {
     try {
       const bn = await import('./batchnorm.mjs');
@@ -130,23 +165,29 @@ export async function run(args = []) {
 
 /**
  * Paths per case and direction, interleaved rounds (best of each): 'before' = the kernels as
- * they were before the im2col lowering (every later knob off), 'direct' = no lowering,
- * 'im2col' = lowering forced, 'auto' = the defaults.
+ * they were before the im2col lowering (every later knob off), 'direct' = the direct kernels,
+ * 'im2col' = lowering forced, one column per tiled configuration (forced), 'auto' = the
+ * defaults (no tuning table). Then autotuneConv on the same shapes and what it picked.
  */
 async function pathsAB(reps, mmBest) {
   const T = tuning.convTuning;
-  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra] };
+  const saved = { im2col: { ...T.im2col }, dgradAsForward: T.dgradAsForward, fwdBpExtra: [...T.fwdBpExtra], path: { ...T.path } };
+  const every = (v) => ({ fwd: v, dgrad: v, wgrad: v });
   const configs = {
-    before: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: false, fwdBpExtra: [] }),
-    direct: () => Object.assign(T, { im2col: { fwd: false, dgrad: false, wgrad: false }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
-    im2col: () => Object.assign(T, { im2col: { fwd: true, dgrad: true, wgrad: true }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
-    auto: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra }),
+    before: () => Object.assign(T, { im2col: every(false), dgradAsForward: false, fwdBpExtra: [], path: every('auto') }),
+    direct: () => Object.assign(T, { im2col: every(false), dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra, path: every('direct') }),
+    im2col: () => Object.assign(T, { im2col: every(true), dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra, path: every('im2col') }),
+    ...Object.fromEntries(Object.keys(tuning.TILE_CONFIGS).map((cfg) => [cfg, () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra, path: every(cfg) })])),
+    auto: () => Object.assign(T, { im2col: { ...saved.im2col }, dgradAsForward: saved.dgradAsForward, fwdBpExtra: saved.fwdBpExtra, path: { ...saved.path } }),
   };
+  tuning.clearConvTuning();
   const out = [];
   const rows = [];
-  for (const c of CASES) {
+  const geoms = [];
+  for (const c of cases) {
     if (c.opts.groups) continue;
     const G = internal.conv2dGeometry(c.xs, c.ws, [c.ws[0]], c.opts);
+    geoms.push(G);
     const macs = G.n * G.cout * G.oh * G.ow * G.cing * G.kh * G.kw;
     const x = rand(c.xs), w = rand(c.ws, 0.1), b = rand([c.ws[0]]), gy = rand([G.n, G.cout, G.oh, G.ow]);
     const dirs = {
@@ -159,6 +200,8 @@ async function pathsAB(reps, mmBest) {
       for (const [dir, fn] of Object.entries(dirs)) {
         for (const [path, set] of Object.entries(configs)) {
           set();
+          // a forced path that cannot run this shape falls back: time only the paths that run it
+          if (!['before', 'auto'].includes(path) && tuning.convPath(G, dir) !== path) continue;
           const ms = await timeMs(fn, { reps: 2, warmup: r === 0 ? 1 : 0 });
           const key = `${dir}:${path}`;
           best[key] = Math.min(best[key] ?? Infinity, ms);
@@ -168,12 +211,17 @@ async function pathsAB(reps, mmBest) {
     for (const dir of Object.keys(dirs)) {
       const row = { case: c.name, dir };
       const rec = { case: c.name, dir };
+      let fastest = null;
       for (const path of Object.keys(configs)) {
         const ms = best[`${dir}:${path}`];
+        if (ms === undefined) { row[path] = '-'; continue; }
         row[path] = `${gflops(macs, ms).toFixed(2)} (${ms.toFixed(1)})`;
         rec[path] = gflops(macs, ms);
         rec[`${path}Ms`] = ms;
+        if (path !== 'before' && path !== 'auto' && (fastest === null || ms < best[`${dir}:${fastest}`])) fastest = path;
       }
+      row.fastest = fastest;
+      rec.fastest = fastest;
       row['auto/before'] = (best[`${dir}:before`] / best[`${dir}:auto`]).toFixed(2);
       row['auto % of matmul'] = `${(100 * rec.auto / mmBest).toFixed(0)}%`;
       rows.push(row);
@@ -183,9 +231,16 @@ async function pathsAB(reps, mmBest) {
   }
   configs.auto();
   console.log(`\nconv2d paths, GFLOP/s (ms), interleaved rounds, best of each; matmul reference ${mmBest.toFixed(2)} GFLOP/s`);
-  console.log('before: kernels before the im2col lowering; direct: no lowering; im2col: lowering forced; auto: defaults');
-  printTable(rows, ['case', 'dir', 'before', 'direct', 'im2col', 'auto', 'auto/before', 'auto % of matmul']);
-  return out;
+  console.log(`before: kernels before the im2col lowering; direct: direct kernels; im2col: lowering forced; ${Object.keys(tuning.TILE_CONFIGS).join(', ')}: tiled implicit GEMM forced; auto: defaults without a tuning table`);
+  printTable(rows, ['case', 'dir', ...Object.keys(configs), 'fastest', 'auto/before', 'auto % of matmul']);
+  // what the autotune picks on the same shapes (every path, the tiled ones included)
+  const t0 = performance.now();
+  const table = await tuning.autotuneConv({ geoms, paths: lib.tuning.CONV_PATHS, reps: 2 });
+  console.log(`\nautotuneConv over these shapes (all paths, ${((performance.now() - t0) / 1000).toFixed(1)} s): ` +
+    Object.values(table.shapes).map((e) => `${e.dir} ${e.key} → ${e.winner}`).join('; '));
+  const autotune = Object.values(table.shapes).map((e) => ({ dir: e.dir, key: e.key, winner: e.winner, ms: e.ms }));
+  tuning.clearConvTuning();
+  return { paths: out, autotune };
 }
 
 /** LeNet-5 training step at batch 256: conv knobs off ('before') vs defaults, interleaved. */

@@ -1,6 +1,10 @@
 // Training-step benchmark: forward + backward + SGD update (momentum 0.9, weight decay
 // 5e-4) on a fixed random batch, inside one scope, no readback in the step.
-//   npm run bench -- step [--quick] [--only NAME]
+//   npm run bench -- step [--quick] [--only NAME] [--batches 128,256] [--autotune] [--out NAME]
+//   --batches: run every model at these batch sizes instead of the default list;
+//   --autotune: before timing a model, tune.autotuneConv on the convolutions of one of its
+//   steps (tuning.convShapesOf) and tuning.autotuneMatmul, and print what the conv autotune picked;
+//   --out: the JSON's name under bench/out/ (default step).
 // Prints ms/step and images/s per model, then the share of GPU time per op family in one
 // step, measured with timestamp queries (each dispatch timed in its own pass; the sum of
 // dispatch times is printed next to the wall-clock step so the profiling overhead shows).
@@ -68,7 +72,17 @@ export async function run(args = []) {
   console.log(`cores: ${cores}, load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const rows = [];
   const profiles = {};
-  for (const c of CONFIGS) {
+  const tuned = {};
+  const batches = option(args, 'batches', null);
+  const autotune = args.includes('--autotune');
+  const configs = batches
+    ? CONFIGS.filter((c, i) => CONFIGS.findIndex((d) => d.name === c.name) === i).flatMap((c) => batches.split(',').map((b) => ({ ...c, batch: Number(b) })))
+    : CONFIGS;
+  if (autotune) {
+    const mm = await lib.tuning.autotuneMatmul();
+    console.log(`autotuneMatmul: ${Object.entries(mm.buckets).map(([b, e]) => `${b} → ${e.winner}`).join(', ')}`);
+  }
+  for (const c of configs) {
     if (only && c.name !== only) continue;
     const key = `${c.name} b${c.batch}`;
     const model = c.make().train();
@@ -80,6 +94,17 @@ export async function run(args = []) {
       loss.backward();
       opt.step();
     };
+    if (autotune) {
+      // tune the convolutions of exactly this step (the tiled paths included on every adapter)
+      const geoms = await lib.tuning.convShapesOf(() => scope(step));
+      await g.sync();
+      const t0 = performance.now();
+      const t = await lib.tuning.autotuneConv({ geoms, paths: lib.tuning.CONV_PATHS, reps: 3 });
+      const picks = {};
+      for (const e of Object.values(t.shapes)) picks[e.winner] = (picks[e.winner] ?? 0) + 1;
+      tuned[key] = { seconds: (performance.now() - t0) / 1000, picks, shapes: Object.values(t.shapes).map((e) => ({ dir: e.dir, key: e.key, winner: e.winner, ms: e.ms })) };
+      console.log(`  ${key}: autotuneConv over ${geoms.length} shapes in ${tuned[key].seconds.toFixed(1)} s: ${Object.entries(picks).map(([p, n]) => `${p} ×${n}`).join(', ')}`);
+    }
     const d0 = g.counters.dispatches;
     scope(step);
     await g.sync();
@@ -120,7 +145,7 @@ export async function run(args = []) {
     const fr = Object.entries(p.families).sort((a, b) => b[1] - a[1]).map(([f, t]) => ({ family: f, ms: t.toFixed(2), share: `${((100 * t) / p.totalMs).toFixed(1)}%` }));
     printTable(fr, ['family', 'ms', 'share']);
   }
-  writeJson('step', { rows, profiles });
+  writeJson(option(args, 'out', 'step'), { rows, profiles, autotune: autotune ? tuned : null, loadavg: loadavg() });
 }
 
 function aggregate(times) {

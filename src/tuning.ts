@@ -6,6 +6,10 @@ export {
   autotuneMatmul, matmulTuning, clearMatmulTuning, matmulBucket,
 } from './ops/matmul.js';
 export type { MatmulVariant, MatmulBucket, MatmulTuneEntry, MatmulTuneResult, AutotuneOptions } from './ops/matmul.js';
-export { convTuning } from './ops/conv.js';
+export {
+  convTuning, convPath, candidatePaths, defaultConvPath, CONV_PATHS, TILE_CONFIGS,
+  autotuneConv, convShapesOf, convTuningTable, clearConvTuning, convBucket,
+} from './ops/conv.js';
+export type { ConvPath, ConvDirection, TileConfig, ConvAutotuneOptions, ConvTuneEntry, ConvTuneResult } from './ops/conv.js';
 /** vec4 width and vec4s per invocation of the elementwise kernels and buffer utilities */
 export { vectorTuning } from './gpu/index.js';

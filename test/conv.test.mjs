@@ -4,77 +4,10 @@
 // gpu().onDispatch labels, that the path's kernels ran (and the other paths' did not).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, scope, gpu, tuning, internal } from './helpers/lib.mjs';
-import { rng, size, assertClose, checkGrad } from './helpers/ref.mjs';
-import { conv2dRef, conv2dGradRef, actOf, actMask } from './helpers/conv-ref.mjs';
-import { dispatched } from './helpers/dispatches.mjs';
-
-const labelsOf = async (fn) => (await dispatched(fn)).labels;
-
-const TOL = { rtol: 2e-4, atol: 2e-4 };
-
-/**
- * Run conv2d forward + backward of L = Σ R·y on the engine and compare y, dL/dx, dL/dw,
- * dL/db with the reference. `opts` are conv2d's options (act included); weights are uniform
- * in ±wscale (a larger scale puts outputs above relu6's 6).
- */
-async function compare(name, xs, ws, { bias = true, seed = 1, wscale = 0.5, ...opts } = {}) {
-  const r = rng(seed);
-  const x = Float64Array.from(Float32Array.from(r.uniform(size(xs))));
-  const w = Float64Array.from(Float32Array.from(r.uniform(size(ws), -wscale, wscale)));
-  const b = bias ? Float64Array.from(Float32Array.from(r.uniform(ws[0]))) : null;
-  const y = conv2dRef(x, xs, w, ws, b, opts);
-  const act = actOf(opts);
-  if (act === 'relu6') assert.ok(y.some((v) => v >= 6) && y.some((v) => v > 0 && v < 6), `${name}: relu6 case reaches both sides of 6`);
-  const R = Float64Array.from(Float32Array.from(r.uniform(y.length)));
-  const tx = tensor(Float32Array.from(x), xs, { requiresGrad: true });
-  const tw = tensor(Float32Array.from(w), ws, { requiresGrad: true });
-  const tb = b ? tensor(Float32Array.from(b), [ws[0]], { requiresGrad: true }) : null;
-  const ys = scope(() => {
-    const out = ops.conv2d(tx, tw, tb, opts);
-    const tR = tensor(Float32Array.from(R), out.shape);
-    return [out, ops.sum(ops.mul(out, tR))];
-  });
-  const [ty, loss] = ys;
-  assert.equal([...ty.shape], [xs[0], ws[0], y.length / (xs[0] * ws[0] * ty.shape[3]), ty.shape[3]], `${name}: output shape`);
-  assertClose(await ty.read(), y, { ...TOL, what: `${name}: forward` });
-  loss.backward();
-  // upstream gradient of the pre-activation: R masked where the activation is flat
-  const gy = actMask(R, y, act);
-  const ref = conv2dGradRef(gy, x, xs, w, ws, opts);
-  // gradients scale with the weights (relu6 cases use larger ones)
-  const k = Math.max(1, wscale / 0.5);
-  const gtol = { rtol: 2e-4, atol: 5e-4 * k };
-  assertClose(await tx.grad.read(), ref.gx, { rtol: TOL.rtol, atol: TOL.atol * k, what: `${name}: d/dx` });
-  assertClose(await tw.grad.read(), ref.gw, { ...gtol, what: `${name}: d/dw` });
-  if (tb) assertClose(await tb.grad.read(), ref.gb, { ...gtol, what: `${name}: d/db` });
-  for (const t of [tx, tw, tb, ty, loss]) t?.dispose();
-}
-
-/** The labels of the dispatches `fn` issues. */
-
-/**
- * Run `compare(...)` and check the dispatch labels: every prefix in `ran` names at least one
- * dispatch, no dispatch starts with a prefix in `not`.
- */
-async function comparePath(ran, not, name, xs, ws, opts) {
-  const labels = await labelsOf(() => compare(name, xs, ws, opts));
-  for (const p of ran) assert.ok(labels.some((l) => l.startsWith(p)), `${name}: expected a '${p}' dispatch, got ${labels.join(', ')}`);
-  for (const p of not) assert.ok(!labels.some((l) => l.startsWith(p)), `${name}: unexpected '${p}' dispatch in ${labels.join(', ')}`);
-  return labels;
-}
-
-/** Run `fn` with convTuning fields overridden, restoring them (and the matmul variant) after. */
-async function withTuning(over, fn) {
-  const saved = JSON.parse(JSON.stringify(tuning.convTuning));
-  Object.assign(tuning.convTuning, over);
-  try {
-    await fn();
-  } finally {
-    Object.assign(tuning.convTuning, saved);
-    tuning.setMatmulVariant(null);
-  }
-}
+import { tensor, ops, tuning, internal } from './helpers/lib.mjs';
+import { rng, size, checkGrad } from './helpers/ref.mjs';
+import { conv2dRef, actOf } from './helpers/conv-ref.mjs';
+import { compare, comparePath, withTuning } from './helpers/conv-compare.mjs';
 
 const DIRECT = ['conv2d_forward', 'conv2d_input_grad', 'conv2d_weight_grad'];
 const DW = ['conv2d_dw_forward', 'conv2d_dw_weight_grad'];

@@ -1,10 +1,12 @@
-// The browser seam of the data layer (issue 14): every file of src/data outside node/
-// (and outside the two Node entry points index.ts and dataset.ts) is platform-free.
-// Two checks: a source scan that follows the platform-free files' relative imports and
-// refuses any Node built-in, any package but the portable ones, any import of
-// src/data/node/, and Buffer / process / require / __dirname; and an esbuild bundle of
-// src/data/core.ts for the browser platform, which is then imported and must parse an
-// IDX data set from bytes exactly as the library's loadDataset reads it from disk.
+// The byte side of the data layer (issue 14): every file of src/data outside node/ (the file
+// access, through the platform seam) and outside the two entry points that gather node/
+// (index.ts and dataset.ts) works on bytes alone. Two checks: a source scan that follows
+// those files' relative imports and refuses any Node built-in, any package but the portable
+// ones, any import of src/data/node/, and Buffer / process / require / __dirname; and an
+// esbuild bundle of src/data/core.ts for the browser platform, which is then imported and
+// must parse an IDX data set and decode PNG images from bytes exactly as the library's
+// loadDataset and decodeImage read them from disk. (test/browser-bundle.test.mjs checks the
+// whole library's browser build.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -13,15 +15,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import lib from './helpers/lib.mjs';
-import { tmp, writeIdxSet } from './helpers/datasets.mjs';
+import { tmp, writeIdxSet, pngBytes, jpegBytes } from './helpers/datasets.mjs';
 
 const { data } = lib;
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dataDir = join(root, 'src/data');
-/** Node-side files of src/data: the node/ folder and the two entry points that gather it. */
+/** File-access files of src/data: the node/ folder and the two entry points that gather it. */
 const isNodeSide = (f) => f.startsWith(join(dataDir, 'node') + '/') || f === join(dataDir, 'index.ts') || f === join(dataDir, 'dataset.ts');
 /** Packages platform-free code may import: pure JavaScript, no Node built-ins. */
-const PORTABLE = [/^fflate$/, /^image-size\/types\/(png|jpg)$/, /^@noble\/hashes\/(sha2|utils)$/];
+const PORTABLE = [/^fflate$/, /^fast-png$/, /^jpeg-js\/lib\/decoder\.js$/, /^image-size\/types\/(png|jpg)$/, /^@noble\/hashes\/(sha2|utils)$/];
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function tsFiles(dir) {
@@ -37,7 +39,8 @@ const stripComments = (src) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|
 function problemsOf(src, file) {
   const code = stripComments(src);
   const out = [];
-  const specs = [...code.matchAll(/(?:^|[\s;])(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g), ...code.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g), ...code.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  // (type-only imports vanish from the build)
+  const specs = [...code.matchAll(/(?:^|[\s;])(?:import|export)\b(?!\s+type\b)[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g), ...code.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g), ...code.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
   const relatives = [];
   for (const s of specs) {
     if (s.startsWith('.')) {
@@ -105,7 +108,8 @@ test('core.ts bundles for the browser platform, and the bundle parses IDX bytes 
   });
   const inputs = Object.keys(r.metafile.inputs);
   assert.ok(inputs.some((i) => i.includes('node_modules/fflate')), 'fflate is in the bundle');
-  for (const bad of ['pngjs', 'webgpu', 'src/data/node/', 'jpeg-js']) assert.not.ok(inputs.some((i) => i.includes(bad)), `${bad} is not in the browser bundle`);
+  assert.ok(inputs.some((i) => i.includes('node_modules/fast-png')), 'fast-png is in the bundle');
+  for (const bad of ['pngjs', 'webgpu', 'src/data/node/', 'jpeg-js/lib/encoder', 'jpeg-js/index']) assert.not.ok(inputs.some((i) => i.includes(bad)), `${bad} is not in the browser bundle`);
   const js = r.outputFiles[0].text;
   assert.not.match(js, /from\s*["'](node:)?(fs|path|zlib|os|url|module)["']/, 'no Node import left in the bundle');
   const file = join(tmp(), 'data-core.browser.mjs');
@@ -127,6 +131,17 @@ test('core.ts bundles for the browser platform, and the bundle parses IDX bytes 
   assert.equal([...fromBytes.train.labels], [...fromDisk.train.labels]);
   assert.equal([...fromBytes.test.images], [...fromDisk.test.images]);
   assert.is(core.fingerprint(fromBytes).hash, data.fingerprint(fromDisk).hash, 'same fingerprint in both builds');
+  // images decode from bytes as the library reads them from disk (the same codec in both builds)
+  const png = join(dir, 'img.png');
+  writeFileSync(png, pngBytes(7, 5, (x, y) => [x * 30, y * 50, (x * y * 17) % 256]));
+  const jpg = join(dir, 'img.jpg');
+  writeFileSync(jpg, jpegBytes(9, 6, (x, y) => [x * 25, 200 - y * 30, 90]));
+  for (const f of [png, jpg]) {
+    const a = core.decodeImageBytes(new Uint8Array(readFileSync(f)), f);
+    const b = data.decodeImage(f);
+    assert.equal([a.width, a.height, [...a.data]], [b.width, b.height, [...b.data]], `${f} decodes alike`);
+    assert.ok(a.data.some((v) => v > 0), 'not all zero');
+  }
   // and its errors are DataErrors naming the file, as in Node
   const broken = named('t10k-images-idx3-ubyte.gz');
   broken.bytes = broken.bytes.subarray(0, broken.bytes.length - 9);

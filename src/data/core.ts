@@ -1,12 +1,13 @@
 // The platform-free part of the data layer: what a web page can import as well as Node.
 //
-// Convention for src/data: every file under src/data/node/ is Node-only (file access:
-// reading files, listing folders, decoding PNG with pngjs); every other file in src/data
-// is platform-free (no Node built-in, no `Buffer`, no `process`, no import of ./node/)
-// except two Node-side entry points that gather node/ code: index.ts (the library's
-// `data` namespace) and dataset.ts (loadDataset at its old path). Parsers take
-// Uint8Array, so a page parses a fetched file with the same code and the same checks
-// (test/data-platform.test.mjs scans the imports and bundles this file for a browser).
+// Convention for src/data: every file under src/data/node/ reads files (through the platform
+// seam, src/platform/files.ts: Node's file system; in a page an InputError saying what to use
+// instead); every other file works on bytes and imports nothing of ./node/, except two entry
+// points that gather node/ code: index.ts (the library's `data` namespace) and dataset.ts
+// (loadDataset at its old path). No file of src/data imports a Node built-in or uses
+// `Buffer` or `process` (test/data-platform.test.mjs scans the imports and bundles this file
+// for a browser; test/browser-bundle.test.mjs checks the whole library). Parsers and decoders
+// take Uint8Array, so a page parses a fetched file with the same code and the same checks.
 export { DataError, formatBytes } from './errors.js';
 export { Sfc32 as Rng, deriveSeed, withSeededRandom } from '../util/rng.js';
 export type { RngState } from '../util/rng.js';
@@ -19,6 +20,9 @@ export { gunzip, maybeGunzip, isGzip, crc32, MAX_GUNZIP_BYTES } from './gzip.js'
 export { imageHeader, DEFAULT_IMAGE_LIMITS } from './image-header.js';
 export type { ImageHeader, ImageLimits } from './image-header.js';
 export { checkPngData, pngDataSize } from './png-data.js';
+export { decodePng, encodePng } from './png.js';
+export type { Rgba } from './png.js';
+export { decodeImageBytes } from './decode.js';
 export { resizeCenterCrop } from './resize.js';
 export type { Rgb } from './resize.js';
 export { checkDataset, idxDataset, cifar10Dataset, cifar100Dataset, DEFAULT_MAX_SPLIT_BYTES } from './assemble.js';

@@ -1,5 +1,5 @@
 // Resizing and centre cropping of decoded RGB images to the square the models take.
-// Platform-free (see core.ts); decoding is in node/decode.ts.
+// Platform-free (see core.ts); decoding is in decode.ts.
 
 export interface Rgb {
   width: number;

@@ -6,8 +6,7 @@
 // writes results.jsonl, experiment.json, summary.md and index.html into --out.
 // Bad input is an ArgError or a DataError/SpecError naming the flag, file or field
 // (exit status 2); nothing is trained before all of it has been checked.
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, hostFiles, resolve } from '../platform/files.js';
 import { init } from '../gpu/index.js';
 import { prepareData } from '../train/trainer.js';
 import { createModel } from '../models/registry.js';
@@ -22,6 +21,9 @@ import { readRegistry, writeRegistry } from './ledger.js';
 import { runPlan } from './runner.js';
 import { duration, estimateSeconds, planState, probeThroughput, PROBE_STEPS } from './estimate.js';
 import { summaryMarkdown, loadTables, writeExperimentReport } from './report.js';
+
+/** The experiment's files, through the platform seam (Node only). */
+const fs = () => hostFiles('experiment.runExperimentCommand');
 
 /** What cli.ts hands over: train's flag table and its flags → TrainOptions mapping. */
 export interface TrainFlagHooks {
@@ -124,19 +126,12 @@ function printGrid(plan: Plan, out: string, log: (s: string) => void) {
   return states;
 }
 
-/** mkdir -p one level at a time (Node 20's recursive mkdirSync never returns under /proc). */
-function mkdirs(dir: string): void {
-  if (existsSync(dir)) return;
-  const parent = dirname(dir);
-  if (parent !== dir) mkdirs(parent);
-  mkdirSync(dir);
-}
-
 /** Create --out and check that it takes files, before anything trains. */
 function makeOut(out: string): void {
   try {
-    mkdirs(resolve(out));
-    accessSync(out, constants.W_OK);
+    // one level at a time: Node 20's recursive mkdirSync never returns under /proc
+    fs().mkdir(resolve(out), { recursive: true });
+    fs().access(out, 'write');
   } catch (e) {
     throw new ArgError(`focusnet experiment: --out ${out}: cannot create or write the folder (${ioReason(e)})`);
   }
@@ -144,7 +139,7 @@ function makeOut(out: string): void {
 
 export async function runExperimentCommand(args: string[], hooks: TrainFlagHooks): Promise<number> {
   const p = parseExperimentArgs(args, hooks);
-  if (existsSync(p.out) && !statSync(p.out).isDirectory()) throw new ArgError(`focusnet experiment: --out ${p.out} is a file, not a folder`);
+  if (fs().exists(p.out) && !fs().stat(p.out).isDirectory()) throw new ArgError(`focusnet experiment: --out ${p.out} is a file, not a folder`);
   const registry = readRegistry(p.out); // a damaged record fails here, before any work
   const prepared = prepareData(p.base); // bad data fails here, before the GPU starts
   const augmented = p.base.augment ?? prepared.ds.augmentByDefault;

@@ -2,9 +2,7 @@
 // architecture's training throughput on this machine (two epochs of a few batches
 // through the ordinary trainer, timed on the second so that shader compilation is not
 // counted), and the epochs still to train from each cell's state.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { train, prepareData, stageTwoName } from '../train/trainer.js';
 import type { TrainOptions, EpochRecord } from '../train/trainer.js';
 import { SubsetSplit } from '../data/split.js';
@@ -12,21 +10,24 @@ import { tracksFor, Plan } from './grid.js';
 import { Ledger } from './ledger.js';
 import { baselineDone, checkpointEpoch, runDir, runDone, trackDir } from './runner.js';
 
+/** The experiment's files, through the platform seam (Node only). */
+const fs = () => hostFiles('experiment.runExperimentCommand');
+
 export const PROBE_STEPS = 8;
 /** forward-only work (evaluation, the frozen baseline) per image, relative to a training step */
 export const FORWARD_SHARE = 1 / 3;
 
 /** Training images per second of `arch` at the experiment's batch size, measured now. */
 export async function probeThroughput(arch: string, base: TrainOptions, prepared: ReturnType<typeof prepareData>): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'focusnet-probe-'));
+  const dir = fs().tempDir('focusnet-probe-');
   try {
     const n = Math.min(prepared.train.n, base.batchSize * PROBE_STEPS);
     const small = { ...prepared, train: new SubsetSplit(prepared.train, n), test: new SubsetSplit(prepared.test, Math.min(prepared.test.n, 16)) };
     await train({ ...base, arch, loss: 'ce', epochs: 2, schedule: 'constant', out: dir, resume: false, baseline: undefined, progress: 'none', log: () => {}, stopAfterEpochs: undefined }, small);
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
+    const lines = fs().readText(join(dir, 'metrics.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
     return lines[lines.length - 1].images_per_s;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    fs().remove(dir, { recursive: true });
   }
 }
 

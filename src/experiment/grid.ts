@@ -7,8 +7,9 @@
 // Every baseline and run has an id derived from its whole configuration (a readable
 // prefix and a hash), so the same training asked for by two presets, or by a rerun, is
 // found and reused, and a changed flag gives new runs instead of mixing old and new.
-import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { resolve } from '../platform/files.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { FOCUS_DEFAULTS, ObjectiveOptions } from '../train/objective.js';
 import type { WarmupSetting } from '../optim/schedule.js';
@@ -122,7 +123,7 @@ export function stableJson(v: unknown): string {
 }
 
 export function configHash(config: unknown): string {
-  return createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 8);
+  return bytesToHex(sha256(utf8ToBytes(stableJson(config)))).slice(0, 8);
 }
 
 /** The schedule a baseline trains with: its own lr schedule and epochs; no stage-2 settings. */

@@ -6,13 +6,15 @@
 //   experiment.json  the experiments (presets or specs) run into this folder, each with
 //                    its spec, schedule, rows and comparisons, so that summary.md and
 //                    index.html can be rebuilt from the folder alone. Written atomically.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { DataError } from '../data/errors.js';
 import { ioReason } from '../data/node/files.js';
 import { writeFileAtomic } from '../train/safetensors.js';
 import type { Comparison, Row, Schedule } from './grid.js';
 import type { ExperimentSpec } from './spec.js';
+
+/** The experiment's files, through the platform seam (Node only). */
+const fs = () => hostFiles('experiment.runExperimentCommand');
 
 export interface ResultLine {
   id: string;
@@ -42,10 +44,10 @@ export class Ledger {
   constructor(readonly out: string) {
     this.path = join(out, RESULTS);
     let skipped = 0;
-    if (existsSync(this.path)) {
+    if (fs().exists(this.path)) {
       let text: string;
       try {
-        text = readFileSync(this.path, 'utf8');
+        text = fs().readText(this.path);
       } catch (e) {
         throw new DataError(this.path, `cannot read (${ioReason(e)})`);
       }
@@ -73,11 +75,11 @@ export class Ledger {
 
   append(r: ResultLine): void {
     let sep = '';
-    if (existsSync(this.path)) {
-      const text = readFileSync(this.path, 'utf8');
+    if (fs().exists(this.path)) {
+      const text = fs().readText(this.path);
       if (text.length && !text.endsWith('\n')) sep = '\n';
     }
-    appendFileSync(this.path, sep + JSON.stringify(r) + '\n');
+    fs().append(this.path, sep + JSON.stringify(r) + '\n');
     this.lines.set(r.id, r);
   }
 }
@@ -102,10 +104,10 @@ export interface Registry {
 
 export function readRegistry(out: string): Registry {
   const path = join(out, REGISTRY);
-  if (!existsSync(path)) return { format: 'focusnet-experiment', experiments: {} };
+  if (!fs().exists(path)) return { format: 'focusnet-experiment', experiments: {} };
   let v: Registry;
   try {
-    v = JSON.parse(readFileSync(path, 'utf8')) as Registry;
+    v = JSON.parse(fs().readText(path)) as Registry;
   } catch (e) {
     throw new DataError(path, `is not valid JSON (${e instanceof SyntaxError ? e.message : ioReason(e)}); move it away to start the record afresh`);
   }

@@ -4,7 +4,7 @@
 // a table of the paired differences with their 95% intervals and seeds won/lost/tied,
 // and in the page the same with charts (error bars; for an axis of baseline epochs the
 // paper's Figure 4 curve). The page is one self-contained file: inline CSS and SVG.
-import { join } from 'node:path';
+import { join } from '../platform/files.js';
 import { writeFileAtomic } from '../train/safetensors.js';
 import { Ledger, readRegistry } from './ledger.js';
 import { CurveSeries, Level, curveChart, dotChart, escapeXml } from './chart.js';

@@ -8,8 +8,7 @@
 //                    of `focusnet train --seed S` would be.
 // A finished cell (a line in results.jsonl and its files present) is skipped; a cell
 // with a checkpoint continues through the trainer's own `resume`. Seeds go outermost.
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { hostFiles, join, relative } from '../platform/files.js';
 import { train, prepareData, stageTwoName, StoppedError, DivergedError } from '../train/trainer.js';
 import type { TrainOptions, Summary, EpochRecord } from '../train/trainer.js';
 import { readSafetensorsFile, writeFileAtomic } from '../train/safetensors.js';
@@ -18,6 +17,9 @@ import { readTextFile, readDataFile } from '../data/node/files.js';
 import { FocusnetError } from '../errors.js';
 import { BaselineCell, Plan, RunCell, Track, objectiveFor, tracksFor } from './grid.js';
 import { Ledger, ResultLine } from './ledger.js';
+
+/** The experiment's files, through the platform seam (Node only). */
+const fs = () => hostFiles('experiment.runExperimentCommand');
 
 export interface RunnerOptions {
   out: string;
@@ -45,7 +47,7 @@ const snapshotName = (epochs: number) => `baseline-e${epochs}.safetensors`;
 
 /** Epochs a checkpoint holds (0 when there is none). */
 export function checkpointEpoch(path: string): number {
-  if (!existsSync(path)) return 0;
+  if (!fs().exists(path)) return 0;
   const e = Number(readSafetensorsFile(path).metadata.epoch);
   if (!Number.isInteger(e) || e < 0) throw new DataError(path, `metadata "epoch" is not a whole number; remove the folder to retrain this cell`);
   return e;
@@ -53,13 +55,13 @@ export function checkpointEpoch(path: string): number {
 
 export function baselineDone(ledger: Ledger, out: string, b: BaselineCell): ResultLine | null {
   const r = ledger.get(b.id);
-  return r && typeof r.file === 'string' && existsSync(join(out, r.file)) ? r : null;
+  return r && typeof r.file === 'string' && fs().exists(join(out, r.file)) ? r : null;
 }
 
 export function runDone(ledger: Ledger, out: string, c: RunCell): ResultLine | null {
   const r = ledger.get(c.id);
   if (!r) return null;
-  return r.diverged || existsSync(join(runDir(out, c.id), 'summary.json')) ? r : null;
+  return r.diverged || fs().exists(join(runDir(out, c.id), 'summary.json')) ? r : null;
 }
 
 class Budget {
@@ -147,7 +149,7 @@ async function runTrack(t: Track, o: RunnerOptions, ledger: Ledger, budget: Budg
     const snap = pending.find((x) => x.epochs === epoch);
     if (!snap || baselineDone(ledger, o.out, snap)) return;
     const file = join(dir, snapshotName(epoch));
-    if (!existsSync(file)) writeFileAtomic(file, readDataFile(ck, 'checkpoint'));
+    if (!fs().exists(file)) writeFileAtomic(file, readDataFile(ck, 'checkpoint'));
     recordSnapshot(snap, file, o, ledger);
     onCell();
   };
@@ -156,7 +158,7 @@ async function runTrack(t: Track, o: RunnerOptions, ledger: Ledger, budget: Budg
   for (const snap of pending.filter((x) => x.epochs <= done)) {
     // trained before an interruption: its copy was made when its epoch ended, or the
     // checkpoint is still at its epoch (killed between the checkpoint and the copy)
-    if (existsSync(join(dir, snapshotName(snap.epochs)))) recordSnapshot(snap, join(dir, snapshotName(snap.epochs)), o, ledger);
+    if (fs().exists(join(dir, snapshotName(snap.epochs)))) recordSnapshot(snap, join(dir, snapshotName(snap.epochs)), o, ledger);
     else if (done === snap.epochs) record(snap.epochs);
     else throw new DataError(dir, `the baseline checkpoint is at epoch ${done}, past the wanted ${snap.epochs}, and ${snapshotName(snap.epochs)} is missing; remove the folder to retrain it`);
   }
@@ -228,7 +230,7 @@ async function runCell(c: RunCell, plan: Plan, o: RunnerOptions, ledger: Ledger,
   let summary: Summary;
   const sumPath = join(dir, 'summary.json');
   const done = checkpointEpoch(join(dir, `checkpoint-${stage2}.safetensors`));
-  if (done >= opts.epochs && existsSync(sumPath)) {
+  if (done >= opts.epochs && fs().exists(sumPath)) {
     // trained to the end before an interruption that came before its results line
     summary = JSON.parse(readTextFile(sumPath, 'summary')) as Summary;
   } else {

@@ -11,9 +11,9 @@
 // Tensors are laid out as the Python library does: by dtype size (largest first), then name.
 // Every malformed file gives a SafetensorsError naming the file and what is wrong.
 
-import { readFileSync, writeFileSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { Tensor, tensor, numel } from '../tensor/index.js';
 import { FocusnetError } from '../errors.js';
+import { hostFiles } from '../platform/files.js';
 
 export class SafetensorsError extends FocusnetError {
   constructor(readonly file: string, detail: string) {
@@ -242,12 +242,13 @@ export async function saveSafetensors(path: string, dict: Record<string, Tensor>
     if (!(t instanceof Tensor) || t.disposed) throw new FocusnetError(`safetensors: ${path}: entry '${name}' is not a live Tensor`);
     host[name] = { shape: t.shape, data: t.size === 0 ? (t.dtype === 'i32' ? new Int32Array(0) : new Float32Array(0)) : await t.read() };
   }
-  writeFileSync(path, encodeSafetensors(host, metadata));
+  hostFiles('io.saveSafetensors').writeAtomic(path, encodeSafetensors(host, metadata));
 }
 
-function readFile(path: string): Uint8Array {
+function readFile(path: string, caller: string): Uint8Array {
+  const fs = hostFiles(caller);
   try {
-    return readFileSync(path);
+    return fs.readBytes(path);
   } catch (e) {
     throw new SafetensorsError(path, `cannot read the file (${(e as Error).message})`);
   }
@@ -255,7 +256,7 @@ function readFile(path: string): Uint8Array {
 
 /** Read a safetensors file into GPU tensors (f32, or i32 for integer dtypes). The caller owns them. */
 export function loadSafetensors(path: string): Record<string, Tensor> {
-  const { tensors } = decodeSafetensors(readFile(path), path);
+  const { tensors } = decodeSafetensors(readFile(path, 'io.loadSafetensors'), path);
   const out: Record<string, Tensor> = {};
   for (const [name, h] of Object.entries(tensors)) {
     const t = tensor(h.data, h.shape, { dtype: h.dtype });
@@ -271,22 +272,23 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
  * the tensors are checked when the file is loaded.
  */
 export function readSafetensorsMetadata(path: string): Record<string, string> | null {
-  let fd: number;
+  const fs = hostFiles('io.readSafetensorsMetadata');
+  const readAt = (bytes: number, pos: number): Uint8Array => {
+    let b: Uint8Array;
+    try {
+      b = fs.readRange(path, pos, bytes);
+    } catch (e) {
+      throw new SafetensorsError(path, `cannot read the file (${(e as Error).message})`);
+    }
+    if (b.length !== bytes) throw new SafetensorsError(path, `${bytes} bytes at offset ${pos} could not be read`);
+    return b;
+  };
+  let size: number;
   try {
-    fd = openSync(path, 'r');
+    size = fs.stat(path).size;
   } catch (e) {
     throw new SafetensorsError(path, `cannot read the file (${(e as Error).message})`);
   }
-  try {
-    const size = fstatSync(fd).size;
-    const readAt = (bytes: number, pos: number): Uint8Array => {
-      const b = new Uint8Array(bytes);
-      if (readSync(fd, b, 0, bytes, pos) !== bytes) throw new SafetensorsError(path, `${bytes} bytes at offset ${pos} could not be read`);
-      return b;
-    };
-    const n = headerLength(path, readAt(Math.min(8, size), 0), size);
-    return parseHeader(path, readAt(n, 8)).metadata;
-  } finally {
-    closeSync(fd);
-  }
+  const n = headerLength(path, readAt(Math.min(8, size), 0), size);
+  return parseHeader(path, readAt(n, 8)).metadata;
 }

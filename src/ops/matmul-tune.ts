@@ -32,8 +32,8 @@ const DEFAULT_TUNE_SHAPES: [number, number, number, boolean, boolean][] = [
   [512, 512, 512, false, false], // large
 ];
 
-/** Uniform inputs in [-0.5, 0.5) of the timed products (seeded: every run times the same data). */
-function tuneInput(n: number, seed: number): Float32Array {
+/** Uniform inputs in [-0.5, 0.5) of the timed products (seeded: every run times the same data; conv's autotune too). */
+export function tuneInput(n: number, seed: number): Float32Array {
   return new SplitMix32(seed).fillUniform(n, -0.5, 0.5);
 }
 
@@ -93,7 +93,7 @@ export async function autotuneMatmul(opts: AutotuneOptions = {}): Promise<Matmul
 }
 
 /** Whether a variant's product x agrees with the reference variant's y (f32 sums over k terms in another order). */
-function closeEnough(x: Float32Array, y: Float32Array, k: number): boolean {
+export function closeEnough(x: Float32Array, y: Float32Array, k: number): boolean {
   const tol = 1e-5 * Math.sqrt(k) + 1e-5;
   for (let i = 0; i < x.length; i++) if (!(Math.abs(x[i] - y[i]) <= tol * (1 + Math.abs(y[i])))) return false;
   return true;

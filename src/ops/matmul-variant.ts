@@ -68,8 +68,8 @@ export interface MatmulTuneResult {
 }
 
 const tuned = new Map<string, MatmulTuneResult>();
-/** The current adapter's key in the tuning table (a table outlives its device: re-init on the same adapter keeps it). */
-function adapterKey(): string {
+/** The current adapter's key in the tuning tables (matmul's and conv's; a table outlives its device: re-init on the same adapter keeps it). */
+export function adapterKey(): string {
   const i = gpu().info;
   return `${i.vendor}|${i.architecture}|${i.description}|${i.device}`;
 }

@@ -1,9 +1,13 @@
-// The Node host: Dawn's WebGPU bindings (npm `webgpu`), environment variables. Imported only
-// by the Node entry point (src/index.ts); nothing platform-free imports it.
+// The Node host: Dawn's WebGPU bindings (npm `webgpu`), environment variables, node:fs
+// (node-files.ts), node:path and stderr with cli-progress (node-terminal.ts). Imported only
+// by the Node entry point (src/index.ts) and the CLI; nothing platform-free imports it.
 
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { create, globals } from 'webgpu';
 import { NODE_HINT } from '../errors.js';
 import { setPlatform } from './platform.js';
+import { nodeFiles } from './node-files.js';
+import { nodeTerminal } from './node-terminal.js';
 
 let instance: GPU | null = null;
 
@@ -22,4 +26,8 @@ setPlatform({
   release() {
     instance = null;
   },
+  files: nodeFiles,
+  noFilesHint: () => '',
+  paths: { join, dirname, basename, resolve, relative },
+  terminal: nodeTerminal,
 });

@@ -10,13 +10,15 @@
 // Both of the trainer's files carry a `checksum` (SHA-256 of the other metadata fields and every
 // tensor's name, dtype, shape and values), so a flipped byte or an edited field is found when the
 // file is read (a file without one, from an older focusnet, is read unverified).
-// Files are written atomically (writeFileAtomic). Reading: readCheckpoint (the whole file, on
-// the host) or readCheckpointInfo (the header only). Every metadata field is parsed and checked
+// Files are written atomically (writeFileAtomic; encodeModelFile gives a page the bytes).
+// Reading: readCheckpoint (the whole file, on the host; checkpointFromBytes for bytes a page
+// fetched) or readCheckpointInfo (the header only). Every metadata field is parsed and checked
 // in one place, checkpointInfo() (metadata.ts); readCheckpoint then checks the fields against
 // the tensors (the classifier's class count, the checkpoint's key layout, the momentum's dtype)
 // and that every value is finite.
 // What `--resume` checks against the command and the data is in resume.ts.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { readSafetensorsMetadata, SafetensorsError } from '../io/safetensors.js';
 import { DataError } from '../data/errors.js';
 import type { Normalization } from '../data/loader.js';
@@ -27,7 +29,8 @@ import type { Module } from '../nn/module.js';
 import type { SGD } from '../optim/sgd.js';
 import type { EpochRecord } from './options.js';
 import { checkpointInfo, CheckpointInfo, MODEL_FORMAT, CHECKPOINT_FORMAT } from './metadata.js';
-import { encodeSafetensors, readSafetensorsFile, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
+import { decodeSafetensorsFile, encodeSafetensors, readSafetensorsFile, toHost, writeFileAtomic, HostTensor } from './safetensors.js';
+import { hostFiles } from '../platform/files.js';
 
 export { checkpointInfo, MODEL_FORMAT, CHECKPOINT_FORMAT };
 export type { CheckpointInfo };
@@ -49,6 +52,7 @@ export interface CheckpointFile {
  * file that is damaged is a DataError naming the field.
  */
 export function readCheckpointInfo(path: string): CheckpointInfo {
+  hostFiles('train.readCheckpointInfo');
   let meta: Record<string, string> | null;
   try {
     meta = readSafetensorsMetadata(path);
@@ -100,20 +104,20 @@ function checkTensors(path: string, info: CheckpointInfo, tensors: Record<string
 
 /** The checksum of a trainer's file: SHA-256 of its metadata (but the checksum) and tensors. */
 function contentChecksum(meta: Record<string, string>, tensors: Record<string, HostTensor>): string {
-  const h = createHash('sha256');
+  const h = sha256.create();
   const fields = Object.keys(meta).filter((k) => k !== 'checksum').sort();
-  h.update(JSON.stringify(fields.map((k) => [k, meta[k]])));
+  h.update(utf8ToBytes(JSON.stringify(fields.map((k) => [k, meta[k]]))));
   for (const k of Object.keys(tensors).sort()) {
     const t = tensors[k];
-    h.update(`\n${JSON.stringify([k, t.dtype, t.shape])}\n`);
+    h.update(utf8ToBytes(`\n${JSON.stringify([k, t.dtype, t.shape])}\n`));
     h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
-  return `sha256:${h.digest('hex')}`;
+  return `sha256:${bytesToHex(h.digest())}`;
 }
 
-/** A trainer's file: `meta` and its checksum, the tensors, written atomically. */
-function writeTrainerFile(path: string, tensors: Record<string, HostTensor>, meta: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, { ...meta, checksum: contentChecksum(meta, tensors) }));
+/** A trainer's file's bytes: the tensors and `meta` with its checksum. */
+function encodeTrainerFile(tensors: Record<string, HostTensor>, meta: Record<string, string>): Uint8Array {
+  return encodeSafetensors(tensors, { ...meta, checksum: contentChecksum(meta, tensors) });
 }
 
 /** A trainer's file that records a checksum must match it (DataError naming the field). */
@@ -133,7 +137,16 @@ function verifyChecksum(path: string, meta: Record<string, string>, tensors: Rec
  * without its metadata (its model can be loaded; it cannot be resumed).
  */
 export function readCheckpoint(path: string): CheckpointFile {
-  const { tensors, metadata } = readSafetensorsFile(path);
+  hostFiles('train.readCheckpoint');
+  return asCheckpointFile(path, readSafetensorsFile(path));
+}
+
+/** readCheckpoint of a file's bytes (fetched in a page, say); `file` names it in errors. */
+export function checkpointFromBytes(bytes: Uint8Array, file: string): CheckpointFile {
+  return asCheckpointFile(file, decodeSafetensorsFile(bytes, file));
+}
+
+function asCheckpointFile(path: string, { tensors, metadata }: { tensors: Record<string, HostTensor>; metadata: Record<string, string> }): CheckpointFile {
   const info = checkpointInfo(metadata, path);
   const keys = Object.keys(tensors);
   const asCheckpoint = info.kind === 'checkpoint' || (keys.length > 0 && keys.every((k) => k.startsWith('model.') || k.startsWith('optim.')));
@@ -160,7 +173,13 @@ export function modelMetadata(o: { arch: string; stage: string; numClasses: numb
 
 /** Write a model file: the model's state dict and `meta` (modelMetadata). */
 export async function saveModelFile(path: string, model: Module, meta: Record<string, string>): Promise<void> {
-  writeTrainerFile(path, await toHost(model.stateDict()), meta);
+  hostFiles('train.saveModelFile');
+  writeFileAtomic(path, await encodeModelFile(model, meta));
+}
+
+/** A model file's bytes (what saveModelFile writes): for a download from a page. */
+export async function encodeModelFile(model: Module, meta: Record<string, string>): Promise<Uint8Array> {
+  return encodeTrainerFile(await toHost(model.stateDict()), meta);
 }
 
 /** What a training checkpoint saves besides the model and the optimizer. */
@@ -183,6 +202,7 @@ export interface CheckpointState {
 
 /** Write a training checkpoint: model, momentum, epoch, RNG state, configuration, history, data. */
 export async function saveCheckpoint(path: string, model: Module, opt: SGD, s: CheckpointState): Promise<void> {
+  hostFiles('train.saveCheckpoint');
   const host = await toHost(model.stateDict());
   const tensors: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(host)) tensors[`model.${k}`] = v;
@@ -203,7 +223,7 @@ export async function saveCheckpoint(path: string, model: Module, opt: SGD, s: C
     norm: JSON.stringify(s.norm),
     data: JSON.stringify(s.data),
   };
-  writeTrainerFile(path, tensors, meta);
+  writeFileAtomic(path, encodeTrainerFile(tensors, meta));
 }
 
 // ---- restoring ------------------------------------------------------------------------------

@@ -15,9 +15,18 @@ import { runBatches } from './batches.js';
 export async function evaluate(
   model: Module,
   loader: Loader,
-  acc = new MetricAccumulator(),
+  acc?: MetricAccumulator,
   predictions?: number[],
 ): Promise<{ top1: number; top5: number; count: number; seconds: number }> {
+  if (!acc) {
+    // an accumulator of its own, freed here (not left to the garbage collector)
+    const own = new MetricAccumulator();
+    try {
+      return await evaluate(model, loader, own, predictions);
+    } finally {
+      own.dispose();
+    }
+  }
   model.eval();
   acc.reset();
   loader.startEpoch(0, 0);

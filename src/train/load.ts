@@ -9,13 +9,15 @@
 //                                      the data's channels and image side, and load it; a
 //                                      trainer's file must say that architecture, channel count
 //                                      and image side (a DataError naming the metadata field);
-//   loadModelFile(path, o)             both, from a path.
+//   loadModelFile(path, o)             both, from a path (in a page: checkpointFromBytes, then
+//                                      modelFromCheckpoint).
 import { shapeStr } from '../tensor/index.js';
 import { DataError } from '../data/errors.js';
 import { archSpec } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readCheckpoint, CheckpointFile } from './checkpoint.js';
 import { toDevice, HostTensor } from './safetensors.js';
+import { hostFiles } from '../platform/files.js';
 
 const SHOWN = 12;
 
@@ -125,5 +127,6 @@ export function modelFromCheckpoint(ck: CheckpointFile, o: ModelFromCheckpointOp
 
 /** readCheckpoint + modelFromCheckpoint. */
 export function loadModelFile(path: string, o: ModelFromCheckpointOptions): Module {
+  hostFiles('train.loadModelFile');
   return modelFromCheckpoint(readCheckpoint(path), o);
 }

@@ -8,28 +8,21 @@
 //   - a probe file is written and removed, so an unwritable folder (permissions, a read-only
 //     file system, an immutable folder) is found now, not after an epoch of training;
 // and output files written atomically with a file-system failure reported the same way.
-import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, statfsSync, unlinkSync, writeSync, Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// Through the platform's file system (hostFiles): these commands need one.
 import { ArgError } from '../errors.js';
-import { writeFileAtomic } from './safetensors.js';
-
-/** statfs magic numbers of kernel file systems that hold no files (linux/magic.h). */
-const KERNEL_FS: Record<number, string> = {
-  0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2fs', 0x64626720: 'debugfs',
-  0x74726163: 'tracefs', 0x73636673: 'securityfs', 0xcafe4a11: 'bpffs',
-};
+import { hostFiles, dirname, resolve, type FileStat } from '../platform/files.js';
 
 const reason = (e: unknown) => {
-  const err = e as NodeJS.ErrnoException;
-  return err?.code ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : String(e);
+  const err = e as { code?: string; message?: string };
+  return err?.code ? `${err.code}: ${String(err.message).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : String(e);
 };
 
 /** stat(p), or null when nothing is there (also when a part of the path is a file). */
-function statOrNull(p: string, where: string): Stats | null {
+function statOrNull(p: string, where: string): FileStat | null {
   try {
-    return statSync(p);
+    return hostFiles('train.checkRunFolder').stat(p);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = (e as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new ArgError(`${where} ${p}: cannot be looked at (${reason(e)})`);
   }
@@ -48,21 +41,14 @@ export function inspectFolder(dir: string, where: string): boolean {
     base = dirname(base);
     st = statOrNull(base, where);
   }
+  const files = hostFiles('train.checkRunFolder');
   let real = base;
   try {
-    real = realpathSync(base);
+    real = files.realpath(base);
   } catch {
     /* the checks below report it */
   }
-  const top = /^\/(proc|sys)(\/|$)/.exec(real);
-  let fs = top ? (top[1] === 'proc' ? 'procfs' : 'sysfs') : undefined;
-  if (!fs && st) {
-    try {
-      fs = KERNEL_FS[statfsSync(base).type];
-    } catch {
-      /* no statfs here: the probe decides */
-    }
-  }
+  const fs = files.kernelFileSystem(base);
   if (fs) throw new ArgError(`${where} ${dir}: ${real} is on ${fs}, a kernel file system that holds no files; choose another folder`);
   if (!st) throw new ArgError(`${where} ${dir}: no part of the path exists`);
   if (!st.isDirectory()) {
@@ -78,14 +64,14 @@ export function createFolder(dir: string, where: string): void {
   for (let p = abs; !statOrNull(p, where) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
   for (const p of missing) {
     try {
-      mkdirSync(p);
+      hostFiles('train.checkRunFolder').mkdir(p);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = (e as { code?: string }).code;
       let what = reason(e);
       if (code === 'EEXIST') {
         let link = false;
         try {
-          link = lstatSync(p).isSymbolicLink();
+          link = hostFiles('train.checkRunFolder').lstat(p).isSymbolicLink();
         } catch {
           /* gone again */
         }
@@ -99,15 +85,11 @@ export function createFolder(dir: string, where: string): void {
 
 /** Write and remove a probe file in `dir`: an ArgError when nothing can be written there. */
 export function probeWritable(dir: string, where: string): void {
-  const probe = resolve(dir, `.focusnet-write-probe-${process.pid}`);
+  const files = hostFiles('train.checkRunFolder');
+  const probe = resolve(dir, `.focusnet-write-probe-${files.pid}`);
   try {
-    const fd = openSync(probe, 'w');
-    try {
-      writeSync(fd, 'ok');
-    } finally {
-      closeSync(fd);
-    }
-    unlinkSync(probe);
+    files.write(probe, 'ok');
+    files.remove(probe);
   } catch (e) {
     throw new ArgError(`${where} ${dir}: cannot write into the folder (${reason(e)})`);
   }
@@ -124,7 +106,7 @@ export function ensureWritableFolder(dir: string, where: string): boolean {
 /** Write an output file atomically; a file-system failure is an ArgError naming `where` and the path. */
 export function writeOutputFile(path: string, data: Uint8Array | string, where: string): void {
   try {
-    writeFileAtomic(path, data);
+    hostFiles('writeOutputFile').writeAtomic(path, data);
   } catch (e) {
     throw new ArgError(`${where}: cannot write ${path} (${reason(e)})`);
   }

@@ -10,6 +10,7 @@ import { Split, SubsetSplit } from '../data/split.js';
 import { channelStats, Normalization } from '../data/loader.js';
 import { DataError } from '../data/errors.js';
 import { ArgError } from '../errors.js';
+import { hostFiles } from '../platform/files.js';
 
 export interface PrepareOptions extends LoadOptions {
   data: string;
@@ -44,6 +45,7 @@ export function checkSplits(ds: Dataset, train: Split, test: Split): void {
 
 /** Prepare the data set (readers, limits, normalisation) the way train and eval both need. */
 export function prepareData(o: PrepareOptions, cmd = 'train') {
+  hostFiles('train.prepareData');
   const ds = loadDataset(o.data, o);
   const train = o.trainLimit && o.trainLimit < ds.train.n ? new SubsetSplit(ds.train, o.trainLimit) : ds.train;
   const test = o.testLimit && o.testLimit < ds.test.n ? new SubsetSplit(ds.test, o.testLimit) : ds.test;

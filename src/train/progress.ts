@@ -1,6 +1,6 @@
-// Progress of an epoch: a cli-progress bar on a terminal (images/s, loss, ETA),
-// plain lines otherwise (CI logs, pipes), or nothing.
-import cliProgress from 'cli-progress';
+// Progress of an epoch: a progress bar on a terminal (images/s, loss, ETA; the host's, see
+// src/platform), plain lines otherwise (CI logs, pipes, a page's console), or nothing.
+import { platform, type ProgressBar, type Terminal } from '../platform/platform.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'plain' | 'none';
 
@@ -11,13 +11,13 @@ export interface ProgressUpdate {
 }
 
 export class Progress {
-  private bar: cliProgress.SingleBar | null = null;
+  private bar: ProgressBar | null = null;
   private total = 0;
   private label = '';
   private started = 0;
   private lastLine = 0;
   private readonly mode: 'bar' | 'plain' | 'none';
-  constructor(mode: ProgressMode = 'auto', private readonly out: NodeJS.WriteStream = process.stderr) {
+  constructor(mode: ProgressMode = 'auto', private readonly out: Terminal = platform().terminal) {
     this.mode = mode === 'auto' ? (out.isTTY ? 'bar' : 'plain') : mode;
   }
 
@@ -27,18 +27,8 @@ export class Progress {
     this.started = performance.now();
     this.lastLine = this.started;
     if (this.mode === 'bar') {
-      this.bar = new cliProgress.SingleBar(
-        {
-          format: `${label} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}`,
-          stream: this.out,
-          hideCursor: true,
-          etaBuffer: 50,
-          clearOnComplete: true,
-          noTTYOutput: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(total, 0, { loss: '-', ips: '-' });
+      // null where the host has no bar (a page): plain lines then
+      this.bar = this.out.bar(`${label} |{bar}| {value}/{total} steps | loss {loss} | {ips} img/s | ETA {eta_formatted}`, total, { loss: '-', ips: '-' });
     }
   }
 
@@ -46,7 +36,7 @@ export class Progress {
     const loss = Number.isFinite(u.loss) ? u.loss.toFixed(4) : String(u.loss);
     const ips = u.imagesPerS.toFixed(0);
     if (this.bar) this.bar.update(u.done, { loss, ips });
-    else if (this.mode === 'plain') {
+    else if (this.mode !== 'none') {
       const now = performance.now();
       // a line every 15 s at most, so logs stay short
       if (now - this.lastLine < 15000 && u.done < this.total) return;

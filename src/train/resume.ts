@@ -12,8 +12,7 @@
 //   - a stage-2 checkpoint of a run that trained its own baseline has that baseline's model file;
 //   - the model files fit the models built for them (checkResumeFits, once the models exist).
 // A folder that holds a run but no checkpoint this command can continue is refused too.
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { hostFiles, basename } from '../platform/files.js';
 import { DataError } from '../data/errors.js';
 import { fingerprintMismatch } from '../data/fingerprint.js';
 import type { Normalization } from '../data/loader.js';
@@ -134,8 +133,9 @@ export function findResume(ctx: RunContext, f: RunFiles): ResumePoint {
   const none: ResumePoint = { stage1: null, stage2: null, baselineModel: null };
   const baselineArch = o.baselineArch ?? o.arch;
   let point = none;
-  if (f.trainsStage2 && existsSync(f.ck2)) point = { ...none, stage2: readCheckpoint(f.ck2) };
-  else if (existsSync(f.ck1) && f.trainsBaseline) point = { ...none, stage1: readCheckpoint(f.ck1) };
+  const files = hostFiles('train.train');
+  if (f.trainsStage2 && files.exists(f.ck2)) point = { ...none, stage2: readCheckpoint(f.ck2) };
+  else if (files.exists(f.ck1) && f.trainsBaseline) point = { ...none, stage1: readCheckpoint(f.ck1) };
   const ck = point.stage2 ?? point.stage1;
   if (!ck) {
     if (ctx.runFiles.length) {
@@ -147,7 +147,7 @@ export function findResume(ctx: RunContext, f: RunFiles): ResumePoint {
   if (point.stage2) {
     ctx.norm = checkCheckpoint(ctx, point.stage2, { name: ctx.stage2Name, arch: o.arch, baselineEpochs: f.trainsBaseline ? f.E0 : 0 });
     if (f.trainsBaseline) {
-      if (!existsSync(f.baselineFile)) throw new DataError(o.out, `--resume: has ${basename(f.ck2)} but not the baseline it was trained next to (baseline.safetensors); use --force to train the run again, or another --out`);
+      if (!files.exists(f.baselineFile)) throw new DataError(o.out, `--resume: has ${basename(f.ck2)} but not the baseline it was trained next to (baseline.safetensors); use --force to train the run again, or another --out`);
       const b = readCheckpoint(f.baselineFile);
       if (b.info.kind !== 'model' || b.info.stage !== 'baseline' || b.info.arch !== baselineArch) {
         throw new DataError(f.baselineFile, `is not this run's baseline model file (format ${b.info.kind}, stage ${b.info.stage ?? '?'}, arch ${b.info.arch ?? '?'}; the run's baseline is a ${baselineArch})`);

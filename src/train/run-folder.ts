@@ -7,9 +7,8 @@
 //                   files (and its report) are removed, nothing else in the folder;
 //   removeStaleTemps  temporary files of atomic writes (`<file>.tmp-<pid>`) left by a killed
 //                   process of ours (the pid is not alive), removed on the next start.
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { ArgError } from '../errors.js';
+import { hostFiles, basename, dirname, join, resolve } from '../platform/files.js';
 import { LOSSES } from './objective.js';
 import { stageTwoName } from './options.js';
 import { ensureWritableFolder, inspectFolder } from './out-folder.js';
@@ -23,7 +22,7 @@ const TEMP = /^(.+)\.tmp-(\d+)$/;
 
 function entries(dir: string): string[] {
   try {
-    return readdirSync(dir).sort();
+    return hostFiles('train.checkRunFolder').list(dir).map((e) => e.name).sort();
   } catch {
     return [];
   }
@@ -35,7 +34,7 @@ export function runFilesIn(dir: string): string[] {
     if (!RUN_FILE(n)) return false;
     if (n !== 'metrics.jsonl') return true;
     try {
-      return statSync(join(dir, n)).size > 0;
+      return hostFiles('train.checkRunFolder').stat(join(dir, n)).size > 0;
     } catch {
       return false;
     }
@@ -66,17 +65,8 @@ export function checkRunFolder(o: { out: string; resume?: boolean; force?: boole
 /** --force: remove the earlier run's files and report from `dir`; returns what was removed. */
 export function replaceRun(dir: string): string[] {
   const gone = entries(dir).filter((n) => RUN_FILE(n) || REPORT_FILES.includes(n));
-  for (const n of gone) unlinkSync(join(dir, n));
+  for (const n of gone) hostFiles('train.replaceRun').remove(join(dir, n));
   return gone;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's live process
-  }
 }
 
 /**
@@ -90,9 +80,10 @@ export function removeStaleTemps(dir: string): string[] {
     const m = TEMP.exec(n);
     if (!m || !(RUN_FILE(m[1]) || REPORT_FILES.includes(m[1]) || /\.(safetensors|jsonl?)$/.test(m[1]))) continue;
     const pid = Number(m[2]);
-    if (pid === process.pid || alive(pid)) continue;
+    const files = hostFiles('train.removeStaleTemps');
+    if (pid === files.pid || files.processAlive(pid)) continue;
     try {
-      unlinkSync(join(dir, n));
+      files.remove(join(dir, n));
       gone.push(n);
     } catch {
       /* removed meanwhile */

@@ -4,47 +4,35 @@
 //   to disk, then renamed over the target, so a crash never leaves a half-written file;
 // - an unreadable or malformed checkpoint is a DataError (the command line's exit status 2);
 // - host arrays ↔ GPU tensors for whole state dicts.
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
 import { DataError } from '../data/errors.js';
 import { readDataFile } from '../data/node/files.js';
 import { Tensor, tensor } from '../tensor/index.js';
+import { hostFiles } from '../platform/files.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, HostTensor } from '../io/safetensors.js';
 
 export { encodeSafetensors, decodeSafetensors };
 export type { HostTensor };
 
-/** Write a file atomically: temporary file in the same folder, fsync, rename. */
+/** Write a file atomically: temporary file in the same folder, flushed to disk, renamed over `path`. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
+  hostFiles('train.writeFileAtomic').writeAtomic(path, data);
+}
+
+/** Decode a checkpoint's bytes (`file` names it in errors) into host tensors and metadata ({} when it has none); a DataError when malformed. */
+export function decodeSafetensorsFile(bytes: Uint8Array, file: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
   try {
-    const b = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    fsyncSync(fd);
+    const { tensors, metadata } = decodeSafetensors(bytes, file);
+    return { tensors, metadata: metadata ?? {} };
   } catch (e) {
-    closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
+    if (e instanceof SafetensorsError) throw new DataError(file, e.message.slice(`safetensors: ${file}: `.length));
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 /** Read a checkpoint's tensors (on the host) and metadata ({} when it has none). */
 export function readSafetensorsFile(path: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
-  const buf = readDataFile(path, 'checkpoint');
-  try {
-    const { tensors, metadata } = decodeSafetensors(buf, path);
-    return { tensors, metadata: metadata ?? {} };
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new DataError(path, e.message.slice(`safetensors: ${path}: `.length));
-    throw e;
-  }
+  hostFiles('train.readSafetensorsFile');
+  return decodeSafetensorsFile(readDataFile(path, 'checkpoint'), path);
 }
 
 /** Read GPU tensors to host arrays. */

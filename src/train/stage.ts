@@ -4,8 +4,7 @@
 // at the end of the epoch. The learning rate of each step comes from the step schedule
 // (src/optim/schedule.ts: the per-epoch schedule with the linear warm-up on top). After every
 // epoch: evaluation (top-1, top-5), a metrics.jsonl line and an atomic checkpoint.
-import { existsSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { FocusnetError } from '../errors.js';
 import { scope } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
@@ -177,7 +176,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
             if (!Number.isFinite(m.lossSum)) {
               ctx.progress.stop();
               await checkLabels(); // a label the loss kernels found out of range explains a NaN loss (throws naming it)
-              const prev = epoch > 0 || existsSync(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
+              const prev = epoch > 0 || hostFiles('train.train').exists(s.ckptPath) ? `The last good checkpoint (${s.name} epoch ${epoch}) is kept at ${s.ckptPath}` : 'No checkpoint of this stage was written yet';
               throw new DivergedError(`${s.name} epoch ${epoch + 1}, by step ${k + 1}: the loss became ${m.lossSum} (not finite); training stopped. ${prev}. Try a smaller --lr.`);
             }
             ctx.progress.update({ done: k + 1, loss: m.loss, imagesPerS: t.images / Math.max(1e-9, t.seconds) });
@@ -212,7 +211,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     if (s.teacher) rec.cached_baseline = !!cache;
     ctx.history.push(rec);
     await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, seed: o.seed, config: ctx.config, data: ctx.data, history: ctx.history, norm: ctx.norm });
-    appendFileSync(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
+    hostFiles('train.train').append(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
     ctx.log(
       `${s.name} epoch ${epoch + 1}/${s.epochs}: loss ${tr.loss.toFixed(4)}  train ${tr.top1.toFixed(2)}%  test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%  ` +
         `lr ${lr.toPrecision(3)}  ${rec.images_per_s.toFixed(0)} img/s  ${sec.toFixed(1)} s (train ${timing.seconds.toFixed(1)} s; per step: data ${rec.data_ms_per_step.toFixed(2)} ms, encode ${rec.encode_ms_per_step.toFixed(2)} ms, GPU wait ${rec.gpu_wait_ms_per_step.toFixed(2)} ms)`,

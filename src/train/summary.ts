@@ -1,7 +1,7 @@
 // What a finished run writes about itself: summary.json (each stage's top-1/top-5 and the run's
 // facts), predictions.json (both final models' test predictions, for the report's confusion
 // matrices) and the closing table printed to stdout.
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { needsBaseline } from './objective.js';
 import { RunContext } from './context.js';
 import { EpochRecord, Summary } from './options.js';

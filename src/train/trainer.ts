@@ -10,7 +10,7 @@
 // metadata fields in metadata.ts) and its loader (load.ts), what --resume checks (resume.ts),
 // the option checks (validate.ts), the run folder (run-folder.ts, out-folder.ts), the summary
 // (summary.ts), the shared run state (context.ts).
-import { join } from 'node:path';
+import { hostFiles, join } from '../platform/files.js';
 import { gpu } from '../gpu/index.js';
 import { InputError } from '../errors.js';
 import { checkSplitLabels } from '../data/split.js';
@@ -46,6 +46,7 @@ export type { TrainOptions, EpochRecord, Summary } from './options.js';
  * GPU (models, optimizers, metric sums) is disposed when it ends, also when it fails.
  */
 export async function train(options: TrainOptions, prepared?: PreparedData): Promise<Summary> {
+  const fs = hostFiles('train.train');
   // architecture names are printed one way (the registry's), whatever spelling was given
   const o: TrainOptions = {
     ...options,

@@ -1,9 +1,9 @@
 // An RGBA pixel buffer with the few drawing primitives the figures need (filled
 // rectangles, lines, bitmap text, scaled images, colormaps), and PNG encoding and
-// decoding through pngjs.
+// decoding (src/data/png.ts: the same in Node and a page; files through the platform seam).
 
-import { PNG } from 'pngjs';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { decodePng, encodePng } from '../data/png.js';
+import { hostFiles } from '../platform/files.js';
 import { glyphRows, GLYPH_W, GLYPH_H, textWidth } from './font.js';
 
 export type RGB = [number, number, number];
@@ -125,25 +125,24 @@ export class Canvas {
     }
   }
 
-  toPng(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
-    png.data.set(this.data);
-    return PNG.sync.write(png);
+  /** The canvas as PNG bytes (in a page: a Blob URL for an <img>, or a download). */
+  toPng(): Uint8Array {
+    return encodePng(this.width, this.height, this.data);
   }
 
   writePng(path: string): void {
-    writeFileSync(path, this.toPng());
+    hostFiles('viz.Canvas.writePng').write(path, this.toPng());
   }
 
-  static fromPng(buf: Buffer): Canvas {
-    const png = PNG.sync.read(buf);
+  static fromPng(bytes: Uint8Array): Canvas {
+    const png = decodePng(bytes);
     const c = new Canvas(png.width, png.height);
     c.data.set(png.data);
     return c;
   }
 
   static readPng(path: string): Canvas {
-    return Canvas.fromPng(readFileSync(path));
+    return Canvas.fromPng(hostFiles('viz.Canvas.readPng').readBytes(path));
   }
 }
 

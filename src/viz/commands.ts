@@ -1,8 +1,7 @@
 // `focusnet cam` and `focusnet report`: each returns the exit status (0 ok, 2 bad
 // arguments or input, with a message naming the flag or file).
 
-import { dirname, resolve } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { dirname, hostFiles, resolve } from '../platform/files.js';
 import { init } from '../gpu/index.js';
 import { tensor } from '../tensor/index.js';
 import { classActivationMaps, softmaxCpu } from './cam.js';
@@ -67,12 +66,13 @@ export async function runCam(args: string[]): Promise<number> {
   return guarded(async () => {
     const f = parseFlags('cam', args, CAM_FLAGS, CAM_HELP);
     requireFlags('cam', f, ['checkpoint', 'data', 'index'], CAM_HELP);
-    if (!existsSync(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
-    if (f.baseline && !existsSync(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
+    const fs = hostFiles('viz.runCam');
+    if (!fs.exists(f.checkpoint)) throw new VizInputError(`--checkpoint ${f.checkpoint}: no such file`);
+    if (f.baseline && !fs.exists(f.baseline)) throw new VizInputError(`--baseline ${f.baseline}: no such file`);
     // the figure's file: a PNG in a folder that can be written (created when missing), found before any work
     const out = resolve(f.out ?? `cam_${f.index}.png`);
     if (!/\.png$/i.test(out)) throw new VizInputError(`--out ${f.out}: the figure is a PNG; give a name ending in .png`);
-    if (existsSync(out) && statSync(out).isDirectory()) throw new ArgError(`focusnet cam: --out ${f.out}: is a folder; give a file name ending in .png`);
+    if (fs.exists(out) && fs.stat(out).isDirectory()) throw new ArgError(`focusnet cam: --out ${f.out}: is a folder; give a file name ending in .png`);
     ensureWritableFolder(dirname(out), 'focusnet cam: --out');
     // --arch defaults to what the trainer recorded in the model file's metadata.
     const info = readCheckpointInfo(f.checkpoint);
@@ -135,10 +135,11 @@ export async function runCam(args: string[]): Promise<number> {
 
 /** Write the report of a training run folder (PNG charts and index.html beside them). */
 export async function writeReport(runDir: string, opts: { data?: string; arch?: string; baselineArch?: string } = {}): Promise<void> {
+  const fs = hostFiles('viz.writeReport');
   readMetrics(runDir); // a folder without metrics fails before any slow work
   probeWritable(runDir, 'focusnet report: --run'); // and one the report cannot be written into
   let predictions;
-  if (opts.data && !existsSync(resolve(runDir, 'predictions.json'))) {
+  if (opts.data && !fs.exists(resolve(runDir, 'predictions.json'))) {
     // --arch defaults to what the trainer recorded in the model files.
     const fi = readCheckpointInfo(resolve(runDir, `${stage2Name(runDir)}.safetensors`));
     const bi = readCheckpointInfo(resolve(runDir, 'baseline.safetensors'));

@@ -1,8 +1,7 @@
 // Test-split predictions of the baseline and FocusNet checkpoints of a run, for the
 // report when the trainer left no predictions.json.
 
-import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { hostFiles, join } from '../platform/files.js';
 import { openDataSet, DataSet } from './testset.js';
 import { Normalization } from '../data/loader.js';
 import { Module } from '../nn/module.js';
@@ -27,10 +26,11 @@ async function predictAll(model: Module, ds: DataSet, norm: Normalization): Prom
 
 /** The stage-2 model's name: 'focusnet', or the comparison method a run trained (summary.json's "stage2"). */
 export function stage2Name(runDir: string): string {
+  const fs = hostFiles('viz.stage2Name');
   const p = join(runDir, 'summary.json');
-  if (!existsSync(p)) return 'focusnet';
+  if (!fs.exists(p)) return 'focusnet';
   try {
-    const s = JSON.parse(readFileSync(p, 'utf8'));
+    const s = JSON.parse(fs.readText(p));
     return typeof s?.stage2 === 'string' && /^[\w-]+$/.test(s.stage2) ? s.stage2 : 'focusnet';
   } catch {
     return 'focusnet';
@@ -39,9 +39,10 @@ export function stage2Name(runDir: string): string {
 
 /** Predictions of `runDir`'s baseline.safetensors and focusnet.safetensors on the test split of `dataDir`. */
 export async function predictionsFromCheckpoints(runDir: string, dataDir: string, arch: string, baselineArch: string = arch): Promise<Predictions> {
+  const fs = hostFiles('viz.predictionsFromCheckpoints');
   const stage2 = stage2Name(runDir);
   const files = { baseline: join(runDir, 'baseline.safetensors'), [stage2]: join(runDir, `${stage2}.safetensors`) };
-  for (const [k, f] of Object.entries(files)) if (!existsSync(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
+  for (const [k, f] of Object.entries(files)) if (!fs.exists(f)) throw new VizInputError(`--run: ${runDir} has no ${k}.safetensors to compute predictions from`);
   const info = readCheckpointInfo(files[stage2]);
   const ds = openDataSet(dataDir, { imageSize: info.imageSize });
   const img = ds.image(0);

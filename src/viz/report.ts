@@ -7,9 +7,8 @@
 // { labels, baseline, focusnet, classes }; without it the confusion sections are
 // left out unless predictions are passed in).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostFiles, join } from '../platform/files.js';
 import { writeOutputFile } from '../train/out-folder.js';
-import { join } from 'node:path';
 import { lineChart, confusionHeatmap, Series } from './charts.js';
 import { VizInputError } from './errors.js';
 
@@ -79,10 +78,11 @@ export function pairChanges(mb: number[][], mf: number[][]): PairChange[] {
 }
 
 export function readMetrics(runDir: string): EpochMetrics[] {
+  const fs = hostFiles('viz.readMetrics');
   const p = join(runDir, 'metrics.jsonl');
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new VizInputError(`--run: ${runDir} is not a folder`);
-  if (!existsSync(p)) throw new VizInputError(`--run: ${runDir} has no metrics.jsonl (is it a training run folder? \`focusnet train --out DIR\` writes one)`);
-  const lines = readFileSync(p, 'utf8').split('\n').filter((l) => l.trim());
+  if (!fs.exists(runDir) || !fs.stat(runDir).isDirectory()) throw new VizInputError(`--run: ${runDir} is not a folder`);
+  if (!fs.exists(p)) throw new VizInputError(`--run: ${runDir} has no metrics.jsonl (is it a training run folder? \`focusnet train --out DIR\` writes one)`);
+  const lines = fs.readText(p).split('\n').filter((l) => l.trim());
   const rows: EpochMetrics[] = [];
   lines.forEach((l, i) => {
     let o: unknown;
@@ -101,11 +101,12 @@ export function readMetrics(runDir: string): EpochMetrics[] {
 }
 
 export function readPredictions(runDir: string): Predictions | null {
+  const fs = hostFiles('viz.readPredictions');
   const p = join(runDir, 'predictions.json');
-  if (!existsSync(p)) return null;
+  if (!fs.exists(p)) return null;
   let o: Predictions;
   try {
-    o = JSON.parse(readFileSync(p, 'utf8'));
+    o = JSON.parse(fs.readText(p));
   } catch {
     throw new VizInputError(`${p}: not valid JSON`);
   }
@@ -151,12 +152,13 @@ export interface ReportFiles {
 
 /** Write the report (PNG charts and index.html) into `runDir`; returns the files written. */
 export async function buildReport(runDir: string, opts: ReportOptions = {}): Promise<ReportFiles> {
+  const fs = hostFiles('viz.buildReport');
   const rows = readMetrics(runDir);
   let summary: Record<string, unknown> | null = null;
   const sp = join(runDir, 'summary.json');
-  if (existsSync(sp)) {
+  if (fs.exists(sp)) {
     try {
-      summary = JSON.parse(readFileSync(sp, 'utf8'));
+      summary = JSON.parse(fs.readText(sp));
     } catch {
       throw new VizInputError(`${sp}: not valid JSON`);
     }

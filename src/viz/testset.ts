@@ -4,7 +4,7 @@
 // training split); and model inputs built by data's Loader, unshuffled and unaugmented,
 // as the trainer's evaluation builds them.
 
-import { existsSync, statSync } from 'node:fs';
+import { hostFiles } from '../platform/files.js';
 import { loadDataset, DataFormat } from '../data/dataset.js';
 import { Loader, channelStats, Normalization } from '../data/loader.js';
 import { DataError } from '../data/errors.js';
@@ -35,7 +35,8 @@ export interface DataSet {
 
 /** Open a data folder as the trainer does; bad data is a VizInputError naming the file. */
 export function openDataSet(dir: string, opts: { imageSize?: number } = {}): DataSet {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VizInputError(`--data: ${dir} is not a folder`);
+  const fs = hostFiles('viz.openDataSet');
+  if (!fs.exists(dir) || !fs.stat(dir).isDirectory()) throw new VizInputError(`--data: ${dir} is not a folder`);
   let ds;
   try {
     ds = loadDataset(dir, { imageSize: opts.imageSize });

@@ -1,6 +1,6 @@
-// Node side (see files.ts): class names of an IDX or CIFAR folder, reading the CIFAR
+// File access (see files.ts): class names of an IDX or CIFAR folder, reading the CIFAR
 // meta file beside the binaries when there is one (../classes.ts says which).
-import { join } from 'node:path';
+import { join } from '../../platform/files.js';
 import { classMetaFile, classNamesFrom } from '../classes.js';
 import { isFile, readTextFile } from './files.js';
 

@@ -1,56 +1,14 @@
-// Node side (see files.ts): decoding PNG (pngjs) and JPEG (jpeg-js) files to RGB.
-// The header is read and checked against the limits first (../image-header.ts), so no
-// decoder allocates for an image over them; a PNG's image data is checked against its
-// header before pngjs sees it (../png-data.ts says why). pngjs needs Node's zlib and streams, which
-// is why decoding sits here; jpeg-js alone would run in a page.
-import { PNG } from 'pngjs';
-import jpeg from 'jpeg-js';
-import { DataError } from '../errors.js';
-import { DEFAULT_IMAGE_LIMITS, ImageLimits, imageHeader } from '../image-header.js';
-import { checkPngData } from '../png-data.js';
+// File access (see files.ts): reading and decoding a PNG or JPEG file (../decode.ts decodes).
+import { DEFAULT_IMAGE_LIMITS, ImageLimits } from '../image-header.js';
+import { decodeImageBytes } from '../decode.js';
 import type { Rgb } from '../resize.js';
+import { hostFiles } from '../../platform/files.js';
 import { readDataFile } from './files.js';
 
-/** Decode a PNG or JPEG file's bytes (the type from its content) to interleaved RGB. */
-export function decodeImageBytes(bytes: Uint8Array, file: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Rgb {
-  const head = imageHeader(bytes, file, limits);
-  if (head.type === 'png') checkPngData(bytes, file);
-  let width: number;
-  let height: number;
-  let rgba: Uint8Array;
-  try {
-    if (head.type === 'png') {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      width = png.width;
-      height = png.height;
-      rgba = new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
-    } else {
-      const img = jpeg.decode(bytes, {
-        useTArray: true,
-        formatAsRGBA: true,
-        maxResolutionInMP: limits.maxPixels / 1e6,
-        maxMemoryUsageInMB: Math.ceil((limits.maxPixels * 16) / 2 ** 20),
-      });
-      width = img.width;
-      height = img.height;
-      rgba = img.data;
-    }
-  } catch (e) {
-    throw new DataError(file, `corrupt or truncated image (${(e as Error).message})`);
-  }
-  if (width !== head.width || height !== head.height || rgba.length < width * height * 4) {
-    throw new DataError(file, `corrupt image (the header says ${head.width}×${head.height}, the decoder gave ${width}×${height} with ${rgba.length} bytes of pixels)`);
-  }
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
-    data[i * 3] = rgba[j];
-    data[i * 3 + 1] = rgba[j + 1];
-    data[i * 3 + 2] = rgba[j + 2];
-  }
-  return { width, height, data };
-}
+export { decodeImageBytes };
 
 /** Read and decode a PNG or JPEG file; every failure is a DataError naming it. */
 export function decodeImage(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Rgb {
+  hostFiles('data.decodeImage');
   return decodeImageBytes(readDataFile(path, 'image'), path, limits);
 }

@@ -1,11 +1,10 @@
-// Node side (see files.ts): image folders, ROOT/train/<class>/*.png|jpg|jpeg and
+// File access (see files.ts): image folders, ROOT/train/<class>/*.png|jpg|jpeg and
 // ROOT/val/<class>/... (or test/). Classes are the sorted sub-folder names of train/.
 // Listing checks every entry (a broken symbolic link, a FIFO or an unreadable file is a
 // DataError naming it, found before anything trains). Images are decoded on first use
 // (inside the prefetching iterator), checked against the image limits before decoding,
 // and cached as size×size uint8; the cache of one split is capped (maxSplitBytes).
-import { accessSync, constants, readdirSync, statSync, Dirent, Stats } from 'node:fs';
-import { join } from 'node:path';
+import { hostFiles, join, type FileStat, type FolderEntry } from '../../platform/files.js';
 import { DataError, formatBytes } from '../errors.js';
 import { Split } from '../split.js';
 import { resizeCenterCrop } from '../resize.js';
@@ -16,18 +15,20 @@ import { ioReason } from './files.js';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
-function entries(dir: string): Dirent[] {
+function entries(dir: string): FolderEntry[] {
+  const fs = hostFiles('data.loadDataset');
   try {
-    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return fs.list(dir);
   } catch (e) {
     throw new DataError(dir, `cannot read folder (${ioReason(e)})`);
   }
 }
 
 /** stat() an entry, following a symbolic link; a broken link or unreadable entry is a DataError naming it. */
-function statEntry(path: string): Stats {
+function statEntry(path: string): FileStat {
+  const fs = hostFiles('data.loadDataset');
   try {
-    return statSync(path);
+    return fs.stat(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new DataError(path, code === 'ENOENT' ? 'broken symbolic link (its target does not exist)' : `cannot read (${ioReason(e)})`);
@@ -51,7 +52,7 @@ export function listClassFolder(dir: string, classes: string[] | null): { files:
       const st = e.isFile() ? null : statEntry(path);
       if (st && !st.isFile()) throw new DataError(path, `is not a regular file (${st.isDirectory() ? 'a folder' : 'a FIFO, socket or device'})`);
       try {
-        accessSync(path, constants.R_OK);
+        hostFiles('data.loadDataset').access(path, 'read');
       } catch (err) {
         throw new DataError(path, `cannot read image (${ioReason(err)})`);
       }

@@ -1,11 +1,11 @@
-// Node side (see files.ts): data sets on disk, detected from a folder's files:
+// File access (see files.ts): data sets on disk, detected from a folder's files:
 //   IDX      train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-... (MNIST style)
 //   CIFAR-10 data_batch_*.bin, test_batch.bin
 //   CIFAR-100 train.bin, test.bin (coarse and fine labels; fine by default)
 //   folder   train/<class>/*.png|jpg, val/<class>/... (or test/)
 // This file finds and reads the files; parsing and the checks are the platform-free
 // builders of ../assemble.ts, the same a page calls with fetched bytes.
-import { join } from 'node:path';
+import { hostFiles, join } from '../../platform/files.js';
 import { DataError } from '../errors.js';
 import { Dataset, DataFormat, LoadOptions, checkDataset, cifar100Dataset, cifar10Dataset, idxDataset } from '../assemble.js';
 import { DEFAULT_IMAGE_LIMITS } from '../image-header.js';
@@ -22,6 +22,7 @@ const IDX_NAMES = (split: 'train' | 't10k', kind: 'images' | 'labels') => {
 const read = (path: string, what: string): NamedBytes => ({ name: path, bytes: readDataFile(path, what) });
 
 export function detectFormat(dir: string): DataFormat {
+  hostFiles('data.detectFormat');
   const st = statOrNull(dir);
   if (!st) throw new DataError(dir, 'data folder does not exist');
   if (!st.isDirectory()) throw new DataError(dir, 'is not a folder');
@@ -45,6 +46,7 @@ function requireFile(path: string, what: string): string {
 }
 
 export function loadDataset(dir: string, opts: LoadOptions = {}): Dataset {
+  hostFiles('data.loadDataset');
   const format = detectFormat(dir);
   if (format === 'idx') {
     const numClasses = opts.numClasses ?? 10;

@@ -1,14 +1,30 @@
 // Per-adapter policy of the convolution: the tuning knobs (convTuning, docs/conv.md) and the
 // rules that pick, for one convolution and direction, the path (1×1 as a matmul, the dedicated
-// depthwise kernels, the im2col lowering, the flipped-forward input gradient, or the direct
-// implicit-GEMM kernels), the register-block shapes and the split targets of the reductions.
-// Nothing here launches a kernel; src/ops/conv/launch.ts asks these rules and runs the path.
+// depthwise kernels, then by `convPath` one of the direct implicit-GEMM kernels (with the
+// flipped-forward input gradient), the im2col lowering or a tiled implicit-GEMM
+// configuration), the register-block shapes and the split targets of the reductions.
+// convPath takes, in order: a path forced in convTuning.path; the autotune table of this
+// adapter (tune-table.ts, filled by autotuneConv in tune.ts) for the exact shape, then for
+// its bucket; the per-adapter default rule. Nothing here launches a kernel; launch.ts asks
+// these rules and runs the path.
 
 import { gpu } from '../common.js';
 import { matmulVariant, subgroupMatmulSupported } from '../matmul.js';
 import { type ConvGeom, hasFlippedForm, isPointwise } from './geometry.js';
+import { TILE_CONFIG_NAMES, type TileConfig, tiledFits } from './tiled.js';
+import { tunedConvPath } from './tune-table.js';
 
 export type ConvDirection = 'fwd' | 'dgrad' | 'wgrad';
+export const CONV_DIRECTIONS: ConvDirection[] = ['fwd', 'dgrad', 'wgrad'];
+
+/**
+ * What runs a convolution direction once the structural rules (1×1 as a matmul, the depthwise
+ * kernels) did not apply: the direct register-blocked kernels ('direct', with the
+ * flipped-forward input gradient where useFlippedForward says), the im2col lowering onto
+ * matmulRaw ('im2col'), or a tile configuration of the tiled implicit GEMM (tiled.ts).
+ */
+export type ConvPath = 'direct' | 'im2col' | TileConfig;
+export const CONV_PATHS: ConvPath[] = ['direct', 'im2col', ...TILE_CONFIG_NAMES];
 
 /** Register-block shapes: channels per invocation (BM) × columns per invocation (BP). */
 export const convTuning = {
@@ -48,6 +64,12 @@ export const convTuning = {
   dgradAsForward: 'auto' as boolean | 'auto',
   /** largest im2col buffer, bytes (also capped by the device's storage binding size) */
   im2colMaxBytes: 256 * 1024 * 1024,
+  /**
+   * Force a path per direction ('auto': the autotune table, then the default rule). A forced
+   * path that cannot run a shape (im2col of a grouped convolution, a grid over the device's
+   * limits) falls back to the 'auto' choice.
+   */
+  path: { fwd: 'auto', dgrad: 'auto', wgrad: 'auto' } as Record<ConvDirection, ConvPath | 'auto'>,
 };
 
 // ---- paths ----------------------------------------------------------------------------------
@@ -79,15 +101,48 @@ function im2colAuto(g: ConvGeom, dir: ConvDirection): boolean {
   return matmulVariant(g.cout, g.oh * g.ow, g.cin * g.kh * g.kw) === 'sg';
 }
 
-/** Lower this direction to matmulRaw through an im2col buffer (convTuning.im2col, im2colMaxBytes). */
-export function useIm2col(g: ConvGeom, dir: ConvDirection): boolean {
-  const mode = convTuning.im2col[dir];
-  if (mode === false || g.groups !== 1 || isPointwise(g) || useDepthwiseKernels(g)) return false;
+/** Whether the im2col lowering can run this direction (groups 1, not 1×1 or depthwise, the buffer fits). */
+function im2colApplies(g: ConvGeom, dir: ConvDirection): boolean {
+  if (g.groups !== 1 || isPointwise(g) || useDepthwiseKernels(g)) return false;
   // the input gradient's col buffer (of dY over the input's pixels) may be the larger one
   const bytes = 4 * g.n * g.kh * g.kw * Math.max(g.cin * g.oh * g.ow, dir === 'dgrad' ? g.cout * g.h * g.w : 0);
   const lim = gpu().limits;
-  if (bytes > Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize)) return false;
-  return mode === true || im2colAuto(g, dir);
+  return bytes <= Math.min(convTuning.im2colMaxBytes, lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+}
+
+/** The paths that can run this direction of `g` here (convTuning.im2col = false removes the lowering). */
+export function candidatePaths(g: ConvGeom, dir: ConvDirection): ConvPath[] {
+  const paths: ConvPath[] = ['direct'];
+  if (convTuning.im2col[dir] !== false && im2colApplies(g, dir)) paths.push('im2col');
+  for (const c of TILE_CONFIG_NAMES) if (tiledFits(g, dir, c)) paths.push(c);
+  return paths;
+}
+
+/** The per-adapter default when nothing is forced and no tuning applies (measured: im2colAuto). */
+export function defaultConvPath(g: ConvGeom, dir: ConvDirection): ConvPath {
+  const mode = convTuning.im2col[dir];
+  if (mode !== false && im2colApplies(g, dir) && (mode === true || im2colAuto(g, dir))) return 'im2col';
+  return 'direct';
+}
+
+/**
+ * The path that runs this direction of `g` (after the structural 1×1 and depthwise rules):
+ * convTuning.path if forced and possible; convTuning.im2col = true (the older knob); the
+ * autotune table (exact shape, then bucket), restricted to the paths possible here; the default.
+ */
+export function convPath(g: ConvGeom, dir: ConvDirection): ConvPath {
+  const forced = convTuning.path[dir];
+  const cands = candidatePaths(g, dir);
+  if (forced !== 'auto' && cands.includes(forced)) return forced;
+  if (convTuning.im2col[dir] === true && cands.includes('im2col')) return 'im2col';
+  const tuned = tunedConvPath(g, dir);
+  if (tuned && cands.includes(tuned)) return tuned;
+  return defaultConvPath(g, dir);
+}
+
+/** Lower this direction to matmulRaw through an im2col buffer (convPath chose 'im2col'). */
+export function useIm2col(g: ConvGeom, dir: ConvDirection): boolean {
+  return convPath(g, dir) === 'im2col';
 }
 
 /** Stride-1 dense input gradient (not lowered) as the direct forward of dY with flipped weights (convTuning.dgradAsForward). */
