@@ -8,6 +8,7 @@ import { DataError } from './data/errors.js';
 import { train, evaluate, prepareData, DivergedError } from './train/trainer.js';
 import { ARCHS, archSpec } from './models/registry.js';
 import { LOSSES } from './train/objective.js';
+import { AUTO_WARMUP } from './optim/schedule.js';
 import { Loader, Normalization } from './data/loader.js';
 import { readCheckpoint } from './train/checkpoint.js';
 import { modelFromCheckpoint } from './train/load.js';
@@ -59,7 +60,8 @@ train options (defaults in brackets):
   --schedule S            multistep|cosine|constant [multistep]
   --milestones A,B        epochs where the lr drops ×gamma [50% and 75% of the epochs]
   --gamma G               [0.1]
-  --warmup-steps N        linear lr warm-up over the first N steps of each stage [300]
+  --warmup-steps N        linear lr warm-up over the first N steps of each stage
+                          [auto: one epoch's steps, at most ${AUTO_WARMUP.cap}; docs/training.md]
   --seed S                [1]
   --loss L                focus (FocusNet), ce (cross-entropy), ls (label smoothing),
                           kd (knowledge distillation from the baseline) [focus]
@@ -68,13 +70,16 @@ train options (defaults in brackets):
   --rule R                multi-warm label rule: positive-logit|softmax [positive-logit]
   --label-smoothing E     for --loss ls [0.1]
   --temperature T         for --loss kd [4]     --kd-weight W  weight of the KD term [0.5]
+  --focus-label-smoothing E  for --loss focus: smooths Lcls's target [0]
+  --warm-temperature T    for --loss focus --rule softmax: softmax(zb / T) > 1/N [2]
   --out DIR               output folder [runs/focusnet]; a folder that holds a run is refused
                           unless --resume or --force says what to do with it
   --resume                continue the run in --out from its last complete epoch (the same
                           flags and the same data: both are checked against its checkpoint)
   --force                 replace the run in --out (its checkpoints, model files, metrics, report)
   --allow-other-data      with --resume: continue on data other than the run was started on
-  --cache-baseline        compute the frozen baseline's logits once (un-augmented data only)
+  --cache-baseline | --no-cache-baseline  compute the frozen baseline's logits once, not every
+                          step [on where the training split is not augmented: exact there]
   --augment | --no-augment  random crop + flip [on for CIFAR and folders, off for IDX]
   --mean A,B,C --std A,B,C  normalisation [computed from the training split]
   --train-limit N --test-limit N   use only the first N images
@@ -92,7 +97,6 @@ experiment: a grid of trainings (method × seed [× the preset's axis]) with sta
                           (baselines of 1..E0 epochs, constant lr), rules (positive-logit vs softmax)
   --spec FILE.json        your own methods and axis (docs/experiments.md)
   --seeds A,B,...         [1,2,3,4,5]        --dry-run  print the grid and a time estimate
-  --no-cache-baseline     [the baseline's logits are cached where the data is not augmented]
   train's flags for the schedule and data pass through (--epochs, --baseline-epochs, --lr, --train-limit, ...).
   Writes results.jsonl, summary.md, index.html into --out; a rerun skips finished runs and resumes the rest.
 
@@ -106,7 +110,8 @@ const TRAIN_FLAGS = {
   lr: 'number', momentum: 'number', 'weight-decay': 'number', schedule: ['multistep', 'cosine', 'constant'],
   milestones: 'list', gamma: 'number', 'warmup-steps': 'uint', seed: 'int', loss: LOSSES, 'loss-impl': ['fused', 'composed'],
   alpha: 'number', beta: 'number', rule: ['positive-logit', 'softmax'], 'label-smoothing': 'number',
-  temperature: 'number', 'kd-weight': 'number', out: 'string', resume: 'bool', force: 'bool', 'allow-other-data': 'bool', 'cache-baseline': 'bool',
+  temperature: 'number', 'kd-weight': 'number', 'focus-label-smoothing': 'number', 'warm-temperature': 'number',
+  out: 'string', resume: 'bool', force: 'bool', 'allow-other-data': 'bool', 'cache-baseline': 'bool', 'no-cache-baseline': 'bool',
   augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'],
   progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
@@ -145,6 +150,7 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
   const epochs = f.epochs ?? DEFAULT_EPOCHS;
   if (f.augment && f['no-augment']) throw new ArgError(`focusnet ${cmd}: --augment and --no-augment contradict each other`);
   if (f.lr !== undefined && f.lr <= 0) throw new ArgError(`focusnet ${cmd}: --lr ${f.lr}: expected a number > 0`);
+  if (f['cache-baseline'] && f['no-cache-baseline']) throw new ArgError(`focusnet ${cmd}: --cache-baseline and --no-cache-baseline contradict each other`);
   if (f.baseline !== undefined && !existsSync(f.baseline)) throw new DataError(f.baseline, '--baseline checkpoint does not exist');
   const o: TrainOptions = {
     data,
@@ -161,7 +167,7 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
     schedule: f.schedule ?? 'multistep',
     milestones: f.milestones,
     gamma: f.gamma,
-    warmupSteps: f['warmup-steps'] ?? 300,
+    warmupSteps: f['warmup-steps'] ?? 'auto',
     seed: f.seed ?? 1,
     loss: f.loss ?? 'focus',
     objective: {
@@ -172,12 +178,14 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
       alpha: f.alpha ?? 1,
       beta: f.beta ?? 1,
       rule: f.rule ?? 'positive-logit',
+      warmTemperature: f['warm-temperature'],
+      focusLabelSmoothing: f['focus-label-smoothing'],
     },
     out: f.out ?? 'runs/focusnet',
     resume: !!f.resume,
     force: !!f.force,
     allowOtherData: !!f['allow-other-data'],
-    cacheBaseline: !!f['cache-baseline'],
+    cacheBaseline: f['cache-baseline'] ? true : f['no-cache-baseline'] ? false : undefined,
     augment: f.augment ? true : f['no-augment'] ? false : undefined,
     norm: norm(cmd, f),
     trainLimit: f['train-limit'],

@@ -110,7 +110,7 @@ test('presets expand into shared baselines, runs, rows and comparisons', () => {
   const ids = (p, name) => p.runs.filter((r) => r.method.name === name).map((r) => r.id);
   assert.equal(ids(ablation, 'focusnet'), ids(methods, 'focusnet'));
   assert.equal(ids(ablation, 'ce-control'), ids(methods, 'ce-control'));
-  assert.equal(ablation.runs.find((r) => r.method.name === 'lcls').options, { alpha: 0, beta: 0, rule: 'positive-logit' });
+  assert.equal(ablation.runs.find((r) => r.method.name === 'lcls').options, { alpha: 0, beta: 0, rule: 'positive-logit', temperature: 2, labelSmoothing: 0, impl: 'fused' });
   // a changed schedule flag gives other ids
   const other = E.buildPlan(E.presetSpec('methods', d), baseOpts({ lr: 0.05 }));
   assert.not.equal(ids(other, 'focusnet'), ids(methods, 'focusnet'));

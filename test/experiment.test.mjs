@@ -109,17 +109,21 @@ test('SIGKILL during an experiment, then rerun: the same results.jsonl', async (
 
 test('weak-baseline: the baseline stopped after k epochs is the one trained for k epochs at a constant lr', async () => {
   const out = tmp();
-  const r = cli(['experiment', '--preset', 'weak-baseline', '--data', data, '--seeds', '3', '--baseline-epochs', '3', ...SCHEDULE, '--out', out]);
+  // the default warm-up ('auto': one epoch's 10 steps here) depends on the steps per epoch, not on the stage's length
+  const schedule = SCHEDULE.filter((a, i) => a !== '--warmup-steps' && SCHEDULE[i - 1] !== '--warmup-steps');
+  const r = cli(['experiment', '--preset', 'weak-baseline', '--data', data, '--seeds', '3', '--baseline-epochs', '3', ...schedule, '--out', out]);
   assert.is(r.code, 0, r.err);
   const lines = results(out);
   assert.equal(lines.filter((l) => l.kind === 'baseline').map((l) => l.epochs), [1, 2, 3]);
   assert.is(lines.filter((l) => l.method === 'focusnet').length, 3);
   const tracks = readdirSync(join(out, 'baselines'));
   assert.is(tracks.length, 1, 'one training yields all three baselines');
+  assert.match(r.out, /== \[1–3\/7\] baseline mlp, 1, 2, 3 epochs \(constant lr: one training, a copy after each\)/);
+  assert.match(r.out, /baseline: lr warm-up over the first 10 of 30 steps \(--warmup-steps auto\)/);
   const ref = tmp();
   await T.train({
     data, out: ref, arch: 'mlp', loss: 'focus', epochs: 2, baselineEpochs: 2, batchSize: 16, lr: 0.1, momentum: 0.9, weightDecay: 1e-4,
-    schedule: 'constant', warmupSteps: 3, seed: 3, progress: 'none', log: () => {},
+    schedule: 'constant', warmupSteps: 'auto', seed: 3, progress: 'none', log: () => {},
     objective: { impl: 'fused', labelSmoothing: 0.1, temperature: 4, kdWeight: 0.5, alpha: 1, beta: 1, rule: 'positive-logit' },
   });
   const mine = T.readSafetensorsFile(join(ref, 'baseline.safetensors')).tensors;

@@ -227,7 +227,7 @@ test('a diverging loss stops training with a clear message and keeps the last go
 test('two stages: killed in stage 2, resumed from baseline.safetensors to the same result; --cache-baseline trains the same', async () => {
   const data = tmp();
   writeIdxSet(data, { n: 96, m: 40, h: 8, w: 8 });
-  const o = (out, extra = {}) => base(data, out, { loss: 'focus', epochs: 2, baselineEpochs: 2, ...extra });
+  const o = (out, extra = {}) => base(data, out, { loss: 'focus', epochs: 2, baselineEpochs: 2, cacheBaseline: false, ...extra });
   const a = tmp();
   const sa = await T.train(o(a));
   assertPercent(sa.baseline.top1, 'baseline top-1');

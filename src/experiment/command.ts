@@ -34,7 +34,7 @@ export interface TrainFlagHooks {
 /** train's flags that experiment takes as they are (the schedule and the data). */
 export const PASSED_TRAIN_FLAGS = [
   'data', 'arch', 'baseline-arch', 'epochs', 'baseline-epochs', 'batch-size', 'eval-batch-size', 'lr', 'momentum', 'weight-decay',
-  'schedule', 'milestones', 'gamma', 'warmup-steps', 'loss-impl', 'out', 'cache-baseline', 'augment', 'no-augment', 'mean', 'std',
+  'schedule', 'milestones', 'gamma', 'warmup-steps', 'loss-impl', 'out', 'cache-baseline', 'no-cache-baseline', 'augment', 'no-augment', 'mean', 'std',
   'train-limit', 'test-limit', 'num-classes', 'image-size', 'cifar100-labels', 'progress', 'log-every', 'stop-after-epochs',
 ];
 
@@ -47,12 +47,14 @@ const REFUSED: Record<string, string> = {
   rule: 'set "rule" on a method in a --spec file (or use --preset rules)',
   'label-smoothing': 'set "labelSmoothing" on a method in a --spec file',
   temperature: 'set "temperature" on a method in a --spec file',
+  'focus-label-smoothing': 'set "labelSmoothing" on a focus method in a --spec file',
+  'warm-temperature': 'set "temperature" on a focus method in a --spec file',
   'kd-weight': 'set "kdWeight" on a method in a --spec file',
   baseline: 'the experiment trains its own baselines (one per seed), so that they vary with the seed',
   resume: 'the experiment always continues what is in --out',
 };
 
-const OWN_FLAGS = { preset: 'string', spec: 'string', seeds: 'list', 'dry-run': 'bool', 'no-cache-baseline': 'bool' } as const;
+const OWN_FLAGS = { preset: 'string', spec: 'string', seeds: 'list', 'dry-run': 'bool' } as const;
 
 interface Parsed {
   spec: ExperimentSpec;
@@ -79,7 +81,6 @@ export function parseExperimentArgs(args: readonly string[], hooks: TrainFlagHoo
     if (bad !== undefined) throw new ArgError(`focusnet experiment: --seeds ${xs.join(',')}: seeds must be whole numbers >= 0 (${bad} is not)`);
     seeds = checkSeeds(xs, 'focusnet experiment', '--seeds');
   }
-  if (f['cache-baseline'] && f['no-cache-baseline']) throw new ArgError('focusnet experiment: --cache-baseline and --no-cache-baseline contradict each other');
   const stopAfterEpochs = f['stop-after-epochs'] as number | undefined;
   const base: TrainOptions = { ...hooks.options(f, 'experiment'), stopAfterEpochs: undefined, resume: true, progress: (f.progress as TrainOptions['progress']) ?? 'auto' };
   const d: SpecDefaults = {
@@ -112,7 +113,6 @@ export function parseExperimentArgs(args: readonly string[], hooks: TrainFlagHoo
     clash('baseline-arch', f['baseline-arch'], spec.baseline.arch, 'baseline.arch');
     clash('baseline-epochs', f['baseline-epochs'], spec.baseline.epochs, 'baseline.epochs');
   }
-  base.cacheBaseline = !f['no-cache-baseline'];
   return { spec, base, out: String(f.out), dryRun: !!f['dry-run'], stopAfterEpochs };
 }
 
@@ -143,8 +143,9 @@ export async function runExperimentCommand(args: string[], hooks: TrainFlagHooks
   const registry = readRegistry(p.out); // a damaged record fails here, before any work
   const prepared = prepareData(p.base); // bad data fails here, before the GPU starts
   const augmented = p.base.augment ?? prepared.ds.augmentByDefault;
-  // the baseline's logits are the same every epoch when the training split is not augmented
-  if (augmented) p.base.cacheBaseline = false;
+  // the baseline's logits are the same every epoch when the training split is not augmented:
+  // cached there unless --no-cache-baseline (train's own default, made explicit for the ids)
+  p.base.cacheBaseline = (p.base.cacheBaseline ?? true) && !augmented;
   const plan = buildPlan(p.spec, p.base);
   const log = (s: string) => console.log(s);
   await init();

@@ -11,6 +11,8 @@ import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { resolve } from '../platform/files.js';
 import type { TrainOptions } from '../train/trainer.js';
+import { FOCUS_DEFAULTS, ObjectiveOptions } from '../train/objective.js';
+import type { WarmupSetting } from '../optim/schedule.js';
 import { ExperimentSpec, MethodSpec, ScheduleName, usesBaseline } from './spec.js';
 
 /** The part of a training's configuration that every cell of an experiment shares. */
@@ -25,7 +27,7 @@ export interface Schedule {
   schedule: ScheduleName;
   milestones: number[] | null;
   gamma: number | null;
-  warmupSteps: number;
+  warmupSteps: WarmupSetting;
   augment: boolean | null;
   norm: { mean: number[]; std: number[] } | null;
   trainLimit: number | null;
@@ -135,17 +137,44 @@ export function baselineCell(s: Schedule, arch: string, seed: number, epochs: nu
   return { id: `baseline-${arch}-${schedule}-e${epochs}-s${seed}-${configHash(config)}`, arch, seed, epochs, schedule, config };
 }
 
-/** A method's loss options, with the trainer's defaults (train's flags) filled in. */
-export function methodOptions(m: MethodSpec, o: TrainOptions['objective']): Record<string, number | string> {
+/**
+ * A method's loss options under the loss's own names (focus: those of losses.focusPicking), with
+ * the trainer's defaults (train's flags) filled in: what results.jsonl records and ids hash.
+ */
+export function methodOptions(m: MethodSpec, o: ObjectiveOptions): Record<string, number | string> {
+  const impl = m.impl ?? o.impl;
   switch (m.loss) {
     case 'ce':
-      return {};
+      return { impl };
     case 'focus':
-      return { alpha: m.alpha ?? o.alpha, beta: m.beta ?? o.beta, rule: m.rule ?? o.rule };
+      return {
+        alpha: m.alpha ?? o.alpha,
+        beta: m.beta ?? o.beta,
+        rule: m.rule ?? o.rule,
+        temperature: m.temperature ?? o.warmTemperature ?? FOCUS_DEFAULTS.warmTemperature,
+        labelSmoothing: m.labelSmoothing ?? o.focusLabelSmoothing ?? FOCUS_DEFAULTS.focusLabelSmoothing,
+        impl,
+      };
     case 'ls':
-      return { labelSmoothing: m.labelSmoothing ?? o.labelSmoothing };
+      return { labelSmoothing: m.labelSmoothing ?? o.labelSmoothing, impl };
     case 'kd':
-      return { temperature: m.temperature ?? o.temperature, kdWeight: m.kdWeight ?? o.kdWeight };
+      return { temperature: m.temperature ?? o.temperature, kdWeight: m.kdWeight ?? o.kdWeight, impl };
+  }
+}
+
+/** The trainer's objective for a run: `methodOptions` mapped back onto ObjectiveOptions' fields. */
+export function objectiveFor(c: Pick<RunCell, 'method' | 'options'>, base: ObjectiveOptions): ObjectiveOptions {
+  const x = c.options;
+  const o: ObjectiveOptions = { ...base, impl: x.impl as ObjectiveOptions['impl'] };
+  switch (c.method.loss) {
+    case 'focus':
+      return { ...o, alpha: Number(x.alpha), beta: Number(x.beta), rule: x.rule as ObjectiveOptions['rule'], warmTemperature: Number(x.temperature), focusLabelSmoothing: Number(x.labelSmoothing) };
+    case 'ls':
+      return { ...o, labelSmoothing: Number(x.labelSmoothing) };
+    case 'kd':
+      return { ...o, temperature: Number(x.temperature), kdWeight: Number(x.kdWeight) };
+    case 'ce':
+      return o;
   }
 }
 

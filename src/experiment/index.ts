@@ -3,7 +3,7 @@
 export { parseSpec, checkSeeds, usesBaseline, SpecError, DEFAULT_SEEDS } from './spec.js';
 export type { ExperimentSpec, MethodSpec, BaselineSpec, AxisSpec, SpecDefaults } from './spec.js';
 export { PRESETS, presetSpec } from './presets.js';
-export { buildPlan, scheduleOf, tracksFor, stableJson, configHash } from './grid.js';
+export { buildPlan, scheduleOf, tracksFor, stableJson, configHash, methodOptions, objectiveFor } from './grid.js';
 export type { Plan, RunCell, BaselineCell, Row, Comparison, Schedule, Track } from './grid.js';
 export { Ledger, readRegistry, writeRegistry } from './ledger.js';
 export type { ResultLine, Registry, StoredExperiment } from './ledger.js';

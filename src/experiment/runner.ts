@@ -1,8 +1,8 @@
 // Runs an experiment's grid, each cell an ordinary training by the trainer's `train()`
 // in its own folder under the experiment folder:
-//   baselines/<id>/  a CE baseline: stage 1 of `train`, stopped when it ends (the
-//                    trainer's stopAfterEpochs), its checkpoint copied out as
-//                    baseline-e<k>.safetensors after each epoch k a method asks for;
+//   baselines/<id>/  a CE baseline: stage 1 of `train` alone (the trainer's stages:
+//                    'baseline'), its checkpoint copied out as baseline-e<k>.safetensors
+//                    after each epoch k a method asks for (the trainer's onCheckpoint);
 //   runs/<id>/       a stage-2 training (FocusNet, CE, LS or KD) given that baseline's
 //                    file as TrainOptions.baseline, so it is trained exactly as stage 2
 //                    of `focusnet train --seed S` would be.
@@ -15,7 +15,7 @@ import { readSafetensorsFile, writeFileAtomic } from '../train/safetensors.js';
 import { DataError } from '../data/errors.js';
 import { readTextFile, readDataFile } from '../data/node/files.js';
 import { FocusnetError } from '../errors.js';
-import { BaselineCell, Plan, RunCell, Track, tracksFor } from './grid.js';
+import { BaselineCell, Plan, RunCell, Track, objectiveFor, tracksFor } from './grid.js';
 import { Ledger, ResultLine } from './ledger.js';
 
 /** The experiment's files, through the platform seam (Node only). */
@@ -88,12 +88,18 @@ export async function runPlan(plan: Plan, o: RunnerOptions): Promise<{ trained: 
   let trained = 0;
   let skipped = plan.baselines.length - todo.length;
   let n = skipped;
-  const head = (what: string) => o.log(`\n== [${++n}/${plan.baselines.length + plan.runs.length}] ${what}`);
+  // "[3/12]", or "[3–5/12]" for a baseline track that yields three baselines
+  const head = (what: string, count = 1) => {
+    const first = n + 1;
+    n += count;
+    o.log(`\n== [${count > 1 ? `${first}–${n}` : first}/${plan.baselines.length + plan.runs.length}] ${what}`);
+  };
   for (const seed of plan.spec.seeds) {
     for (const t of tracks.filter((x) => x.seed === seed)) {
-      await runTrack(t, o, ledger, budget, (k) => head(`baseline ${t.arch}, ${k} epoch${k === 1 ? '' : 's'} (${t.schedule} lr), seed ${seed}: ${relative(o.out, trackDir(o.out, t.id))}`));
+      const what = (ks: number[]) =>
+        `baseline ${t.arch}, ${ks.join(', ')} epoch${ks.length === 1 && ks[0] === 1 ? '' : 's'} (${t.schedule} lr${ks.length > 1 ? ': one training, a copy after each' : ''}), seed ${seed}: ${relative(o.out, trackDir(o.out, t.id))}`;
+      await runTrack(t, o, ledger, budget, (ks) => head(what(ks), ks.length), () => o.onCell?.());
       trained += t.snapshots.length;
-      o.onCell?.();
     }
     for (const c of plan.runs.filter((r) => r.seed === seed)) {
       if (runDone(ledger, o.out, c)) {
@@ -111,18 +117,24 @@ export async function runPlan(plan: Plan, o: RunnerOptions): Promise<{ trained: 
   return { trained, skipped };
 }
 
-async function runTrack(t: Track, o: RunnerOptions, ledger: Ledger, budget: Budget, head: (k: number) => void): Promise<void> {
+/**
+ * Train one baseline track (stage 1 alone, to its last snapshot's epochs) and record each
+ * snapshot as its epoch's checkpoint is written; a track part-way continues from its
+ * checkpoint (the trainer's resume), and snapshots already recorded are not recorded again.
+ */
+async function runTrack(t: Track, o: RunnerOptions, ledger: Ledger, budget: Budget, head: (epochs: number[]) => void, onCell: () => void): Promise<void> {
   const dir = trackDir(o.out, t.id);
   const ck = join(dir, 'checkpoint-baseline.safetensors');
   const log = (s: string) => o.log(`  ${s}`);
-  // stage 1 of an ordinary `train` run (the stage-2 loss is never reached: the trainer stops
-  // when stage 1 has trained t.epochs epochs)
+  const pending = t.snapshots.filter((snap) => !baselineDone(ledger, o.out, snap));
+  if (!pending.length) return;
   const opts: TrainOptions = {
     ...o.base,
     arch: t.arch,
     baselineArch: t.arch,
     baseline: undefined,
-    loss: 'focus',
+    stages: 'baseline',
+    loss: 'ce',
     epochs: t.epochs,
     baselineEpochs: t.epochs,
     schedule: t.schedule,
@@ -132,53 +144,63 @@ async function runTrack(t: Track, o: RunnerOptions, ledger: Ledger, budget: Budg
     cacheBaseline: false,
     log,
   };
-  for (const snap of t.snapshots) {
-    if (baselineDone(ledger, o.out, snap)) continue;
-    head(snap.epochs);
-    const file = join(dir, snapshotName(snap.epochs));
-    let done = checkpointEpoch(ck);
-    if (done < snap.epochs && !fs().exists(file)) {
-      const need = snap.epochs - done;
-      const limit = budget.limit(need) ?? need;
-      try {
-        await train({ ...opts, stopAfterEpochs: limit }, o.prepared);
-        throw new FocusnetError(`internal: the baseline training in ${dir} went on past stage 1`);
-      } catch (e) {
-        if (!(e instanceof StoppedError)) {
-          if (e instanceof DivergedError) throw new ExperimentStopped(`baseline ${t.arch} seed ${t.seed} (${dir}) diverged, so the runs it guides cannot be trained: ${e.message}`);
-          throw e;
-        }
-      }
-      budget.left -= limit;
-      if (limit < need) throw new StoppedError(`experiment stopped after ${o.stopAfterEpochs} epochs (stopAfterEpochs)`);
-      done = checkpointEpoch(ck);
-    }
-    if (!fs().exists(file)) {
-      if (done !== snap.epochs) throw new DataError(dir, `the baseline checkpoint is at epoch ${done}, past the wanted ${snap.epochs}, and ${snapshotName(snap.epochs)} is missing; remove the folder to retrain it`);
-      writeFileAtomic(file, readDataFile(ck, 'checkpoint'));
-    }
-    const meta = readSafetensorsFile(file).metadata;
-    if (Number(meta.epoch) !== snap.epochs) throw new DataError(file, `holds epoch ${meta.epoch}, not ${snap.epochs}; remove the folder to retrain it`);
-    const history = JSON.parse(meta.history ?? '[]') as EpochRecord[];
-    const last = history.filter((h) => h.stage === 'baseline' && h.epoch === snap.epochs).pop();
-    if (!last) throw new DataError(file, `has no record of its epoch ${snap.epochs}; remove the folder to retrain it`);
-    const r: ResultLine = {
-      id: snap.id,
-      kind: 'baseline',
-      arch: snap.arch,
-      seed: snap.seed,
-      epochs: snap.epochs,
-      schedule: snap.schedule,
-      top1: last.test_top1,
-      top5: last.test_top5,
-      seconds: epochSeconds(history, 'baseline', snap.epochs),
-      file: relative(o.out, file),
-      config: snap.config,
-      finished: new Date().toISOString(),
-    };
-    ledger.append(r);
-    o.log(`  baseline ${snap.arch} ${snap.epochs} epochs seed ${snap.seed}: top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%`);
+  // the snapshot of epoch k: a copy of the checkpoint written after epoch k, then its results line
+  const record = (epoch: number) => {
+    const snap = pending.find((x) => x.epochs === epoch);
+    if (!snap || baselineDone(ledger, o.out, snap)) return;
+    const file = join(dir, snapshotName(epoch));
+    if (!fs().exists(file)) writeFileAtomic(file, readDataFile(ck, 'checkpoint'));
+    recordSnapshot(snap, file, o, ledger);
+    onCell();
+  };
+  head(pending.map((x) => x.epochs));
+  let done = checkpointEpoch(ck);
+  for (const snap of pending.filter((x) => x.epochs <= done)) {
+    // trained before an interruption: its copy was made when its epoch ended, or the
+    // checkpoint is still at its epoch (killed between the checkpoint and the copy)
+    if (fs().exists(join(dir, snapshotName(snap.epochs)))) recordSnapshot(snap, join(dir, snapshotName(snap.epochs)), o, ledger);
+    else if (done === snap.epochs) record(snap.epochs);
+    else throw new DataError(dir, `the baseline checkpoint is at epoch ${done}, past the wanted ${snap.epochs}, and ${snapshotName(snap.epochs)} is missing; remove the folder to retrain it`);
   }
+  if (done >= t.epochs) return;
+  const need = t.epochs - done;
+  const limit = budget.limit(need);
+  try {
+    await train({ ...opts, stopAfterEpochs: limit, onCheckpoint: (c) => record(c.epoch) }, o.prepared);
+  } catch (e) {
+    if (e instanceof StoppedError) throw new StoppedError(`experiment stopped after ${o.stopAfterEpochs} epochs (stopAfterEpochs)`);
+    if (e instanceof DivergedError) throw new ExperimentStopped(`baseline ${t.arch} seed ${t.seed} (${dir}) diverged, so the runs it guides cannot be trained: ${e.message}`);
+    throw e;
+  }
+  budget.left -= need;
+  done = checkpointEpoch(ck);
+  const missing = pending.find((x) => !baselineDone(ledger, o.out, x));
+  if (missing) throw new FocusnetError(`internal: the baseline training in ${dir} ended at epoch ${done} without a snapshot of epoch ${missing.epochs}`);
+}
+
+/** Check a snapshot file and append its results line. */
+function recordSnapshot(snap: BaselineCell, file: string, o: RunnerOptions, ledger: Ledger): void {
+  const meta = readSafetensorsFile(file).metadata;
+  if (Number(meta.epoch) !== snap.epochs) throw new DataError(file, `holds epoch ${meta.epoch}, not ${snap.epochs}; remove the folder to retrain it`);
+  const history = JSON.parse(meta.history ?? '[]') as EpochRecord[];
+  const last = history.filter((h) => h.stage === 'baseline' && h.epoch === snap.epochs).pop();
+  if (!last) throw new DataError(file, `has no record of its epoch ${snap.epochs}; remove the folder to retrain it`);
+  const r: ResultLine = {
+    id: snap.id,
+    kind: 'baseline',
+    arch: snap.arch,
+    seed: snap.seed,
+    epochs: snap.epochs,
+    schedule: snap.schedule,
+    top1: last.test_top1,
+    top5: last.test_top5,
+    seconds: epochSeconds(history, 'baseline', snap.epochs),
+    file: relative(o.out, file),
+    config: snap.config,
+    finished: new Date().toISOString(),
+  };
+  ledger.append(r);
+  o.log(`  baseline ${snap.arch} ${snap.epochs} epoch${snap.epochs === 1 ? '' : 's'} seed ${snap.seed}: top-1 ${r.top1.toFixed(2)}%  top-5 ${r.top5.toFixed(2)}%`);
 }
 
 async function runCell(c: RunCell, plan: Plan, o: RunnerOptions, ledger: Ledger, budget: Budget): Promise<void> {
@@ -195,7 +217,7 @@ async function runCell(c: RunCell, plan: Plan, o: RunnerOptions, ledger: Ledger,
     ...o.base,
     arch: plan.spec.arch,
     loss: c.method.loss,
-    objective: { ...o.base.objective, ...c.options },
+    objective: objectiveFor(c, o.base.objective),
     seed: c.seed,
     out: dir,
     resume: true,

@@ -20,6 +20,7 @@ export class SpecError extends DataError {
 export const SCHEDULES = ['multistep', 'cosine', 'constant'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 export const RULES = ['positive-logit', 'softmax'] as const;
+export const IMPLS = ['fused', 'composed'] as const;
 export const AXIS_FIELDS = ['baselineEpochs', 'baselineArch'] as const;
 export type AxisField = (typeof AXIS_FIELDS)[number];
 
@@ -34,11 +35,14 @@ export interface MethodSpec {
   alpha?: number;
   beta?: number;
   rule?: (typeof RULES)[number];
-  /** loss ls */
+  /** loss ls: its ε; loss focus: the smoothing of Lcls's target */
   labelSmoothing?: number;
-  /** loss kd */
+  /** loss kd: the distillation temperature; loss focus: the 'softmax' warm-label rule's T */
   temperature?: number;
+  /** loss kd */
   kdWeight?: number;
+  /** any loss: the fused kernel or the composed reference (default: --loss-impl) */
+  impl?: (typeof IMPLS)[number];
 }
 
 export interface BaselineSpec {
@@ -76,16 +80,19 @@ export interface SpecDefaults {
   seeds?: number[];
 }
 
-/** The options each loss takes (anything else on a method is an error). */
+/**
+ * The options each loss takes (anything else on a method is an error): focus takes every
+ * option of losses.focusPicking, under its names there.
+ */
 const LOSS_OPTIONS: Record<LossName, readonly string[]> = {
-  ce: [],
-  focus: ['alpha', 'beta', 'rule'],
-  ls: ['labelSmoothing'],
-  kd: ['temperature', 'kdWeight'],
+  ce: ['impl'],
+  focus: ['alpha', 'beta', 'rule', 'temperature', 'labelSmoothing', 'impl'],
+  ls: ['labelSmoothing', 'impl'],
+  kd: ['temperature', 'kdWeight', 'impl'],
 };
 /** The stage-2 losses, in the order messages list them (every one of the trainer's LOSSES). */
 const LOSS_NAMES = Object.keys(LOSS_OPTIONS) as LossName[];
-const METHOD_KEYS = ['name', 'label', 'loss', 'alpha', 'beta', 'rule', 'labelSmoothing', 'temperature', 'kdWeight'];
+const METHOD_KEYS = ['name', 'label', 'loss', 'alpha', 'beta', 'rule', 'labelSmoothing', 'temperature', 'kdWeight', 'impl'];
 const SPEC_KEYS = ['name', 'description', 'arch', 'baseline', 'seeds', 'methods', 'axis', 'control', 'compare'];
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
 export const DEFAULT_SEEDS = [1, 2, 3, 4, 5];
@@ -170,6 +177,7 @@ function parseMethod(r: Reader, v: Json, field: string): MethodSpec {
     if (m.temperature <= 0) r.fail(`${field}.temperature`, `${m.temperature}: expected a number > 0`);
   }
   if (o.kdWeight !== undefined) m.kdWeight = r.number(o.kdWeight, `${field}.kdWeight`, 0, 1);
+  if (o.impl !== undefined) m.impl = r.oneOf(o.impl, `${field}.impl`, IMPLS, 'implementation');
   return m;
 }
 

@@ -3,6 +3,7 @@
 // paired differences (stats.ts). Missing seeds (not yet run) and diverged runs are
 // listed, never averaged in.
 import type { Comparison, Row } from './grid.js';
+import { AUTO_WARMUP, autoWarmupSteps } from '../optim/schedule.js';
 import type { Ledger, StoredExperiment } from './ledger.js';
 import { MeanSd, PairedDifference, meanSd, pairedDifference } from './stats.js';
 
@@ -94,6 +95,12 @@ export function rowNotes(r: RowStats): string {
   return notes.join('; ');
 }
 
+/** The warm-up as run: 'auto' resolved for the training images at this batch size (whole batches). */
+function warmupText(w: StoredExperiment['schedule']['warmupSteps'], trainImages: number, batchSize: number): string {
+  if (w === 'auto') return `warm-up auto (${autoWarmupSteps(Math.floor(trainImages / batchSize))} steps: ${AUTO_WARMUP.fraction === 1 ? "one epoch's" : `${AUTO_WARMUP.fraction} of an epoch's`}, at most ${AUTO_WARMUP.cap})`;
+  return w ? `warm-up ${w} steps` : 'no warm-up';
+}
+
 /** The experiment's setting in one paragraph (architecture, data, schedule, seeds). */
 export function settingText(t: ExperimentTables): string {
   const { spec, schedule: s } = t.stored;
@@ -105,7 +112,7 @@ export function settingText(t: ExperimentTables): string {
   return (
     `${spec.arch} on ${s.data} (${t.stored.dataFormat}, ${t.stored.trainImages} training / ${t.stored.testImages} test images); ` +
     `each method trains ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}; the baseline (${baseArch}, cross-entropy) ${baseEpochs} at a ${b.schedule} lr; ` +
-    `batch ${s.batchSize}, SGD ${lr}, momentum ${s.momentum}, weight decay ${s.weightDecay}, warm-up ${s.warmupSteps} steps; ` +
+    `batch ${s.batchSize}, SGD ${lr}, momentum ${s.momentum}, weight decay ${s.weightDecay}, ${warmupText(s.warmupSteps, t.stored.trainImages, s.batchSize)}; ` +
     `seeds ${spec.seeds.join(', ')}; ${t.finished} of ${t.expected} trainings finished.`
   );
 }

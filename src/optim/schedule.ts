@@ -6,6 +6,12 @@
 //
 //   const lrAt = linearWarmup(perStep(multiStep(0.1, [30, 60]), stepsPerEpoch), 300);
 //   opt.lr = lrAt(epoch * stepsPerEpoch + k);
+//
+// The warm-up's length is a number of steps or 'auto' (`warmupSteps`): a fraction of one
+// epoch's steps, capped, so that a short run on a small data set is not spent warming up
+// (docs/training.md has the rule and its measurements). It depends on the steps per epoch,
+// never on the stage's total, so the first k epochs of a constant-lr stage are the same
+// whatever the stage's length (the experiment's weak baselines rely on this).
 
 export type Schedule = (epoch: number) => number;
 /** The learning rate of step `step` of a stage. */
@@ -53,4 +59,21 @@ export function linearWarmup(schedule: StepSchedule, steps: number): StepSchedul
     const lr = schedule(step);
     return step < steps ? (lr * (step + 1)) / steps : lr;
   };
+}
+
+/** A warm-up length: steps (0: none), or 'auto' (`autoWarmupSteps`). */
+export type WarmupSetting = number | 'auto';
+
+/** The 'auto' warm-up: this fraction of an epoch's steps, at most `cap` steps. */
+export const AUTO_WARMUP = { fraction: 1, cap: 300 } as const;
+
+/** The 'auto' warm-up for `stepsPerEpoch` steps an epoch: ⌈fraction · steps⌉, at most the cap. */
+export function autoWarmupSteps(stepsPerEpoch: number): number {
+  return Math.min(AUTO_WARMUP.cap, Math.ceil(AUTO_WARMUP.fraction * Math.max(0, stepsPerEpoch)));
+}
+
+/** The warm-up steps of a stage for a setting (undefined: none) and its steps per epoch. */
+export function warmupStepsFor(setting: WarmupSetting | undefined, stepsPerEpoch: number): number {
+  if (setting === 'auto') return autoWarmupSteps(stepsPerEpoch);
+  return setting ?? 0;
 }

@@ -10,7 +10,7 @@ export { modelFromCheckpoint, loadModelFile } from './load.js';
 export type { ModelFromCheckpointOptions } from './load.js';
 export { readCheckpoint, readCheckpointInfo, checkpointFromBytes, checkpointInfo, saveModelFile, encodeModelFile, saveCheckpoint, modelMetadata, MODEL_FORMAT, CHECKPOINT_FORMAT } from './checkpoint.js';
 export type { CheckpointFile, CheckpointInfo, CheckpointState } from './checkpoint.js';
-export { LOSSES, stageTwoLoss, needsBaseline } from './objective.js';
+export { LOSSES, stageTwoLoss, needsBaseline, FOCUS_DEFAULTS } from './objective.js';
 export type { LossName, ObjectiveOptions } from './objective.js';
 export { MetricAccumulator } from './metrics.js';
 export type { MetricSums } from './metrics.js';

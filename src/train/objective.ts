@@ -19,7 +19,14 @@ export interface ObjectiveOptions {
   alpha: number;
   beta: number;
   rule: 'positive-logit' | 'softmax';
+  /** focus: the temperature T of the 'softmax' warm-label rule, softmax(zb / T) > 1/N (default 2) */
+  warmTemperature?: number;
+  /** focus: smoothing of Lcls's target, (1 − ε)·y + ε/N (default 0, the paper; the authors' code uses 0.1) */
+  focusLabelSmoothing?: number;
 }
+
+/** The focus-picking loss's own defaults for the options above that may be left out. */
+export const FOCUS_DEFAULTS = { warmTemperature: 2, focusLabelSmoothing: 0 } as const;
 
 
 /** Whether a stage-2 loss needs the frozen baseline's logits. */
@@ -45,6 +52,13 @@ export function stageTwoLoss(loss: LossName, z: Tensor, zb: Tensor | null, label
       return add(affine(crossEntropy(z, labels, 0, o.impl), 1 - o.kdWeight), affine(kd, o.kdWeight));
     }
     case 'focus':
-      return losses.focusPicking(z, zb!, labels, { alpha: o.alpha, beta: o.beta, rule: o.rule, impl: o.impl });
+      return losses.focusPicking(z, zb!, labels, {
+        alpha: o.alpha,
+        beta: o.beta,
+        rule: o.rule,
+        temperature: o.warmTemperature ?? FOCUS_DEFAULTS.warmTemperature,
+        labelSmoothing: o.focusLabelSmoothing ?? FOCUS_DEFAULTS.focusLabelSmoothing,
+        impl: o.impl,
+      });
   }
 }

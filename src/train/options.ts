@@ -2,7 +2,7 @@
 // stage and epoch (a metrics.jsonl line) and the Summary (summary.json).
 import type { LoadOptions } from '../data/dataset.js';
 import type { Normalization } from '../data/loader.js';
-import type { ScheduleName } from '../optim/schedule.js';
+import type { ScheduleName, WarmupSetting } from '../optim/schedule.js';
 import type { LossName, ObjectiveOptions } from './objective.js';
 import type { ProgressMode } from './progress.js';
 
@@ -23,8 +23,11 @@ export interface TrainOptions extends LoadOptions {
   schedule: ScheduleName;
   milestones?: number[];
   gamma?: number;
-  /** linear learning-rate warm-up over the first N steps of each stage (0: none) */
-  warmupSteps?: number;
+  /**
+   * linear learning-rate warm-up over the first N steps of each stage (0 or undefined: none), or
+   * 'auto': a fraction of an epoch's steps, capped (src/optim/schedule.ts; the command line's default)
+   */
+  warmupSteps?: WarmupSetting;
   seed: number;
   loss: LossName;
   objective: ObjectiveOptions;
@@ -34,6 +37,10 @@ export interface TrainOptions extends LoadOptions {
   force?: boolean;
   /** --resume on data other than the run was started on (its fingerprint differs) */
   allowOtherData?: boolean;
+  /**
+   * compute the frozen baseline's logits once per stage 2 instead of every step; exact when the
+   * training split is not augmented. undefined: on exactly there (true on augmented data: a note)
+   */
   cacheBaseline?: boolean;
   /** random crop + flip; default: the data set's own default (off for IDX) */
   augment?: boolean;
@@ -46,6 +53,10 @@ export interface TrainOptions extends LoadOptions {
   logEvery?: number;
   /** stdout lines (epoch summaries, the table) */
   log?: (line: string) => void;
+  /** 'both' (default): the baseline then stage 2; 'baseline': stage 1 only (baseline.safetensors) */
+  stages?: 'both' | 'baseline';
+  /** called after each epoch's checkpoint is written (the experiment copies baseline snapshots) */
+  onCheckpoint?: (c: { stage: string; epoch: number; path: string }) => void | Promise<void>;
   /** testing aid: stop (as if killed) after this many epochs in total have been checkpointed */
   stopAfterEpochs?: number;
 }

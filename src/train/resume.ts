@@ -17,7 +17,7 @@ import { DataError } from '../data/errors.js';
 import { fingerprintMismatch } from '../data/fingerprint.js';
 import type { Normalization } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
-import type { LossName, ObjectiveOptions } from './objective.js';
+import { FOCUS_DEFAULTS, LossName, ObjectiveOptions } from './objective.js';
 import type { TrainOptions } from './options.js';
 import type { RunContext } from './context.js';
 import { readCheckpoint, trainingState, CheckpointFile } from './checkpoint.js';
@@ -25,7 +25,13 @@ import { checkFit } from './load.js';
 
 /** The objective's options that change the loss of `loss` (a resumed run must keep them). */
 function lossOptions(loss: LossName, ob: ObjectiveOptions): Record<string, unknown> {
-  if (loss === 'focus') return { alpha: ob.alpha, beta: ob.beta, rule: ob.rule };
+  if (loss === 'focus') {
+    return {
+      alpha: ob.alpha, beta: ob.beta, rule: ob.rule,
+      warmTemperature: ob.warmTemperature ?? FOCUS_DEFAULTS.warmTemperature,
+      focusLabelSmoothing: ob.focusLabelSmoothing ?? FOCUS_DEFAULTS.focusLabelSmoothing,
+    };
+  }
   if (loss === 'ls') return { labelSmoothing: ob.labelSmoothing };
   if (loss === 'kd') return { temperature: ob.temperature, kdWeight: ob.kdWeight };
   return {};
@@ -49,7 +55,7 @@ const FLAG: Record<string, string> = {
   trainLimit: '--train-limit', momentum: '--momentum', weightDecay: '--weight-decay', schedule: '--schedule',
   milestones: '--milestones', gamma: '--gamma', augment: '--augment/--no-augment', norm: '--mean/--std',
   alpha: '--alpha', beta: '--beta', rule: '--rule', labelSmoothing: '--label-smoothing', temperature: '--temperature',
-  kdWeight: '--kd-weight',
+  kdWeight: '--kd-weight', warmTemperature: '--warm-temperature', focusLabelSmoothing: '--focus-label-smoothing',
 };
 
 const shown = (v: unknown) => (v === undefined ? '(not recorded)' : v === null ? '(the default)' : JSON.stringify(v));
@@ -113,8 +119,10 @@ export interface RunFiles {
   ck1: string;
   ck2: string;
   baselineFile: string;
-  /** whether stage 1 trains in this run (the loss needs a baseline and none is given) */
+  /** whether stage 1 trains in this run (the loss needs a baseline and none is given, or stages: 'baseline') */
   trainsBaseline: boolean;
+  /** whether stage 2 trains in this run (not with stages: 'baseline') */
+  trainsStage2: boolean;
   /** the baseline's epochs */
   E0: number;
 }
@@ -126,12 +134,12 @@ export function findResume(ctx: RunContext, f: RunFiles): ResumePoint {
   const baselineArch = o.baselineArch ?? o.arch;
   let point = none;
   const files = hostFiles('train.train');
-  if (files.exists(f.ck2)) point = { ...none, stage2: readCheckpoint(f.ck2) };
+  if (f.trainsStage2 && files.exists(f.ck2)) point = { ...none, stage2: readCheckpoint(f.ck2) };
   else if (files.exists(f.ck1) && f.trainsBaseline) point = { ...none, stage1: readCheckpoint(f.ck1) };
   const ck = point.stage2 ?? point.stage1;
   if (!ck) {
     if (ctx.runFiles.length) {
-      throw new DataError(o.out, `--resume: holds files of a run (${ctx.runFiles.join(', ')}) but no checkpoint this command can continue (${[f.ck2, ...(f.trainsBaseline ? [f.ck1] : [])].map((p) => basename(p)).join(' or ')}); use --force to replace the run, or another --out`);
+      throw new DataError(o.out, `--resume: holds files of a run (${ctx.runFiles.join(', ')}) but no checkpoint this command can continue (${[...(f.trainsStage2 ? [f.ck2] : []), ...(f.trainsBaseline ? [f.ck1] : [])].map((p) => basename(p)).join(' or ')}); use --force to replace the run, or another --out`);
     }
     log(`--resume: no checkpoint in ${o.out}; starting from scratch`);
     return none;

@@ -10,13 +10,15 @@ import { FocusnetError } from '../errors.js';
 import { scope, shapeStr } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
-import { namedSchedule, perStep, linearWarmup } from '../optim/schedule.js';
+import { namedSchedule, perStep, linearWarmup, warmupStepsFor } from '../optim/schedule.js';
 import { checkLabels } from '../losses/common.js';
 import { Module } from '../nn/module.js';
 import { LossName, crossEntropy, stageTwoLoss } from './objective.js';
 import { MetricSums } from './metrics.js';
 import { runBatches, LoopTiming } from './batches.js';
 import { RunContext, makeLoader } from './context.js';
+import { Loader } from '../data/loader.js';
+import type { Split } from '../data/split.js';
 import { EpochRecord } from './options.js';
 import { evaluate } from './evaluate.js';
 import { saveCheckpoint, restoreOptimizer, restoreRandomState, CheckpointFile } from './checkpoint.js';
@@ -53,20 +55,48 @@ export interface StageSpec {
   resumeFrom: CheckpointFile | null;
 }
 
-/** Baseline logits for every training image (in dataset order), for --cache-baseline. */
+/**
+ * The training split seen in whole batches of `batch` images: images n, n+1, … wrap around to
+ * 0, 1, …, so that the cache pass below runs the baseline at exactly the training batch size.
+ */
+class WholeBatches implements Split {
+  readonly n: number;
+  readonly labels: Int32Array;
+  constructor(private readonly base: Split, batch: number) {
+    this.n = Math.ceil(base.n / batch) * batch;
+    this.labels = Int32Array.from({ length: this.n }, (_, i) => base.labels[i % base.n]);
+  }
+  get c(): number { return this.base.c; }
+  get h(): number { return this.base.h; }
+  get w(): number { return this.base.w; }
+  get source(): string { return this.base.source; }
+  readImage(i: number, dst: Uint8Array, offset: number): void {
+    this.base.readImage(i % this.base.n, dst, offset);
+  }
+}
+
+/**
+ * Baseline logits for every training image (in dataset order), for --cache-baseline. They are
+ * computed in batches of the training batch size (the last one filled up from the start):
+ * kernels are chosen by shape, and another batch size can round differently, so only this
+ * gives bit for bit the logits the baseline's forward pass gives inside a training step.
+ */
 async function baselineLogits(ctx: RunContext, baseline: Module): Promise<Float32Array> {
   baseline.eval();
-  const loader = makeLoader(ctx, ctx.train, false);
-  loader.startEpoch(0, 0);
   const n = ctx.ds.numClasses;
-  const out = new Float32Array(ctx.train.n * n);
+  const images = ctx.train.n;
+  // a training epoch's batches: full ones of batchSize, or one of all images when fewer
+  const batch = Math.min(ctx.o.batchSize, images);
+  const loader = new Loader(new WholeBatches(ctx.train, batch), { batchSize: batch, shuffle: false, norm: ctx.norm });
+  loader.startEpoch(0, 0);
+  const out = new Float32Array(images * n);
   const pending: Promise<void>[] = [];
   await runBatches(loader, (b) => {
     const z = scope(() => noGrad(() => baseline.forward(b.x)));
     const idx = b.host.indices;
     pending.push(
       z.read().then((v) => {
-        for (let i = 0; i < idx.length; i++) out.set(v.subarray(i * n, (i + 1) * n), idx[i] * n);
+        for (let i = 0; i < idx.length; i++) if (idx[i] < images) out.set(v.subarray(i * n, (i + 1) * n), idx[i] * n);
         z.dispose();
       }),
     );
@@ -104,7 +134,9 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
   const trainLoader = makeLoader(ctx, ctx.train, true);
   const testLoader = makeLoader(ctx, ctx.test, false);
   // step t of the stage (counted from epoch 0, so resume is exact); warm-up lr·(t+1)/warmupSteps
-  const lrAt = linearWarmup(perStep(sched, trainLoader.batchCount), o.warmupSteps ?? 0);
+  const warmup = warmupStepsFor(o.warmupSteps, trainLoader.batchCount);
+  const lrAt = linearWarmup(perStep(sched, trainLoader.batchCount), warmup);
+  if (warmup > 0 && startEpoch === 0) ctx.log(`${s.name}: lr warm-up over the first ${warmup} of ${trainLoader.batchCount * s.epochs} steps${o.warmupSteps === 'auto' ? ' (--warmup-steps auto)' : ''}`);
   if (s.teacher) s.teacher.eval();
   const cache = s.teacher ? await logitCache(ctx, s.teacher) : null;
   let last = { top1: NaN, top5: NaN };
@@ -193,6 +225,7 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     );
     last = { top1: ev.top1, top5: ev.top5 };
     ctx.epochsDone++;
+    await o.onCheckpoint?.({ stage: s.name, epoch: epoch + 1, path: s.ckptPath });
     if (o.stopAfterEpochs !== undefined && ctx.epochsDone >= o.stopAfterEpochs) {
       throw new StoppedError(`stopped after ${ctx.epochsDone} epochs (stopAfterEpochs)`);
     }

@@ -27,7 +27,8 @@ export interface RunFacts {
   baselineArch: string;
   baselineEpochs: number;
   baselineSeconds: number;
-  stage2Seconds: number;
+  /** null: stage 2 was not trained (stages: 'baseline') */
+  stage2Seconds: number | null;
   /** when train() started (performance.now()) */
   started: number;
 }
@@ -38,16 +39,17 @@ export function writeSummary(ctx: RunContext, summary: Summary, f: RunFacts): vo
   const stage2Epochs = ctx.history.filter((h) => h.stage === ctx.stage2Name);
   const meanEpoch = stage2Epochs.length ? stage2Epochs.reduce((a, h) => a + h.train_seconds, 0) / stage2Epochs.length : NaN;
   const total = ctx.history.reduce((a, h) => a + h.seconds, 0);
+  const s2 = f.stage2Seconds !== null;
   Object.assign(summary, {
-    method: o.loss,
-    stage2: ctx.stage2Name,
+    method: s2 ? o.loss : null,
+    stage2: s2 ? ctx.stage2Name : null,
     arch: o.arch,
     baseline_arch: f.wantBaseline ? (o.baseline ? 'checkpoint' : f.baselineArch) : null,
-    epochs: { baseline: f.wantBaseline && !o.baseline ? f.baselineEpochs : 0, [ctx.stage2Name]: o.epochs },
+    epochs: { baseline: f.wantBaseline && !o.baseline ? f.baselineEpochs : 0, ...(s2 ? { [ctx.stage2Name]: o.epochs } : {}) },
     seconds: total,
-    stage_seconds: { baseline: f.baselineSeconds, [ctx.stage2Name]: f.stage2Seconds },
+    stage_seconds: { baseline: f.baselineSeconds, ...(s2 ? { [ctx.stage2Name]: f.stage2Seconds } : {}) },
     stage2_train_seconds_per_epoch: meanEpoch,
-    cache_baseline: !!o.cacheBaseline && !ctx.augment && needsBaseline(o.loss),
+    cache_baseline: s2 && !!o.cacheBaseline && !ctx.augment && needsBaseline(o.loss),
     seed: o.seed,
     batch_size: o.batchSize,
     lr: o.lr,

@@ -2,7 +2,8 @@
 //   stage 1: the baseline, trained with cross-entropy (skipped when --baseline gives a
 //            checkpoint, or when the stage-2 loss needs no baseline);
 //   stage 2: FocusNet (or a comparison method: ce, ls, kd), trained from scratch with the
-//            frozen baseline in eval mode under noGrad, fed the same batch;
+//            frozen baseline in eval mode under noGrad, fed the same batch (skipped with
+//            stages: 'baseline', which trains and writes the baseline only);
 // resuming from the last complete epoch with --resume, and writes into --out the model
 // files, metrics.jsonl, summary.json and predictions.json. The parts live beside it: the loop
 // of a stage (stage.ts), evaluation (evaluate.ts), the checkpoint format (checkpoint.ts, its
@@ -11,6 +12,7 @@
 // (summary.ts), the shared run state (context.ts).
 import { hostFiles, join } from '../platform/files.js';
 import { gpu } from '../gpu/index.js';
+import { InputError } from '../errors.js';
 import { checkSplitLabels } from '../data/split.js';
 import { fingerprint } from '../data/fingerprint.js';
 import { archSpec } from '../models/registry.js';
@@ -52,6 +54,7 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
     ...(options.baselineArch ? { baselineArch: archSpec(options.baselineArch, 'focusnet train: --baseline-arch').name } : {}),
   };
   validateTrainOptions(o);
+  checkStages(o);
   const log = o.log ?? ((s: string) => console.log(s));
   const runFiles = checkRunFolder(o);
   const { ds, train, test, norm } = prepared ?? prepareData(o);
@@ -63,6 +66,8 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
   checkNormalization(norm, train.c, o.data, o.norm ? '--mean/--std' : undefined);
   checkRunData(o, train);
   const augment = o.augment ?? ds.augmentByDefault;
+  // the baseline's logits are the same every epoch when the training split is not augmented
+  if (o.cacheBaseline === undefined) o.cacheBaseline = !augment;
   const ctx: RunContext = {
     o, ds, train, test, norm, augment,
     acc: new MetricAccumulator(),
@@ -92,15 +97,17 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
 
 async function run(ctx: RunContext, models: Module[]): Promise<Summary> {
   const { o, log, test } = ctx;
+  const baselineOnly = o.stages === 'baseline';
   const E0 = o.baselineEpochs ?? o.epochs;
   const baselineArch = o.baselineArch ?? o.arch;
-  const wantBaseline = needsBaseline(o.loss) || !!o.baseline;
-  const trainsBaseline = needsBaseline(o.loss) && !o.baseline;
+  const wantBaseline = baselineOnly || needsBaseline(o.loss) || !!o.baseline;
+  const trainsBaseline = (baselineOnly || needsBaseline(o.loss)) && !o.baseline;
   const files = {
     ck1: join(o.out, 'checkpoint-baseline.safetensors'),
     ck2: join(o.out, `checkpoint-${ctx.stage2Name}.safetensors`),
     baselineFile: join(o.out, 'baseline.safetensors'),
     trainsBaseline,
+    trainsStage2: !baselineOnly,
     E0,
   };
   const finalFile = join(o.out, `${ctx.stage2Name}.safetensors`);
@@ -120,8 +127,8 @@ async function run(ctx: RunContext, models: Module[]): Promise<Summary> {
     if (resume.baselineModel) loadInto(baseline, resume.baselineModel.tensors, resume.baselineModel.prefix, files.baselineFile, baselineArch);
     else if (resume.stage1) checkResumeFits(resume.stage1, baseline, baselineArch);
   }
-  const student = own(buildStageModel(ctx, o.arch, 2));
-  if (resume.stage2) checkResumeFits(resume.stage2, student, o.arch);
+  const student = baselineOnly ? null : own(buildStageModel(ctx, o.arch, 2));
+  if (student && resume.stage2) checkResumeFits(resume.stage2, student, o.arch);
 
   if (o.force && ctx.runFiles.length) log(`--force: removed the earlier run in ${o.out} (${replaceRun(o.out).join(', ')})`);
   const stale = removeStaleTemps(o.out);
@@ -157,6 +164,13 @@ async function run(ctx: RunContext, models: Module[]): Promise<Summary> {
       await saveModelFile(files.baselineFile, baseline, fileMeta(baselineArch, 'baseline'));
     }
   }
+  if (!student) {
+    // stages: 'baseline': stage 1 alone
+    writeSummary(ctx, summary, { wantBaseline, baselineArch, baselineEpochs: E0, baselineSeconds: baseSeconds, stage2Seconds: null, started });
+    log('');
+    for (const line of summaryTable(summary, ctx.history)) log(line);
+    return summary;
+  }
   const r2 = await runStage(ctx, {
     name: ctx.stage2Name,
     stageNum: 2,
@@ -181,4 +195,11 @@ async function run(ctx: RunContext, models: Module[]): Promise<Summary> {
   log('');
   for (const line of summaryTable(summary, ctx.history)) log(line);
   return summary;
+}
+
+/** `stages`: 'both' (the default) or 'baseline', which needs a baseline to train (not one given). */
+function checkStages(o: TrainOptions): void {
+  const st = o.stages ?? 'both';
+  if (st !== 'both' && st !== 'baseline') throw new InputError(`train: stages ${JSON.stringify(st)}: expected 'both' or 'baseline'`);
+  if (st === 'baseline' && o.baseline) throw new InputError(`train: stages 'baseline' trains the baseline, but a baseline checkpoint (${o.baseline}) was given: there is nothing to train`);
 }

@@ -39,7 +39,7 @@ export function validateTrainOptions(o: TrainOptions, cmd = 'train'): void {
   num('weight-decay', o.weightDecay, (v) => v >= 0, 'expected a number >= 0');
   word('schedule', o.schedule, SCHEDULES);
   num('gamma', o.gamma, (v) => v > 0, 'expected a number > 0', true);
-  num('warmup-steps', o.warmupSteps, (v) => Number.isSafeInteger(v) && v >= 0, 'expected a whole number of steps >= 0 (0: no warm-up)', true);
+  if (o.warmupSteps !== 'auto') num('warmup-steps', o.warmupSteps, (v) => Number.isSafeInteger(v) && v >= 0, "expected a whole number of steps >= 0 (0: no warm-up) or 'auto'", true);
   num('seed', o.seed, Number.isSafeInteger, 'expected a whole number');
   word('loss', o.loss, LOSSES);
   const ob = o.objective;
@@ -50,6 +50,8 @@ export function validateTrainOptions(o: TrainOptions, cmd = 'train'): void {
   num('beta', ob.beta, () => true, 'expected a finite number');
   num('label-smoothing', ob.labelSmoothing, (v) => v >= 0 && v < 1, 'expected a number in [0, 1)');
   num('temperature', ob.temperature, (v) => v > 0, 'expected a number > 0 (the softening of both models\' logits)');
+  num('warm-temperature', ob.warmTemperature, (v) => v > 0, 'expected a number > 0 (the softmax warm-label rule: softmax(zb / T) > 1/N)', true);
+  num('focus-label-smoothing', ob.focusLabelSmoothing, (v) => v >= 0 && v < 1, 'expected a number in [0, 1)', true);
   num('kd-weight', ob.kdWeight, (v) => v >= 0 && v <= 1, 'expected a number in [0, 1] (the weight of the distillation term against cross-entropy)');
   for (const [flag, v] of [['train-limit', o.trainLimit], ['test-limit', o.testLimit], ['log-every', o.logEvery], ['stop-after-epochs', o.stopAfterEpochs], ['num-classes', o.numClasses], ['image-size', o.imageSize]] as const) {
     num(flag, v, positiveInt, 'expected a whole number >= 1', true);
