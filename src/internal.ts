@@ -6,7 +6,7 @@
 //   launchers the raw (no autograd) forward/backward launchers the ops are built on
 //   memory    looseStats (bytes of tensors no scope owns, collections asked for: src/tensor/loose.ts)
 export { registerKernel, paramBlock, instantiate, grid } from './gpu/index.js';
-export { Storage, looseStats } from './tensor/index.js';
+export { Storage, looseStats, settleGarbage } from './tensor/index.js';
 export type { Kernel, KernelSpec, ParamBlock, ParamFields, ParamValues, BufferSlice, DispatchDesc } from './gpu/index.js';
 export { record, needsGrad, isUnitSeed } from './autograd/tape.js';
 export { unaryBackward, binaryRaw } from './ops/elementwise.js';

@@ -3,7 +3,7 @@
 // after warmup, the pool stops allocating, and the loss goes down.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tensor, ops, optim, scope, keep, gpu } from './helpers/lib.mjs';
+import { tensor, ops, optim, scope, keep, gpu, internal } from './helpers/lib.mjs';
 import { rng } from './helpers/ref.mjs';
 
 const STEPS = 1200;
@@ -11,7 +11,10 @@ const WARMUP = 100;
 const [B, IN, HID, OUT] = [16, 12, 24, 5];
 
 test(`${STEPS} steps of an MLP in scope(): memory stays flat, the loss decreases`, async () => {
-  await gpu().sync(); // start from a submitted queue, whatever earlier suites left pending
+  // start from a submitted queue and with the garbage of earlier suites collected: a tensor they
+  // dropped without dispose() must not give its buffer back half-way through the count
+  await internal.settleGarbage();
+  await gpu().sync();
   const r = rng(2024);
   // a fixed dataset whose labels come from a random linear teacher
   const N = 8 * B;
@@ -84,6 +87,7 @@ test(`${STEPS} steps of an MLP in scope(): memory stays flat, the loss decreases
 });
 
 test('a long run of dispatches without readbacks recycles buffers (early submit)', async () => {
+  await internal.settleGarbage();
   await gpu().sync();
   const n = (2 * 1024 * 1024) / 4; // 2 MiB tensors
   const x = tensor(new Float32Array(n).fill(1), [n]);
@@ -112,6 +116,7 @@ test('a repeated training step gets the same buffers: no new bind groups after w
   const x = keep(tensor(Float32Array.from(r.uniform(2 * 3 * 32 * 32, -1, 1)), [2, 3, 32, 32]));
   const y = keep(tensor(Int32Array.from([3, 1]), [2], { dtype: 'i32' }));
   const step = () => scope(() => { opt.zeroGrad(); losses.crossEntropy(model.forward(x), y).backward(); opt.step(); });
+  await internal.settleGarbage();
   step(); // warm-up: pipelines, pool
   await gpu().sync();
   const g = gpu();

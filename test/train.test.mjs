@@ -149,6 +149,7 @@ test('GPU memory stays flat across epochs of the batch loop', async () => {
     const loss = lib.ops.neg(lib.ops.mean(lib.ops.gather(lib.ops.logSoftmax(z), b.y)));
     opt.zeroGrad(); loss.backward(); opt.step(); acc.add(z, b.y, loss);
   });
+  await lib.internal.settleGarbage(); // earlier suites' dropped tensors must not return mid-count
   const live = [];
   for (let e = 0; e < 3; e++) {
     loader.startEpoch(1, e);

@@ -5,4 +5,4 @@ export { empty, tensor, full, zeros, ones } from './create.js';
 export type { TensorOptions } from './create.js';
 export { fillInPlace, accumulate, addSameSize, copy, assign } from './in-place.js';
 export { scope, keep, isKept, registerNode } from './scope.js';
-export { looseStats, COLLECT_EVERY } from './loose.js';
+export { looseStats, settleGarbage, COLLECT_EVERY } from './loose.js';
