@@ -189,8 +189,16 @@ if (!chromiumPath()) {
     assert.is(after.state, 'ready');
     assert.ok(after.cams > 0);
     assert.ok(nonBlank(await shot(page, 'explorer-errors')));
-    await page.pw.setInputFiles('#pick-baseline', []);
-    await page.pw.setInputFiles('#pick-focusnet', []);
+    // all four chosen (the test pair as .gz, in either order): the same comparison, opened afresh
+    const testFiles = ['t10k-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz'].map((n) => file(n, readFileSync(join(ctx.tiny.data, n))));
+    await page.pw.setInputFiles('#pick-focusnet', file('focusnet.safetensors', ctx.bad.focusnet));
+    await page.pw.setInputFiles('#pick-test', testFiles);
+    await page.evaluate(() => { document.getElementById('scan-text').textContent = ''; });
+    await page.pw.click('#explore-open');
+    await page.waitFor(() => document.getElementById('explore').dataset.state === 'ready' && document.getElementById('scan-text').textContent.startsWith('Scanned'));
+    assert.equal((await page.evaluate(() => window.focusnetDemo.explorer.snapshot())).disagreements, ctx.expected);
+    assert.is((await errors()).length, 2, 'no new error');
+    for (const id of ['#pick-baseline', '#pick-focusnet', '#pick-test']) await page.pw.setInputFiles(id, []);
   });
 
   test(NAMES[2], async () => {

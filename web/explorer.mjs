@@ -57,10 +57,10 @@ export class Explorer {
     }
     const ck = servedCheckpoints(s);
     const test = servedIdx(s, ['testImages', 'testLabels']);
-    const parts = [];
-    parts.push(ck ? `Served: ${ck.baseline.name} and ${ck.focusnet.name} from ${s.run.path}` : `The demo serves no run (${s.run.note}). Train one on the “Train in the page” tab, or with npm run train -- --data DIR --out runs/focusnet, or choose the files below.`);
-    parts.push(test ? `test images from ${s.data.path}.` : `No test images are served (${s.data.note}).`);
-    p.textContent = parts.join('; ');
+    const run = ck ? `Served: ${ck.baseline.name} and ${ck.focusnet.name} from ${s.run.path}` : `The demo serves no run (${s.run.note})`;
+    const data = test ? `test images from ${s.data.path}` : `no test images (${s.data.note})`;
+    const todo = ck && test ? '' : ` Choose the files below${ck ? '' : ', or train a run on the “Train in the page” tab (or with npm run train -- --data DIR --out runs/focusnet)'}.`;
+    p.textContent = `${run}; ${data}.${todo}`;
     if (!ck || !test) {
       p.classList.add('none');
       $('explore-pick').open = true;
