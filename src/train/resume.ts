@@ -39,6 +39,8 @@ export function configKey(o: TrainOptions, augment: boolean): Record<string, unk
     trainLimit: o.trainLimit ?? null, momentum: o.momentum, weightDecay: o.weightDecay, schedule: o.schedule,
     milestones: o.milestones ?? null, gamma: o.gamma ?? null, augment, norm: o.norm ?? null,
     objective: lossOptions(o.loss, o.objective),
+    // recorded only when mixed, so checkpoints from before --precision existed resume as f32
+    ...(o.precision === 'mixed' ? { precision: 'mixed' } : {}),
   };
 }
 
@@ -49,7 +51,7 @@ const FLAG: Record<string, string> = {
   trainLimit: '--train-limit', momentum: '--momentum', weightDecay: '--weight-decay', schedule: '--schedule',
   milestones: '--milestones', gamma: '--gamma', augment: '--augment/--no-augment', norm: '--mean/--std',
   alpha: '--alpha', beta: '--beta', rule: '--rule', labelSmoothing: '--label-smoothing', temperature: '--temperature',
-  kdWeight: '--kd-weight',
+  kdWeight: '--kd-weight', precision: '--precision',
 };
 
 const shown = (v: unknown) => (v === undefined ? '(not recorded)' : v === null ? '(the default)' : JSON.stringify(v));
