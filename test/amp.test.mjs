@@ -275,6 +275,21 @@ test('train precision mixed: metrics.jsonl records the loss scale and the skippe
     assert.is(l.skipped_steps, 0);
   }
   assert.ok(Math.abs(sm.ce.top1 - s32.ce.top1) <= (100 / 32) * 3, `mixed ${sm.ce.top1} vs f32 ${s32.ce.top1} (test split of 32 images)`);
+  // --resume keeps the precision: a mixed run is not continued in f32 (nor an f32 run in mixed)
+  try {
+    await T.train(base(data, outMixed, { resume: true }));
+    assert.unreachable('resumed a mixed run in f32');
+  } catch (e) {
+    assert.match(e.message, /--resume: this run was started with --precision "mixed", the command now says "f32"/);
+  }
+  try {
+    await T.train(base(data, out32, { resume: true, precision: 'mixed' }));
+    assert.unreachable('resumed an f32 run in mixed');
+  } catch (e) {
+    assert.match(e.message, /--resume: this run was started with --precision "f32", the command now says "mixed"/);
+  }
+  const again = await T.train(base(data, outMixed, { resume: true, precision: 'mixed' }));
+  assert.is(again.ce.top1, sm.ce.top1, 'resuming the finished mixed run with its flags gives its result');
   const f32Lines = readFileSync(join(out32, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(f32Lines.every((l) => !('loss_scale' in l)), 'f32 runs record no loss scale');
   // a start scale of 2^126 overflows the f16 gradients: those steps are skipped and counted

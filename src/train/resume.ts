@@ -66,8 +66,12 @@ export function checkResumeConfig(ck: CheckpointFile, now: Record<string, unknow
     if (k === 'objective') {
       const s = (saved.objective ?? {}) as Record<string, unknown>;
       for (const [j, w] of Object.entries(v as Record<string, unknown>)) if (JSON.stringify(s[j]) !== JSON.stringify(w)) differ(j, s[j], w);
-    } else if (JSON.stringify(saved[k]) !== JSON.stringify(v)) differ(k, saved[k], v);
+    } else if (k !== 'precision' && JSON.stringify(saved[k]) !== JSON.stringify(v)) differ(k, saved[k], v);
   }
+  // recorded only for mixed runs (configKey): absent means f32, on either side
+  const sp = saved.precision ?? 'f32';
+  const np = now.precision ?? 'f32';
+  if (sp !== np) differ('precision', sp, np);
 }
 
 /** What the stage a checkpoint belongs to must be. */
