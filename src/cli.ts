@@ -255,7 +255,8 @@ async function cmdEval(args: string[]): Promise<number> {
 async function cmdInfo(): Promise<number> {
   const g = await init();
   const L = g.limits;
-  console.log(JSON.stringify({ ...g.info, limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
+  // features: the device's (shader-f16 means --precision mixed can run)
+  console.log(JSON.stringify({ ...g.info, features: [...g.features].sort(), limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
   return 0;
 }
 
