@@ -6,8 +6,8 @@
 // skipped so far), steps (u32: update() calls so far), 3 unused.
 //
 // CHECK: found_inf |= any element of a gradient arena (array<vec4<f32>>, p.n4 vec4s) is Inf or NaN
-//   (bit test: exponent all ones, independent of any fast-math folding); with p.unscale also
-//   g ← g · (1 / scale) in place (GradScaler.unscale). One invocation per vec4; workgroup 256,
+//   once unscaled, g · (1 / scale) (bit test: exponent all ones, independent of any fast-math
+//   folding); with p.unscale the unscaled values are also written back (GradScaler.unscale). One invocation per vec4; workgroup 256,
 //   grid(n4, 256) folded into (x, y). Bindings: 0 P (CheckParams { n4, unscale }), 1 g, 2 state.
 // UPDATE: one invocation. After an overflow: scale ← scale · backoff, growth_tracker ← 0,
 //   skipped += 1; else growth_tracker += 1, and after p.interval finite steps in a row
@@ -30,9 +30,11 @@ fn bad(v: vec4<f32>) -> bool {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * 256u;
   if (i >= p.n4) { return; }
-  let v = g[i];
-  if (bad(v)) { atomicOr(&s.found_inf, 1u); }
-  if (p.unscale == 1u) { g[i] = v * (1.0 / s.scale); }
+  // the unscaled value is tested (as torch does): with a scale below 1 a finite scaled gradient
+  // can overflow when divided; this is the product the SGD update computes
+  let u = g[i] * (1.0 / s.scale);
+  if (bad(u)) { atomicOr(&s.found_inf, 1u); }
+  if (p.unscale == 1u) { g[i] = u; }
 }
 //#endif
 

@@ -184,6 +184,20 @@ test('GradScaler: scaled backward, unscaled update equal to plain SGD; overflow 
   assert.is(s.scale, 512, 'grew after growthInterval clean steps');
   assert.is(await scaler.getScale(), 512);
   assertClose(await W.read(), await W2.read(), { rtol: 1e-5, atol: 1e-6, what: 'after growth' });
+  // the check tests the unscaled gradient (as torch): at a scale of 2^-120, gradients of ~1e4
+  // (finite in f16 and f32) are ~1e40 once divided, beyond f32: skipped, not applied as Infinity
+  const tiny = new amp.GradScaler({ initScale: 2 ** -120 });
+  const wBefore = await W.read();
+  scope(() => {
+    opt.zeroGrad();
+    lossOf(W, xs, R, 1e4).backward();
+  });
+  assert.ok((await W.grad.read()).every(Number.isFinite), 'the gradients themselves are finite');
+  tiny.step(opt);
+  tiny.update();
+  assert.equal(Array.from(await W.read()), Array.from(wBefore), 'an update that would be Infinity once unscaled was skipped');
+  assert.is((await tiny.stats()).skippedSteps, 1);
+  tiny.dispose();
   // state round trip
   const st = await scaler.stateDict();
   const other = new amp.GradScaler();
