@@ -117,6 +117,9 @@ test('linear and matmul under autocast: forward and gradients within the f16 bou
   for (let i = 0; i < B * O; i++) gb[i % O] += R[i];
   assertClose(await tb.grad.read(), gb, { rtol: 1e-5, atol: 1e-5, what: 'linear d/db (f32)' });
   // matmul, A·B with both requiring gradients
+  // (gradients are disposed, not dropped: a tensor left to the garbage collector would move the
+  // buffer counts of the memory tests that run after this file)
+  tx.grad.dispose();
   tx.grad = null;
   const m2 = tensor(Float32Array.from(w), [I, O], { requiresGrad: true });
   const [tc, l2] = scope(() => {
@@ -258,6 +261,7 @@ test('loss scaling keeps gradients that f16 would flush to zero (why GradScaler 
   scope(() => lossOf(W, tx, R).backward());
   const flushed = await W.grad.read();
   assert.ok(flushed.every((v) => v === 0), `unscaled: every gradient flushed to zero (${flushed.slice(0, 4)})`);
+  W.grad.dispose();
   W.grad = null;
   const scaler = new amp.GradScaler({ initScale: 2 ** 16 });
   scope(() => scaler.scale(lossOf(W, tx, R)).backward());
@@ -322,7 +326,7 @@ test('without shader-f16: autocast, f16 tensors and --precision mixed fail namin
     assert.is(amp.isAvailable(), false);
     assert.throws(() => amp.autocast(() => 1), /autocast: mixed precision needs the adapter feature 'shader-f16', which this adapter \(.*\) does not offer; use f32/);
     assert.throws(() => tensor([1], [1], { dtype: 'f16' }), /tensor: dtype 'f16' needs the adapter feature 'shader-f16'/);
-    assert.throws(() => ops.cast(tensor([1], [1]), 'f16'), /cast: mixed precision needs the adapter feature 'shader-f16'/);
+    assert.throws(() => scope(() => ops.cast(tensor([1], [1]), 'f16')), /cast: mixed precision needs the adapter feature 'shader-f16'/);
     const data = tmp();
     writeIdxSet(data, { n: 32, m: 16, h: 8, w: 8 });
     try {

@@ -45,7 +45,9 @@ test('cast f32 → f16: round to nearest even, subnormals, overflow to ±Infinit
     if (!ok) assert.unreachable(`element ${i}: f16(${values[i]}) = ${got[i]}, expected ${want[i]}`);
   }
   // back to f32 through the kernel: exactly the f16 values
-  const back = await internal.castRaw(h, 'f32').read();
+  const b32 = internal.castRaw(h, 'f32');
+  const back = await b32.read();
+  b32.dispose();
   for (let i = 0; i < values.length; i++) {
     if (!(Number.isNaN(want[i]) ? Number.isNaN(back[i]) : back[i] === want[i])) assert.unreachable(`f32(f16) element ${i}: ${back[i]} vs ${want[i]}`);
   }
@@ -58,7 +60,9 @@ test('f16 tensors: created from values (rounded on the host), read() as f32, odd
     const t = tensor(v, [n], { dtype: 'f16' });
     assert.is(t.dtype, 'f16');
     assert.equal(Array.from(await t.read()), Array.from(v, f16round), `n = ${n}`);
-    const f = await internal.castRaw(t, 'f32').read();
+    const t32 = internal.castRaw(t, 'f32');
+    const f = await t32.read();
+    t32.dispose();
     assert.equal(Array.from(f), Array.from(v, f16round), `n = ${n} through the kernel`);
     t.dispose();
   }
@@ -68,8 +72,9 @@ test('f16 tensors: created from values (rounded on the host), read() as f32, odd
   assert.is(v.dtype, 'f16');
   assert.throws(() => tensor([1], [1], { dtype: 'f16', requiresGrad: true }), /requiresGrad needs dtype 'f32'/);
   assert.throws(() => ops.relu(z), /relu: argument 'x' must have dtype f32, got f16/);
-  assert.throws(() => ops.matmul(tensor([1, 2], [1, 2]), tensor([1, 2], [2, 1], { dtype: 'f16' })), /matmul: expects f32 operands, got a f32 \[1, 2\] and b f16 \[2, 1\] \(or f16 operands, both of them\)/);
-  assert.throws(() => ops.conv2d(tensor([1, 2, 3, 4], [1, 1, 2, 2], { dtype: 'f16' }), tensor([1], [1, 1, 1, 1])), /conv2d: expects f32 operands, got input f16 \[1, 1, 2, 2\] and weight f32/);
+  // (inside scope(): what the throwing calls created is disposed, not left to the garbage collector)
+  assert.throws(() => scope(() => ops.matmul(tensor([1, 2], [1, 2]), tensor([1, 2], [2, 1], { dtype: 'f16' }))), /matmul: expects f32 operands, got a f32 \[1, 2\] and b f16 \[2, 1\] \(or f16 operands, both of them\)/);
+  assert.throws(() => scope(() => ops.conv2d(tensor([1, 2, 3, 4], [1, 1, 2, 2], { dtype: 'f16' }), tensor([1], [1, 1, 1, 1]))), /conv2d: expects f32 operands, got input f16 \[1, 1, 2, 2\] and weight f32/);
   assert.throws(() => ops.cast(z, 'i32'), /cast: dtype must be 'f32' or 'f16'/);
   for (const t of [z, v]) t.dispose();
 });
