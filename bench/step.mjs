@@ -1,9 +1,11 @@
 // Training-step benchmark: forward + backward + SGD update (momentum 0.9, weight decay
 // 5e-4) on a fixed random batch, inside one scope, no readback in the step.
-//   npm run bench -- step [--quick] [--only NAME] [--batches 128,256] [--autotune] [--out NAME]
+//   npm run bench -- step [--quick] [--only NAME] [--batches 128,256] [--autotune] [--precision f32|mixed] [--out NAME]
 //   --batches: run every model at these batch sizes instead of the default list;
 //   --autotune: before timing a model, tune.autotuneConv on the convolutions of one of its
 //   steps (tuning.convShapesOf) and tuning.autotuneMatmul, and print what the conv autotune picked;
+//   --precision mixed: the step of `train --precision mixed` (forward under amp.autocast, the loss
+//   scaled by an amp.GradScaler, its step and update); needs 'shader-f16';
 //   --out: the JSON's name under bench/out/ (default step).
 // Prints ms/step and images/s per model, then the share of GPU time per op family in one
 // step, measured with timestamp queries (each dispatch timed in its own pass; the sum of
@@ -11,7 +13,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { lib, g, median, timeOnce, option, printTable, writeJson, adapterLine } from './common.mjs';
 
-const { models, optim, losses, tensor, scope } = lib;
+const { models, optim, losses, tensor, scope, amp } = lib;
 
 const CONFIGS = [
   { name: 'lenet5', batch: 64, input: [1, 28, 28], make: () => models.lenet5({ numClasses: 10 }) },
@@ -24,6 +26,8 @@ const CONFIGS = [
 export function family(label) {
   const l = label.toLowerCase();
   if (l.includes('sgd')) return 'sgd update';
+  if (l.startsWith('cast(')) return 'cast f32↔f16';
+  if (l.startsWith('amp_')) return 'loss scaling';
   if (l.includes('conv') && (l.includes('wgrad') || l.includes('weight'))) return 'conv weight-grad';
   if (l.includes('conv') && (l.includes('dgrad') || l.includes('input'))) return 'conv input-grad';
   if (l.includes('conv') && l.includes('bias')) return 'conv bias-grad';
@@ -75,6 +79,10 @@ export async function run(args = []) {
   const tuned = {};
   const batches = option(args, 'batches', null);
   const autotune = args.includes('--autotune');
+  const precision = option(args, 'precision', 'f32');
+  if (precision !== 'f32' && precision !== 'mixed') throw new Error(`--precision ${precision}: expected f32 or mixed`);
+  if (precision === 'mixed' && !amp.isAvailable()) throw new Error("--precision mixed: this adapter has no 'shader-f16'");
+  console.log(`precision: ${precision}`);
   const configs = batches
     ? CONFIGS.filter((c, i) => CONFIGS.findIndex((d) => d.name === c.name) === i).flatMap((c) => batches.split(',').map((b) => ({ ...c, batch: Number(b) })))
     : CONFIGS;
@@ -88,12 +96,21 @@ export async function run(args = []) {
     const model = c.make().train();
     const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     const { x, y } = randomBatch(c.batch, c.input, 7);
-    const step = () => {
-      opt.zeroGrad();
-      const loss = losses.crossEntropy(model.forward(x), y);
-      loss.backward();
-      opt.step();
-    };
+    const scaler = precision === 'mixed' ? new amp.GradScaler() : null;
+    const step = scaler
+      ? () => {
+        opt.zeroGrad();
+        const loss = amp.autocast(() => losses.crossEntropy(model.forward(x), y));
+        scaler.scale(loss).backward();
+        scaler.step(opt);
+        scaler.update();
+      }
+      : () => {
+        opt.zeroGrad();
+        const loss = losses.crossEntropy(model.forward(x), y);
+        loss.backward();
+        opt.step();
+      };
     if (autotune) {
       // tune the convolutions of exactly this step (the tiled paths included on every adapter)
       const geoms = await lib.tuning.convShapesOf(() => scope(step));
@@ -127,11 +144,12 @@ export async function run(args = []) {
     }
     console.log(`  ${key}: ${ms.toFixed(1)} ms/step, ${Math.round((c.batch * 1000) / ms)} images/s, CPU ${cpuMs.toFixed(0)} ms/step, ${dispatches} dispatches`);
     rows.push({
-      model: c.name, batch: c.batch, input: c.input.join('×'), params: model.numParameters(),
+      model: c.name, precision, batch: c.batch, input: c.input.join('×'), params: model.numParameters(),
       'ms/step': ms.toFixed(1), 'images/s': Math.round((c.batch * 1000) / ms), dispatches,
       'CPU ms/step': cpuMs.toFixed(0), 'images/s (CPU/cores)': Math.round((c.batch * 1000 * cores) / cpuMs),
       'profiled GPU ms': gpuMs === null ? '-' : gpuMs.toFixed(1),
     });
+    scaler?.dispose();
     opt.dispose();
     model.dispose();
     x.dispose();
@@ -139,13 +157,13 @@ export async function run(args = []) {
   }
   console.log('\ntraining step (forward + backward + SGD update)');
   console.log(`load average at end: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-  printTable(rows, ['model', 'batch', 'input', 'params', 'ms/step', 'images/s', 'CPU ms/step', 'images/s (CPU/cores)', 'dispatches', 'profiled GPU ms']);
+  printTable(rows, ['model', 'precision', 'batch', 'input', 'params', 'ms/step', 'images/s', 'CPU ms/step', 'images/s (CPU/cores)', 'dispatches', 'profiled GPU ms']);
   for (const [key, p] of Object.entries(profiles)) {
     console.log(`\n${key}: share of GPU time per op family (timestamp queries, ${p.totalMs.toFixed(1)} ms in dispatches)`);
     const fr = Object.entries(p.families).sort((a, b) => b[1] - a[1]).map(([f, t]) => ({ family: f, ms: t.toFixed(2), share: `${((100 * t) / p.totalMs).toFixed(1)}%` }));
     printTable(fr, ['family', 'ms', 'share']);
   }
-  writeJson(option(args, 'out', 'step'), { rows, profiles, autotune: autotune ? tuned : null, loadavg: loadavg() });
+  writeJson(option(args, 'out', 'step'), { precision, rows, profiles, autotune: autotune ? tuned : null, loadavg: loadavg() });
 }
 
 function aggregate(times) {

@@ -1,4 +1,6 @@
-// Convolution forward as an implicit GEMM, register-blocked (no barriers), NCHW / OIHW, f32.
+// Convolution forward as an implicit GEMM, register-blocked (no barriers), NCHW / OIHW.
+// Operand bindings are array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts); every
+// load converts to f32, so the accumulation and the output are f32 either way.
 //   Y[n, co, oy, ox] = act( bias[co] + Σ_{ci in group, ky, kx} W[co, ci, ky, kx] ·
 //                            X[n, g·cinG + ci, oy·sh − ph + ky, ox·sw − pw + kx] )
 //   (taps outside the input read as zero padding).
@@ -26,8 +28,8 @@ const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled i
 const SW: u32 = SW_VALUE;
 const SEG: u32 = (BP - 1u) * SW + KW;
 
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<ELEM>;
+@group(0) @binding(2) var<storage, read> Wt: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 @group(0) @binding(4) var<storage, read> bias: array<f32>;   // the placeholder when has_bias = 0 (unread)
@@ -66,13 +68,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       var seg: array<f32, SEG>;
       for (var e = 0u; e < SEG; e = e + 1u) {
         let ix = ix0 + i32(e);
-        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+        let v = f32(X[xrow + u32(clamp(ix, 0, wi - 1))]);
         seg[e] = select(0.0, v, ix >= 0 && ix < wi);
       }
       let wk = wci + ky * KW;
       for (var kx = 0u; kx < KW; kx = kx + 1u) {
         for (var i = 0u; i < BM; i = i + 1u) {
-          let wv = Wt[wb[i] + wk + kx];
+          let wv = f32(Wt[wb[i] + wk + kx]);
           for (var j = 0u; j < BP; j = j + 1u) {
             acc[i * BP + j] = acc[i * BP + j] + wv * seg[j * SW + kx];
           }

@@ -1,5 +1,7 @@
 // Convolution input gradient as a transposed convolution (implicit GEMM over the output
-// gradient and the weights), register-blocked, no barriers. NCHW / OIHW, f32.
+// gradient and the weights), register-blocked, no barriers. NCHW / OIHW.
+// Operand bindings are array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts); every
+// load converts to f32, so the accumulation and the output are f32 either way.
 //   dX[n, g·cinG + ci, iy, ix] = Σ_{co in group, ky, kx} dY[n, g·coutG + co, oy, ox] · W[g·coutG + co, ci, ky, kx]
 //   over the taps with iy + ph − ky = oy·sh and ix + pw − kx = ox·sw, 0 <= oy < OH, 0 <= ox < OW.
 // Strided convolutions: input columns are visited by residue r = ix mod sw, so the BP
@@ -22,8 +24,8 @@ const SW: u32 = SW_VALUE;
 const MX: u32 = (KW + SW - 1u) / SW;   // valid kx taps per column residue, at most
 const SEG: u32 = BP + MX - 1u;
 
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(1) var<storage, read> dY: array<ELEM>;
+@group(0) @binding(2) var<storage, read> Wt: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> dX: array<f32>;
 
 @compute @workgroup_size(64)
@@ -64,7 +66,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       var seg: array<f32, SEG>;
       for (var e = 0u; e < SEG; e = e + 1u) {
         let ox = ob + i32(e);
-        let v = dY[yrow + u32(clamp(ox, 0, owi - 1))];
+        let v = f32(dY[yrow + u32(clamp(ox, 0, owi - 1))]);
         seg[e] = select(0.0, v, ox >= 0 && ox < owi);
       }
       let wk = wco + ky * KW;
@@ -72,7 +74,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         let kx = kx0 + m * SW;
         if (kx < KW) {
           for (var i = 0u; i < BM; i = i + 1u) {
-            let wv = Wt[wk + wb[i] + kx];
+            let wv = f32(Wt[wk + wb[i] + kx]);
             for (var j = 0u; j < BP; j = j + 1u) {
               acc[i * BP + j] = acc[i * BP + j] + wv * seg[j + MX - 1u - m];
             }

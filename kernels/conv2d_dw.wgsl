@@ -1,4 +1,6 @@
-// Depthwise convolution (groups = Cin = Cout, one KS×KS filter per channel), f32, NCHW,
+// Depthwise convolution (groups = Cin = Cout, one KS×KS filter per channel), NCHW,
+// Operand bindings are array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts); every
+// load converts to f32, so the accumulation and the output are f32 either way.
 // with the kernel size KS, the stride ST and the columns per invocation BP compiled in
 // (substituted per instantiation, see src/ops/conv/direct.ts), so every tap loop unrolls and the
 // input row segment an invocation needs stays in registers. Padding is a runtime value.
@@ -40,15 +42,15 @@ fn row_segment(xrow: u32, ix0: i32, wi: i32) -> array<f32, SEG> {
   var seg: array<f32, SEG>;
   for (var e = 0u; e < SEG; e = e + 1u) {
     let ix = ix0 + i32(e);
-    let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+    let v = f32(X[xrow + u32(clamp(ix, 0, wi - 1))]);
     seg[e] = select(0.0, v, ix >= 0 && ix < wi);
   }
   return seg;
 }
 
 //#if FWD
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<ELEM>;
+@group(0) @binding(2) var<storage, read> Wt: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;   // the placeholder when has_bias = 0 (unread)
 APPLY_ACT_FN
@@ -65,7 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let plane = t / p.oh;
   let c = plane % p.c;
   var wv: array<f32, TAPS>;
-  for (var t = 0u; t < TAPS; t = t + 1u) { wv[t] = Wt[c * TAPS + t]; }
+  for (var t = 0u; t < TAPS; t = t + 1u) { wv[t] = f32(Wt[c * TAPS + t]); }
   let hi = i32(p.h);
   let wi = i32(p.w);
   let xplane = plane * p.h * p.w;
@@ -96,8 +98,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 //#endif
 
 //#if WGRAD
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> dY: array<ELEM>;
+@group(0) @binding(2) var<storage, read> X: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 var<workgroup> red: array<array<f32, 64>, TAPS>;
 
@@ -122,7 +124,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let yrow = (plane * p.oh + oy) * p.ow;
     for (var j = 0u; j < BP; j = j + 1u) {
       let ox = ox0 + j;
-      gv[j] = select(0.0, dY[yrow + min(ox, p.ow - 1u)], ox < p.ow);
+      gv[j] = select(0.0, f32(dY[yrow + min(ox, p.ow - 1u)]), ox < p.ow);
     }
     let xplane = plane * p.h * p.w;
     let iy0 = i32(oy * ST) - i32(p.ph);

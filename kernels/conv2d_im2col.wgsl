@@ -1,5 +1,6 @@
 // Explicit im2col lowering of a dense (groups = 1) convolution to the engine's matmul
-// (the 'sg' subgroup matmul on lavapipe), f32, NCHW / OIHW. K = Cin·KH·KW, k = (ci, ky, kx);
+// (the 'sg' subgroup matmul on lavapipe), NCHW / OIHW; IM2COL and FLIPW copy ELEM (f32, or f16 for
+// mixed precision: src/ops/precision.ts), COL2IM and BIASACT are f32. K = Cin·KH·KW, k = (ci, ky, kx);
 // P = OH·OW, p = (oy, ox). Four entry blocks, one pipeline each, all geometry in uniforms
 // (one parameter block per entry, declared in src/ops/conv/lowering.ts; //#params):
 //
@@ -38,8 +39,8 @@
 //#params
 
 //#if IM2COL
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> col: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<ELEM>;
+@group(0) @binding(2) var<storage, read_write> col: array<ELEM>;   // a copy: ELEM in, ELEM out
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -66,7 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let row = ((n * p.cin + ci) * p.h + u32(iy)) * p.w;
     for (var ox = 0u; ox < p.ow; ox++) {
       let ix = i32(ox * p.sw + kx) - i32(p.pw);
-      var v = 0.0;
+      var v = ELEM(0.0);
       if (ix >= 0 && ix < i32(p.w)) { v = X[row + u32(ix)]; }
       col[o + ox] = v;
     }
@@ -88,7 +89,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let inY = iy >= 0 && iy < i32(p.h);
       for (var kx = 0u; kx < p.kw; kx++) {
         let ix = ix0 + i32(kx);
-        var v = 0.0;
+        var v = ELEM(0.0);
         if (inY && ix >= 0 && ix < i32(p.w)) { v = X[(plane + u32(iy)) * p.w + u32(ix)]; }
         col[o + ky * p.kw + kx] = v;
       }
@@ -135,8 +136,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 //#endif
 
 //#if FLIPW
-@group(0) @binding(1) var<storage, read> W: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Wf: array<f32>;
+@group(0) @binding(1) var<storage, read> W: array<ELEM>;
+@group(0) @binding(2) var<storage, read_write> Wf: array<ELEM>;    // a copy: ELEM in, ELEM out
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {

@@ -9,8 +9,9 @@
 
 //#params
 
-@group(0) @binding(1) var<storage, read> Win: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Wout: array<f32>;
+// ELEM: f32, or f16 for mixed precision (a copy: src/ops/precision.ts)
+@group(0) @binding(1) var<storage, read> Win: array<ELEM>;
+@group(0) @binding(2) var<storage, read_write> Wout: array<ELEM>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {

@@ -6,7 +6,9 @@
 // tiles of one K step, into registers ra / rb) and `store` (the epilogue of one output
 // element). No im2col buffer: the activations are gathered from the tensors themselves; the
 // weights are first reordered (kernels/conv2d_reorder.wgsl, a pass over the small weight
-// tensor) so the A operand is contiguous along K. NCHW activations, OIHW weights, f32 accumulation. Built for
+// tensor) so the A operand is contiguous along K. NCHW activations, OIHW weights, f32 accumulation; the
+// operand bindings are array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts),
+// converted to f32 as they are fetched, so the tiles in workgroup memory are f32 either way. Built for
 // hardware GPUs (on lavapipe barriers are costly: docs/conv.md). Launchers:
 // src/ops/conv/tiled.ts.
 //
@@ -151,8 +153,8 @@ APPLY_ACT_FN
 const A_KFAST: bool = true;     // Wf rows are contiguous along K
 const B_KFAST: bool = false;    // X̂ columns are pixels
 
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Wf: array<f32>;     // [Cout, T, cinG]
+@group(0) @binding(1) var<storage, read> X: array<ELEM>;
+@group(0) @binding(2) var<storage, read> Wf: array<ELEM>;     // [Cout, T, cinG]
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;   // the placeholder when has_bias = 0 (unread)
 
@@ -192,14 +194,14 @@ fn xval(tap: u32, ci: u32, ok: bool) -> f32 {
   let iy = b_iy + i32(ky);
   let ix = b_ix + i32(tap - ky * p.kw);
   if (!ok || iy < 0 || iy >= i32(p.h) || ix < 0 || ix >= i32(p.w)) { return 0.0; }
-  return X[b_base + ci * p.h * p.w + u32(iy) * p.w + u32(ix)];
+  return f32(X[b_base + ci * p.h * p.w + u32(iy) * p.w + u32(ix)]);
 }
 
 fn fetch(k0: u32, li: u32, kend: u32) {
   for (var e = 0u; e < A_PER; e = e + 1u) {
     let k = k0 + aAt(li, e).y;
     var v = 0.0;
-    if (a_ok[e] && k < kend) { v = Wf[a_base[e] + k]; }
+    if (a_ok[e] && k < kend) { v = f32(Wf[a_base[e] + k]); }
     ra[e] = v;
   }
   if (p.fast != 0u) {
@@ -213,7 +215,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
     let base = b_base + ci0 * p.h * p.w + u32(max(iy, 0)) * p.w + u32(max(ix, 0));
     for (var e = 0u; e < B_PER; e = e + 1u) {
       var v = 0.0;
-      if (ok) { v = X[base + bAt(li, e).x * p.h * p.w]; }
+      if (ok) { v = f32(X[base + bAt(li, e).x * p.h * p.w]); }
       rb[e] = v;
     }
   } else {
@@ -240,8 +242,8 @@ fn store(m: u32, n: u32, v: f32) {
 const A_KFAST: bool = true;     // Wd rows are contiguous along co
 const B_KFAST: bool = false;    // dŶ columns are pixels
 
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> Wd: array<f32>;     // [groups, cinG, T, coutG]
+@group(0) @binding(1) var<storage, read> dY: array<ELEM>;
+@group(0) @binding(2) var<storage, read> Wd: array<ELEM>;     // [groups, cinG, T, coutG]
 @group(0) @binding(3) var<storage, read_write> dX: array<f32>;
 
 var<private> grp: u32;
@@ -309,7 +311,7 @@ fn yval(t: u32, co: u32, ok: bool) -> f32 {
   let oy = b_oy - i32(a);
   let ox = b_ox - i32(t - a * nkx);
   if (!ok || oy < 0 || oy >= i32(p.oh) || ox < 0 || ox >= i32(p.ow)) { return 0.0; }
-  return dY[b_base + co * p.oh * p.ow + u32(oy) * p.ow + u32(ox)];
+  return f32(dY[b_base + co * p.oh * p.ow + u32(oy) * p.ow + u32(ox)]);
 }
 
 fn fetch(k0: u32, li: u32, kend: u32) {
@@ -320,7 +322,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
     let wtap = tapOf(t) * p.coutg + co0;
     for (var e = 0u; e < A_PER; e = e + 1u) {
       var v = 0.0;
-      if (a_ok[e]) { v = Wd[a_base[e] + wtap + aAt(li, e).y]; }
+      if (a_ok[e]) { v = f32(Wd[a_base[e] + wtap + aAt(li, e).y]); }
       ra[e] = v;
     }
     let a = t / nkx;
@@ -330,7 +332,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
     let base = b_base + co0 * p.oh * p.ow + u32(max(oy, 0)) * p.ow + u32(max(ox, 0));
     for (var e = 0u; e < B_PER; e = e + 1u) {
       var v = 0.0;
-      if (ok) { v = dY[base + bAt(li, e).x * p.oh * p.ow]; }
+      if (ok) { v = f32(dY[base + bAt(li, e).x * p.oh * p.ow]); }
       rb[e] = v;
     }
   } else {
@@ -339,7 +341,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
       var v = 0.0;
       if (a_ok[e] && k < kend) {
         let t = k / p.coutg;
-        v = Wd[a_base[e] + tapOf(t) * p.coutg + k - t * p.coutg];
+        v = f32(Wd[a_base[e] + tapOf(t) * p.coutg + k - t * p.coutg]);
       }
       ra[e] = v;
     }
@@ -369,8 +371,8 @@ fn store(m: u32, n: u32, v: f32) {
 const A_KFAST: bool = true;     // dY rows are contiguous along K = (img, pixel)
 const B_KFAST: bool = true;     // X̂ columns (ci, ky, kx) read consecutive pixels along K
 
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> dY: array<ELEM>;
+@group(0) @binding(2) var<storage, read> X: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 
 var<private> grp: u32;
@@ -424,7 +426,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
   let ybase = img * p.cout * plane + pix;
   for (var e = 0u; e < A_PER; e = e + 1u) {
     var v = 0.0;
-    if (kok && a_ok[e]) { v = dY[ybase + a_row[e]]; }
+    if (kok && a_ok[e]) { v = f32(dY[ybase + a_row[e]]); }
     ra[e] = v;
   }
   let xbase = img * p.cin * p.h * p.w;
@@ -435,7 +437,7 @@ fn fetch(k0: u32, li: u32, kend: u32) {
     let ix = ix0 + b_kx[e];
     var v = 0.0;
     if (kok && b_ok[e] && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w)) {
-      v = X[xbase + b_off[e] + u32(iy) * p.w + u32(ix)];
+      v = f32(X[xbase + b_off[e] + u32(iy) * p.w + u32(ix)]);
     }
     rb[e] = v;
   }

@@ -1,4 +1,6 @@
-// Convolution weight and bias gradients, f32, NCHW / OIHW. Three entry blocks:
+// Convolution weight and bias gradients, NCHW / OIHW. Three entry blocks. WGRAD's operands are
+// array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts), converted to f32 on load;
+// REDUCE, BGRAD and every output are f32.
 //
 // WGRAD: implicit GEMM reducing over N·OH·OW, register-blocked, no barriers.
 //   dW[g·coutG + co, ci, ky, kx] = Σ_{n, oy, ox} dY[n, g·coutG + co, oy, ox] ·
@@ -38,8 +40,8 @@ const KW: u32 = KW_VALUE;          // kernel width and column stride, compiled i
 const SW: u32 = SW_VALUE;
 const SEG: u32 = (BQ - 1u) * SW + KW;
 
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> dY: array<ELEM>;
+@group(0) @binding(2) var<storage, read> X: array<ELEM>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 
 @compute @workgroup_size(64)
@@ -77,13 +79,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       var seg: array<f32, SEG>;
       for (var e = 0u; e < SEG; e = e + 1u) {
         let ix = ixb + i32(e);
-        let v = X[xrow + u32(clamp(ix, 0, wi - 1))];
+        let v = f32(X[xrow + u32(clamp(ix, 0, wi - 1))]);
         seg[e] = select(0.0, v, ix >= 0 && ix < wi);
       }
       for (var i = 0u; i < BM; i = i + 1u) {
         for (var q = 0u; q < BQ; q = q + 1u) {
           let ox = ox0 + q;
-          let gv = select(0.0, dY[yrow + yoff[i] + min(ox, p.ow - 1u)], ox < p.ow);
+          let gv = select(0.0, f32(dY[yrow + yoff[i] + min(ox, p.ow - 1u)]), ox < p.ow);
           for (var kx = 0u; kx < KW; kx = kx + 1u) {
             acc[i * KW + kx] = acc[i * KW + kx] + gv * seg[q * SW + kx];
           }

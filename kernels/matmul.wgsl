@@ -1,5 +1,7 @@
-// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then a fused activation), f32; and the
+// Matmul: C[b] = op(A[b]) · op(B[b]) (+ bias[n]) (then a fused activation); and the
 // transpose that feeds the SG variant. Launchers: src/ops/matmul-launch.ts.
+// Operands A, B are array<ELEM> (f32, or f16 for mixed precision: src/ops/precision.ts); every
+// load converts to f32, so products, accumulators, bias, epilogue and C are f32 either way.
 //   op(A) is [M, K]: A stored [M, K], or [K, M] when transposed.
 //   op(B) is [K, N]: B stored [K, N], or [N, K] when transposed.
 //   Batch index = workgroup_id.z; p.stride_a/b/c are per-batch strides in floats (0 broadcasts).
@@ -38,7 +40,7 @@
 // Variant TILED (workgroup memory, what hardware GPUs run fast):
 //   workgroup 16×16, 64×64 tile of C, K in steps of 16 staged in var<workgroup>;
 //   each invocation computes 4×4. Dispatch: (ceil(N/64), ceil(M/64), batch).
-// TRANSPOSE: Y[b] = X[b]ᵀ, X [p.rows, p.cols] per batch, p.batch_stride = rows·cols.
+// TRANSPOSE: Y[b] = X[b]ᵀ (ELEM in, ELEM out: a copy), X [p.rows, p.cols] per batch, p.batch_stride = rows·cols.
 //   Bindings: 0 p, 1 X, 2 Y. Workgroup 8×8, a 4×4 block per invocation.
 //   Dispatch: (ceil(cols/32), ceil(rows/32), batch).
 //#if SG
@@ -48,12 +50,12 @@ enable subgroups;
 //#params
 
 //#if MM
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<ELEM>;
+@group(0) @binding(2) var<storage, read> B: array<ELEM>;
 //#endif
 //#if V4
-@group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> A4: array<vec4<ELEM>>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4<ELEM>>;
 //#endif
 //#if OUT
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
@@ -74,14 +76,14 @@ fn store(base: u32, m: u32, n: u32, v: f32) {
 // Zero outside op(A) / op(B); the layout from p.trans_a / p.trans_b.
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.m || k >= p.k) { return 0.0; }
-  if (p.trans_a != 0u) { return A[base + k * p.m + m]; }
-  return A[base + m * p.k + k];
+  if (p.trans_a != 0u) { return f32(A[base + k * p.m + m]); }
+  return f32(A[base + m * p.k + k]);
 }
 
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
   if (k >= p.k || n >= p.n) { return 0.0; }
-  if (p.trans_b != 0u) { return B[base + n * p.k + k]; }
-  return B[base + k * p.n + n];
+  if (p.trans_b != 0u) { return f32(B[base + n * p.k + k]); }
+  return f32(B[base + k * p.n + n]);
 }
 //#endif
 
@@ -135,17 +137,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     // a_r: row m0 + r of op(A) over k = 4kq .. 4kq + 3
     var a0: vec4<f32>; var a1: vec4<f32>; var a2: vec4<f32>; var a3: vec4<f32>;
     if (TA == 0u) {
-      a0 = A4[baseA + min(m0, lastM) * k4 + kq];
-      a1 = A4[baseA + min(m0 + 1u, lastM) * k4 + kq];
-      a2 = A4[baseA + min(m0 + 2u, lastM) * k4 + kq];
-      a3 = A4[baseA + min(m0 + 3u, lastM) * k4 + kq];
+      a0 = vec4<f32>(A4[baseA + min(m0, lastM) * k4 + kq]);
+      a1 = vec4<f32>(A4[baseA + min(m0 + 1u, lastM) * k4 + kq]);
+      a2 = vec4<f32>(A4[baseA + min(m0 + 2u, lastM) * k4 + kq]);
+      a3 = vec4<f32>(A4[baseA + min(m0 + 3u, lastM) * k4 + kq]);
     } else {
       // A stored [K, M]: t_j is row k = 4kq + j, columns m0 .. m0 + 3
       let m4 = p.m / 4u;
-      let t0 = A4[baseA + (4u * kq) * m4 + m0 / 4u];
-      let t1 = A4[baseA + (4u * kq + 1u) * m4 + m0 / 4u];
-      let t2 = A4[baseA + (4u * kq + 2u) * m4 + m0 / 4u];
-      let t3 = A4[baseA + (4u * kq + 3u) * m4 + m0 / 4u];
+      let t0 = vec4<f32>(A4[baseA + (4u * kq) * m4 + m0 / 4u]);
+      let t1 = vec4<f32>(A4[baseA + (4u * kq + 1u) * m4 + m0 / 4u]);
+      let t2 = vec4<f32>(A4[baseA + (4u * kq + 2u) * m4 + m0 / 4u]);
+      let t3 = vec4<f32>(A4[baseA + (4u * kq + 3u) * m4 + m0 / 4u]);
       a0 = vec4<f32>(t0.x, t1.x, t2.x, t3.x);
       a1 = vec4<f32>(t0.y, t1.y, t2.y, t3.y);
       a2 = vec4<f32>(t0.z, t1.z, t2.z, t3.z);
@@ -155,16 +157,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     var b0: vec4<f32>; var b1: vec4<f32>; var b2: vec4<f32>; var b3: vec4<f32>;
     if (TB == 0u) {
       let n4 = p.n / 4u;
-      b0 = B4[baseB + (4u * kq) * n4 + n0 / 4u];
-      b1 = B4[baseB + (4u * kq + 1u) * n4 + n0 / 4u];
-      b2 = B4[baseB + (4u * kq + 2u) * n4 + n0 / 4u];
-      b3 = B4[baseB + (4u * kq + 3u) * n4 + n0 / 4u];
+      b0 = vec4<f32>(B4[baseB + (4u * kq) * n4 + n0 / 4u]);
+      b1 = vec4<f32>(B4[baseB + (4u * kq + 1u) * n4 + n0 / 4u]);
+      b2 = vec4<f32>(B4[baseB + (4u * kq + 2u) * n4 + n0 / 4u]);
+      b3 = vec4<f32>(B4[baseB + (4u * kq + 3u) * n4 + n0 / 4u]);
     } else {
       // B stored [N, K]: u_c is column n0 + c over k = 4kq .. 4kq + 3
-      let u0 = B4[baseB + min(n0, lastN) * k4 + kq];
-      let u1 = B4[baseB + min(n0 + 1u, lastN) * k4 + kq];
-      let u2 = B4[baseB + min(n0 + 2u, lastN) * k4 + kq];
-      let u3 = B4[baseB + min(n0 + 3u, lastN) * k4 + kq];
+      let u0 = vec4<f32>(B4[baseB + min(n0, lastN) * k4 + kq]);
+      let u1 = vec4<f32>(B4[baseB + min(n0 + 1u, lastN) * k4 + kq]);
+      let u2 = vec4<f32>(B4[baseB + min(n0 + 2u, lastN) * k4 + kq]);
+      let u3 = vec4<f32>(B4[baseB + min(n0 + 3u, lastN) * k4 + kq]);
       b0 = vec4<f32>(u0.x, u1.x, u2.x, u3.x);
       b1 = vec4<f32>(u0.y, u1.y, u2.y, u3.y);
       b2 = vec4<f32>(u0.z, u1.z, u2.z, u3.z);
@@ -222,7 +224,7 @@ fn sgStep(x0: f32, x1: f32, x2: f32, b0: f32, b1: f32) {
 fn sgAt(k: u32, rows: vec3<u32>, na: u32, nb: u32) {
   let ka = k * p.m;
   let kb = k * p.n;
-  sgStep(A[ka + rows.x], A[ka + rows.y], A[ka + rows.z], B[kb + na], B[kb + nb]);
+  sgStep(f32(A[ka + rows.x]), f32(A[ka + rows.y]), f32(A[ka + rows.z]), f32(B[kb + na]), f32(B[kb + nb]));
 }
 
 fn sgStore4(base: u32, m: u32, n: u32, v: vec4<f32>) {
@@ -307,8 +309,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 //#endif
 
 //#if TRANSPOSE
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<ELEM>;
+@group(0) @binding(2) var<storage, read_write> Y: array<ELEM>;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

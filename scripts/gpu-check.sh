@@ -4,10 +4,12 @@
 # node_modules), build nothing (dist/ travels), then in one go:
 #   1. the adapter: scripts/gpu-info.mjs (features with and without Dawn's opt-in toggles,
 #      subgroup-matrix configurations, limits) and `focusnet info`
-#   2. the conv and matmul test subset:  node test/run.mjs 'conv|matmul'
+#   2. the conv and matmul test subset:  node test/run.mjs 'conv|matmul', then the mixed-precision
+#      tests: node test/run.mjs '^(mixed-kernels|amp)'
 #   3. npm run bench -- conv --paths (the default cases; then ResNet-18 layer shapes at batch 128)
 #   4. npm run bench -- step --batches 128,256 (ResNet-18 / MobileNetV2 ×0.5 small-input / LeNet-5),
-#      with the default paths, then again after autotuning each model's convolutions
+#      with the default paths, then again after autotuning each model's convolutions, then with
+#      --precision mixed (its table only in gpu-check.log)
 #   5. npm run bench -- matmul
 # Each part has a time cap, so one hang costs only its own part. Everything lands in $OUT
 # (at most 8 files come back from a device call): gpu-check.log (all output), summary.json
@@ -92,12 +94,19 @@ keep() { [[ -f "bench/out/$1.json" ]] && cp "bench/out/$1.json" "$OUT/$2.json"; 
 section "tests: conv, matmul"
 run tests $((QUICK ? 300 : 120)) node test/run.mjs 'conv|matmul'
 TESTS_RC=$?
+# mixed precision (issue 15 item 2): the f16 kernel paths and autocast/GradScaler; on NVIDIA this
+# needs Dawn's vulkan_enable_f16_on_nvidia (src/platform/node.ts turns it on); gpu-info.json says
+# whether the device got 'shader-f16'
+section "tests: mixed precision (f16 kernels, amp)"
+run tests-mixed $((QUICK ? 300 : 90)) node test/run.mjs '^(mixed-kernels|amp)'
 
 if (( QUICK )); then
   section "bench conv --paths (quick cases)"
   run conv-paths 240 node bench/run.mjs conv --paths --cases quick --reps 2 --no-batchnorm && keep conv conv
   section "bench step (LeNet-5, batch 16)"
   run step 120 node bench/run.mjs step --quick --only lenet5 --batches 16 --out step && keep step step
+  section "bench step (LeNet-5, batch 16, mixed precision)"
+  run step-mixed 120 node bench/run.mjs step --quick --only lenet5 --batches 16 --precision mixed --out step-mixed
   section "bench step, conv autotuned (LeNet-5, batch 16)"
   run step-autotune 180 node bench/run.mjs step --quick --only lenet5 --batches 16 --autotune --out step-autotune && keep step-autotune step-autotune
   section "bench matmul (quick)"
@@ -109,6 +118,9 @@ else
   run step 75 node bench/run.mjs step --batches 128,256 --out step && keep step step
   section "bench step --batches 128,256, conv autotuned"
   run step-autotune 100 node bench/run.mjs step --batches 128,256 --autotune --out step-autotune && keep step-autotune step-autotune
+  # mixed precision's step (issue 15 item 5): its table is in gpu-check.log (8 files come back at most)
+  section "bench step --batches 128,256 --precision mixed"
+  run step-mixed 75 node bench/run.mjs step --batches 128,256 --precision mixed --out step-mixed
   section "bench conv --paths --cases resnet"
   run conv-resnet 50 node bench/run.mjs conv --paths --cases resnet --no-batchnorm && keep conv conv-resnet
   section "bench matmul"

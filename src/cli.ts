@@ -28,7 +28,8 @@ usage:
   focusnet train [--data DIR] [--arch ARCH] [--baseline-arch ARCH] [--baseline CHECKPOINT]
                  [--epochs E] [--baseline-epochs E0] [--batch-size B] [--lr LR]
                  [--seed S] [--loss focus|ce|kd|ls] [--loss-impl fused|composed]
-                 [--out DIR] [--resume | --force] [--cache-baseline] [more options below]
+                 [--out DIR] [--resume | --force] [--cache-baseline] [--precision f32|mixed]
+                 [more options below]
   focusnet eval  --data DIR --arch ARCH --checkpoint FILE
   focusnet experiment (--preset NAME | --spec FILE.json) --data DIR --out DIR [--seeds 1,2,3,4,5]
                  [--dry-run] [train's schedule flags]
@@ -62,6 +63,9 @@ train options (defaults in brackets):
   --gamma G               [0.1]
   --warmup-steps N        linear lr warm-up over the first N steps of each stage
                           [auto: one epoch's steps, at most ${AUTO_WARMUP.cap}; docs/training.md]
+  --precision P           f32|mixed: mixed runs convolutions and matmuls on f16 operands with
+                          f32 accumulation, f32 master weights, dynamic loss scaling (skipped
+                          steps and the scale in metrics.jsonl); needs 'shader-f16' [f32]
   --seed S                [1]
   --loss L                focus (FocusNet), ce (cross-entropy), ls (label smoothing),
                           kd (knowledge distillation from the baseline) [focus]
@@ -115,6 +119,7 @@ const TRAIN_FLAGS = {
   augment: 'bool', 'no-augment': 'bool', mean: 'list', std: 'list', 'train-limit': 'posint', 'test-limit': 'posint',
   'num-classes': 'posint', 'image-size': 'posint', 'cifar100-labels': ['fine', 'coarse'],
   progress: ['auto', 'bar', 'plain', 'none'], 'log-every': 'posint', 'stop-after-epochs': 'posint',
+  precision: ['f32', 'mixed'],
 } as const satisfies FlagSpec;
 const EVAL_FLAGS = {
   data: 'string', arch: 'string', checkpoint: 'string', 'batch-size': 'posint', 'test-limit': 'posint',
@@ -168,6 +173,7 @@ function trainOptions(f: Flags<typeof TRAIN_FLAGS>, cmd = 'train'): TrainOptions
     milestones: f.milestones,
     gamma: f.gamma,
     warmupSteps: f['warmup-steps'] ?? 'auto',
+    precision: f.precision ?? 'f32',
     seed: f.seed ?? 1,
     loss: f.loss ?? 'focus',
     objective: {
@@ -257,7 +263,8 @@ async function cmdEval(args: string[]): Promise<number> {
 async function cmdInfo(): Promise<number> {
   const g = await init();
   const L = g.limits;
-  console.log(JSON.stringify({ ...g.info, limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
+  // features: the device's (shader-f16 means --precision mixed can run)
+  console.log(JSON.stringify({ ...g.info, features: [...g.features].sort(), limits: { maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize, maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup } }, null, 2));
   return 0;
 }
 

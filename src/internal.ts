@@ -11,6 +11,7 @@ export type { Kernel, KernelSpec, ParamBlock, ParamFields, ParamValues, BufferSl
 export { record, needsGrad, isUnitSeed } from './autograd/tape.js';
 export { unaryBackward, binaryRaw } from './ops/elementwise.js';
 export { sumTo } from './ops/reduce.js';
+export { castRaw } from './ops/cast.js';
 export { matmulRaw, transposeRaw } from './ops/matmul.js';
 export type { MatmulRawOptions } from './ops/matmul.js';
 export { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dBiasGrad, conv2dGeometry } from './ops/conv.js';

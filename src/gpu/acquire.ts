@@ -174,7 +174,14 @@ async function acquire(opts: InitOptions): Promise<Gpu> {
     maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
   };
   const requiredFeatures: GPUFeatureName[] = [];
-  for (const f of ['timestamp-query', 'subgroups']) if (adapter.features.has(f as GPUFeatureName)) requiredFeatures.push(f as GPUFeatureName);
+  // shader-f16: the f16 kernels of mixed precision (src/amp); Dawn offers it on NVIDIA's Vulkan
+  // driver only with the adapter toggle vulkan_enable_f16_on_nvidia (src/platform/node.ts)
+  // FOCUSNET_DISABLE_FEATURES=shader-f16,subgroups: leave features out as if the adapter lacked
+  // them (to check what runs without them, e.g. --precision mixed's error)
+  const disabled = new Set((host.env('FOCUSNET_DISABLE_FEATURES') ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+  for (const f of ['timestamp-query', 'subgroups', 'shader-f16']) {
+    if (adapter.features.has(f as GPUFeatureName) && !disabled.has(f)) requiredFeatures.push(f as GPUFeatureName);
+  }
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits: wanted, requiredFeatures });

@@ -1,7 +1,7 @@
 // Shared helpers for op launchers: argument checks that name the op and the
 // shapes, shape arithmetic, and packing of shapes/strides into uniform vec4 arrays.
 
-import { Tensor, Shape, shapeStr, empty, RELEASED_DEVICE } from '../tensor/index.js';
+import { Tensor, Shape, shapeStr, empty, RELEASED_DEVICE, type DType } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 import { gpu, grid } from '../gpu/index.js';
 
@@ -76,7 +76,7 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
   return res;
 }
 
-export function out(shape: Shape, dtype: 'f32' | 'i32' = 'f32'): Tensor {
+export function out(shape: Shape, dtype: DType = 'f32'): Tensor {
   return empty(shape, dtype);
 }
 

@@ -8,6 +8,7 @@ export { fillInPlace, accumulate, copy, assign } from '../tensor/index.js';
 export { sum, mean, max, argmax } from './reduce.js';
 export type { ReduceOptions } from './reduce.js';
 export { matmul, linear } from './matmul.js';
+export { cast } from './cast.js';
 export type { LinearOptions } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { gather, oneHot, reshape, reshape as view, flatten } from './indexing.js';

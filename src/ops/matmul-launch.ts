@@ -9,13 +9,16 @@
 // The epilogue is uniform (has_bias, act); the bias binding is always present (the device's
 // placeholder buffer without a bias), so no epilogue needs a pipeline of its own. The variant
 // comes from the `variant` option or matmulVariant (matmul-variant.ts).
+// Operands may be f16 (both, mixed precision): the same kernels instantiated with ELEM = f16
+// (src/ops/precision.ts), registered on first use; C is f32 either way (f32 accumulation).
 
 import src from '../../kernels/matmul.wgsl';
-import { registerKernel, instantiate, paramBlock, gpu, type Kernel } from '../gpu/index.js';
+import { registerKernel, instantiate, paramBlock, gpu, type Kernel, type ParamBlock, type ParamFields } from '../gpu/index.js';
 import { Tensor, empty } from '../tensor/index.js';
 import { out, OpError, shapeStr } from './common.js';
 import { ACT_CODE, ACT_WGSL, checkActivation, type Activation } from './activation.js';
 import { MatmulVariant, matmulVariant, subgroupMatmulSupported } from './matmul-variant.js';
+import { type Elem, withElem, elemSuffix, operandElem } from './precision.js';
 
 const FILE = 'kernels/matmul.wgsl';
 /** The GEMM kernels' uniforms: sizes, per-batch strides in floats (0 broadcasts), the epilogue. */
@@ -27,18 +30,29 @@ const GemmParams = paramBlock('matmul', GEMM_FIELDS);
 const GemmTransParams = paramBlock('matmul.trans', { ...GEMM_FIELDS, trans_a: 'bool', trans_b: 'bool' });
 const TransposeParams = paramBlock('matmul.transpose', { rows: 'u32', cols: 'u32', batch_stride: 'u32' });
 
-const gemm = (blocks: string[]) => instantiate(src, blocks, { APPLY_ACT_FN: ACT_WGSL });
-// 'rb' and 'tiled' compile at init on every adapter; 'sg' uses `enable subgroups`, so it
-// is registered (and compiled) on first use, only where the device has subgroups.
-const K = {
-  rb: registerKernel({ name: 'matmul:rb', code: gemm(['RB', 'MM', 'TRANS_LOADS', 'OUT']), file: FILE, params: GemmTransParams }),
-  tiled: registerKernel({ name: 'matmul:tiled', code: gemm(['TILED', 'MM', 'TRANS_LOADS', 'OUT']), file: FILE, params: GemmTransParams }),
-  rb4: registerKernel({ name: 'matmul:rb4', code: gemm(['RB4', 'V4', 'OUT']), file: FILE, params: GemmParams }),
-  transpose: registerKernel({ name: 'matmul:transpose', code: instantiate(src, ['TRANSPOSE']), file: FILE, params: TransposeParams }),
-};
-let sgKernel: Kernel<typeof GEMM_FIELDS> | null = null;
-function sg(): Kernel<typeof GEMM_FIELDS> {
-  return (sgKernel ??= registerKernel({ name: 'matmul:sg', code: gemm(['SG', 'MM', 'OUT']), file: FILE, params: GemmParams }));
+const gemm = (blocks: string[], elem: Elem) => withElem(instantiate(src, blocks, { APPLY_ACT_FN: ACT_WGSL }), elem);
+function reg<F extends ParamFields>(name: string, blocks: string[], elem: Elem, params: ParamBlock<F>): Kernel<F> {
+  return registerKernel({ name: `matmul:${name}${elemSuffix(elem)}`, code: gemm(blocks, elem), file: FILE, params });
+}
+const kernelSet = (elem: Elem) => ({
+  rb: reg('rb', ['RB', 'MM', 'TRANS_LOADS', 'OUT'], elem, GemmTransParams),
+  tiled: reg('tiled', ['TILED', 'MM', 'TRANS_LOADS', 'OUT'], elem, GemmTransParams),
+  rb4: reg('rb4', ['RB4', 'V4', 'OUT'], elem, GemmParams),
+  transpose: reg('transpose', ['TRANSPOSE'], elem, TransposeParams),
+});
+type KernelSet = ReturnType<typeof kernelSet>;
+// The f32 'rb', 'tiled', 'rb4' and 'transpose' compile at init on every adapter; 'sg' uses
+// `enable subgroups` and the f16 forms `enable f16`, so those are registered (and compiled) on
+// first use, only where the device has the feature.
+const F32: KernelSet = kernelSet('f32');
+let F16: KernelSet | null = null;
+const sgKernels: Partial<Record<Elem, Kernel<typeof GEMM_FIELDS>>> = {};
+/** The non-subgroup kernels for operands of `elem`. */
+function kernels(elem: Elem): KernelSet {
+  return elem === 'f32' ? F32 : (F16 ??= kernelSet('f16'));
+}
+function sg(elem: Elem): Kernel<typeof GEMM_FIELDS> {
+  return (sgKernels[elem] ??= reg('sg', ['SG', 'MM', 'OUT'], elem, GemmParams));
 }
 
 /** output tile of one workgroup, [rows, columns] */
@@ -55,10 +69,11 @@ export interface MatmulRawOptions {
 
 /** Y[b] = X[b]ᵀ for X viewed as [batch, rows, cols]; returns [batch, cols, rows]. */
 export function transposeRaw(x: Tensor, batch: number, rows: number, cols: number): Tensor {
-  const y = empty([batch, cols, rows]);
+  const elem = operandElem('matmul', { x });
+  const y = empty([batch, cols, rows], elem);
   gpu().dispatch({
-    kernel: K.transpose,
-    label: 'matmul(transpose)',
+    kernel: kernels(elem).transpose,
+    label: elem === 'f16' ? 'matmul(transpose,f16)' : 'matmul(transpose)',
     params: { rows, cols, batch_stride: rows * cols },
     bindings: [x.slice('matmul'), y.slice('matmul')],
     workgroups: [Math.ceil(cols / 32), Math.ceil(rows / 32), batch],
@@ -99,6 +114,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
     throw new OpError('matmul', `batch sizes differ: ${shapeStr(a.shape)} · ${shapeStr(b.shape)}`);
   }
+  const elem = operandElem('matmul', { a, b });
   if (o.bias && (o.bias.size !== bn)) {
     throw new OpError('matmul', `bias ${shapeStr(o.bias.shape)} must have ${bn} elements (columns of the product)`);
   }
@@ -146,9 +162,10 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   };
   // 'rb' reads vec4s where the vectorised dimensions are multiples of 4
   const vec4 = variant === 'rb' && k % 4 === 0 && (!ta || m % 4 === 0) && (tb || n % 4 === 0);
-  if (vec4) gpu().dispatch({ kernel: K.rb4, label: 'matmul(rb4)', params, constants: { TA: +ta, TB: +tb }, ...desc });
-  else if (variant === 'sg') gpu().dispatch({ kernel: sg(), label: 'matmul(sg)', params, ...desc });
-  else gpu().dispatch({ kernel: K[variant], label: `matmul(${variant})`, params: { ...params, trans_a: ta, trans_b: tb }, ...desc });
+  const h = elem === 'f16' ? ',f16' : '';
+  if (vec4) gpu().dispatch({ kernel: kernels(elem).rb4, label: `matmul(rb4${h})`, params, constants: { TA: +ta, TB: +tb }, ...desc });
+  else if (variant === 'sg') gpu().dispatch({ kernel: sg(elem), label: `matmul(sg${h})`, params, ...desc });
+  else gpu().dispatch({ kernel: kernels(elem)[variant], label: `matmul(${variant}${h})`, params: { ...params, trans_a: ta, trans_b: tb }, ...desc });
   for (const t of temps) t.dispose();
   return c;
 }

@@ -8,10 +8,12 @@
 
 import type { Tensor } from '../tensor/index.js';
 import { record } from '../autograd/tape.js';
-import { checkF32, checkF32Pair, checkOptions, OpError, shapeStr } from './common.js';
+import { check, checkF32, checkOptions, OpError, shapeStr } from './common.js';
 import { sumTo, sumToOwned } from './reduce.js';
 import { activationBackward, checkActivation, type Activation } from './activation.js';
 import { matmulRaw } from './matmul-launch.js';
+import { checkGemmPair } from './precision.js';
+import { autocastOperands, gradOperand } from './cast.js';
 
 export { matmulRaw, transposeRaw } from './matmul-launch.js';
 export type { MatmulRawOptions } from './matmul-launch.js';
@@ -23,18 +25,25 @@ export type { MatmulVariant, MatmulBucket, MatmulTuneEntry, MatmulTuneResult } f
 export { autotuneMatmul } from './matmul-tune.js';
 export type { AutotuneOptions } from './matmul-tune.js';
 
-/** Matrix product with PyTorch semantics for 2-D and batched 3-D operands. */
+/**
+ * Matrix product with PyTorch semantics for 2-D and batched 3-D operands. f32 operands, or f16
+ * ones (both; under autocast f32 operands are cast to f16): the product is f32 either way.
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkF32Pair(a, b, 'matmul');
+  check(a, 'matmul', 'a');
+  check(b, 'matmul', 'b');
+  [a, b] = autocastOperands(a, b);
+  const elem = checkGemmPair(a, b, 'matmul');
   if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3) {
     throw new OpError('matmul', `operands must be 2-D or 3-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   const c = matmulRaw(a, b);
   const as = a.shape;
   const bs = b.shape;
-  record('matmul', [a, b], c, [a, b], (g, [sa, sb]) => {
+  record('matmul', [a, b], c, [a, b], (g32, [sa, sb]) => {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
+    const { g, done } = gradOperand(g32, elem);
     if (a.requiresGrad) {
       // dA = g · Bᵀ, summed over the batch a 2-D or batch-1 operand was broadcast along
       ga = sumToOwned(matmulRaw(g, sb, { transB: true }), as);
@@ -42,6 +51,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (b.requiresGrad) {
       gb = sumToOwned(matmulRaw(sa, g, { transA: true }), bs);
     }
+    done();
     return [ga, gb];
   });
   return c;
@@ -52,10 +62,16 @@ export interface LinearOptions {
   act?: Activation;
 }
 
-/** y = act(x · wᵀ + b) with w of shape [out, in] (PyTorch's nn.Linear, then the activation). */
+/**
+ * y = act(x · wᵀ + b) with w of shape [out, in] (PyTorch's nn.Linear, then the activation). x and
+ * w f32, or both f16 (under autocast f32 ones are cast); the bias and y are f32.
+ */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOptions = {}): Tensor {
   checkOptions('linear', opts, ['act'], { relu: "use act: 'relu'" });
-  checkF32Pair(x, w, 'linear', 'x', 'weight');
+  check(x, 'linear', 'x');
+  check(w, 'linear', 'weight');
+  [x, w] = autocastOperands(x, w);
+  const elem = checkGemmPair(x, w, 'linear', 'x', 'weight');
   if (x.rank !== 2 || w.rank !== 2) throw new OpError('linear', `expects x [batch, in] and weight [out, in], got ${shapeStr(x.shape)} and ${shapeStr(w.shape)}`);
   if (x.shape[1] !== w.shape[1]) throw new OpError('linear', `x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`);
   if (b) {
@@ -68,8 +84,11 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpti
   record('linear', b ? [x, w, b] : [x, w], y, saved, (g, [sx, sw, sy]) => {
     // the gradient of the activation from its saved output
     const gz = act !== 'none' ? activationBackward(g, sy, act) : g;
-    const gx = x.requiresGrad ? matmulRaw(gz, sw) : null;
-    const gw = w.requiresGrad ? matmulRaw(gz, sx, { transA: true }) : null;
+    // the products read gz in the forward's precision; the bias gradient sums the f32 gz
+    const h = gradOperand(gz, elem);
+    const gx = x.requiresGrad ? matmulRaw(h.g, sw) : null;
+    const gw = w.requiresGrad ? matmulRaw(h.g, sx, { transA: true }) : null;
+    h.done();
     const gb = b && b.requiresGrad ? sumTo(gz, [w.shape[0]]) : null;
     if (gz !== g) gz.dispose();
     return b ? [gx, gw, gb] : [gx, gw];

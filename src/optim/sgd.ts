@@ -24,14 +24,14 @@
 // any use after dispose().
 
 import src from '../../kernels/sgd.wgsl';
-import { registerKernel, paramBlock, gpu, grid, markNonFinite, deviceGeneration } from '../gpu/index.js';
+import { registerKernel, paramBlock, gpu, grid, markNonFinite, deviceGeneration, type BufferSlice } from '../gpu/index.js';
 import { Tensor, Storage, keep, shapeStr, materializeZero, fillInPlace, zeros, RELEASED_DEVICE } from '../tensor/index.js';
 import { OpError } from '../errors.js';
 
 /** One update over an arena of n4 vec4s (kernels/sgd.wgsl). */
 const SgdParams = paramBlock('sgd', {
   n4: 'u32', first_step: 'bool', nesterov: 'bool', use_momentum: 'bool',
-  lr: 'f32', momentum: 'f32', dampening: 'f32', weight_decay: 'f32',
+  lr: 'f32', momentum: 'f32', dampening: 'f32', weight_decay: 'f32', scaled: 'bool', unscaled: 'bool',
 });
 const SGD_KERNEL = registerKernel({ name: 'sgd', code: src, params: SgdParams });
 
@@ -199,8 +199,21 @@ export class SGD {
     }
   }
 
-  /** Apply one update to every parameter (one dispatch per arena). */
-  step(): void {
+  /**
+   * @internal the gradient arenas as flat f32 slices, pending zeros filled first (what
+   * GradScaler checks for non-finite values before stepping).
+   */
+  gradientSlices(): BufferSlice[] {
+    this.materializePending();
+    return this.arenas.map((a) => ({ buffer: a.grads, offset: 0, size: a.bytes }));
+  }
+
+  /**
+   * Apply one update to every parameter (one dispatch per arena). `scaler` is GradScaler's (use
+   * `scaler.step(opt)`): skip the update on the GPU when it found a non-finite gradient, else
+   * divide the gradients by its scale (unless `unscaled`).
+   */
+  step(scaler?: { state: BufferSlice; unscaled: boolean }): void {
     this.usable('SGD.step');
     const g = gpu();
     const first = this.steps === 0;
@@ -213,11 +226,15 @@ export class SGD {
         params: {
           n4, first_step: first, nesterov: this.nesterov, use_momentum: a.moms !== null,
           lr: this.lr, momentum: this.momentum, dampening: this.dampening, weight_decay: this.weightDecay,
+          scaled: !!scaler, unscaled: !!scaler?.unscaled,
         },
         bindings: [
           { buffer: a.params, offset: 0, size: a.bytes },
           { buffer: a.grads, offset: 0, size: a.bytes },
           a.moms ? { buffer: a.moms, offset: 0, size: a.bytes } : gpu().placeholder(),
+          // without a scaler the binding is never read (p.scaled = 0); it must not be the
+          // placeholder, which binding 3 may already hold writable
+          scaler ? scaler.state : { buffer: a.grads, offset: 0, size: 16 },
         ],
         workgroups: grid(n4, 256),
       });

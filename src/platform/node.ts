@@ -24,13 +24,32 @@ function v8gc(): () => void {
   return f;
 }
 
+/**
+ * Dawn's toggles focusnet turns on: `vulkan_enable_f16_on_nvidia`, without which Dawn hides the
+ * adapter feature 'shader-f16' on NVIDIA's Vulkan driver (mixed precision needs it; other
+ * adapters ignore the toggle). Dawn's node binding hands `enable-dawn-features=` to the instance
+ * and to every requestAdapter() as the adapter's toggles.
+ */
+const DAWN_TOGGLES = ['vulkan_enable_f16_on_nvidia'];
+
+/** `flags` (FOCUSNET_DAWN_FLAGS) with DAWN_TOGGLES added to their one enable-dawn-features entry, unless disabled there. */
+export function dawnFlags(flags: readonly string[]): string[] {
+  const out = [...flags];
+  const list = (prefix: string) => out.filter((f) => f.startsWith(prefix)).flatMap((f) => f.slice(prefix.length).split(',')).filter(Boolean);
+  const disabled = new Set(list('disable-dawn-features='));
+  const enabled = list('enable-dawn-features=');
+  const add = DAWN_TOGGLES.filter((t) => !disabled.has(t) && !enabled.includes(t));
+  if (!add.length) return out;
+  return [...out.filter((f) => !f.startsWith('enable-dawn-features=')), `enable-dawn-features=${[...enabled, ...add].join(',')}`];
+}
+
 setPlatform({
   name: 'node',
   webgpu(flags) {
     // Dawn's GPUBufferUsage, GPUMapMode, ... constants, as a page has them
     Object.assign(globalThis, globals);
     // Dawn's instance lives as long as this object is referenced: hold it (until shutdown)
-    instance = create([...flags]);
+    instance = create(dawnFlags(flags));
     return instance;
   },
   noAdapterHint: NODE_HINT,

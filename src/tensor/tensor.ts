@@ -15,11 +15,13 @@ import type { BufferSlice } from '../gpu/index.js';
 import { gpu, fillBuffer } from '../gpu/index.js';
 import { OpError } from '../errors.js';
 import { Storage } from './storage.js';
+import { fromHalfBits } from '../util/half.js';
 import { trackTensor, TENSOR } from './scope.js';
 import { markLoose, unmarkLoose, finalizerRan, type LooseMark } from './loose.js';
 
 export { Storage };
-export type DType = 'f32' | 'i32';
+/** 'f16' (IEEE half, 2 bytes): the operands of mixed-precision matmuls and convolutions (src/amp). */
+export type DType = 'f32' | 'i32' | 'f16';
 export type Shape = readonly number[];
 
 /** A node of the autograd tape: how to map the output's gradient to the inputs' gradients. */
@@ -44,6 +46,11 @@ export function numel(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/** Bytes of `size` elements of `dtype` in a buffer (f16 rounded up to whole 4-byte words). */
+export function bytesOf(dtype: DType, size: number): number {
+  return dtype === 'f16' ? Math.ceil(size / 2) * 4 : size * 4;
 }
 
 export function shapeStr(shape: Shape): string {
@@ -147,7 +154,7 @@ export class Tensor {
     const s = this.storage;
     if (!s) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} was used after dispose()`);
     if (!s.live) throw new OpError(op, `tensor #${this.id} ${shapeStr(this.shape)} ${RELEASED_DEVICE}`);
-    return { buffer: s.buffer, offset: s.offset, size: Math.max(4, this.size * 4) };
+    return { buffer: s.buffer, offset: s.offset, size: Math.max(4, bytesOf(this.dtype, this.size)) };
   }
 
   /** Whether this tensor's data lives on a device that shutdown() released (false once disposed). */
@@ -156,10 +163,11 @@ export class Tensor {
     return s !== null && !s.live;
   }
 
-  /** Read the data back to the CPU (Float32Array, or Int32Array for 'i32'). */
+  /** Read the data back to the CPU (Float32Array, or Int32Array for 'i32'; an 'f16' tensor's values as f32). */
   async read(): Promise<Float32Array | Int32Array> {
     const sl = this.slice('read');
-    const bytes = await gpu().read(sl, this.size * 4);
+    const bytes = await gpu().read(sl, bytesOf(this.dtype, this.size));
+    if (this.dtype === 'f16') return fromHalfBits(bytes, this.size);
     return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 

@@ -5,6 +5,7 @@ import type { Normalization } from '../data/loader.js';
 import type { ScheduleName, WarmupSetting } from '../optim/schedule.js';
 import type { LossName, ObjectiveOptions } from './objective.js';
 import type { ProgressMode } from './progress.js';
+import type { GradScalerOptions } from '../amp/scaler.js';
 
 export interface TrainOptions extends LoadOptions {
   data: string;
@@ -28,6 +29,13 @@ export interface TrainOptions extends LoadOptions {
    * 'auto': a fraction of an epoch's steps, capped (src/optim/schedule.ts; the command line's default)
    */
   warmupSteps?: WarmupSetting;
+  /**
+   * 'f32' (default), or 'mixed': the forward under amp.autocast (f16 operands, f32 accumulation)
+   * and a GradScaler (dynamic loss scaling, overflowed steps skipped). Needs 'shader-f16'.
+   */
+  precision?: Precision;
+  /** --precision mixed: the GradScaler's options (initScale, growthInterval, …; PyTorch's defaults) */
+  gradScaler?: GradScalerOptions;
   seed: number;
   loss: LossName;
   objective: ObjectiveOptions;
@@ -61,6 +69,9 @@ export interface TrainOptions extends LoadOptions {
   stopAfterEpochs?: number;
 }
 
+export type Precision = 'f32' | 'mixed';
+export const PRECISIONS: readonly Precision[] = ['f32', 'mixed'];
+
 /** One line of metrics.jsonl: a stage's epoch. */
 export interface EpochRecord {
   stage: string;
@@ -77,6 +88,9 @@ export interface EpochRecord {
   encode_ms_per_step: number;
   gpu_wait_ms_per_step: number;
   cached_baseline?: boolean;
+  /** --precision mixed: the loss scale at the end of the epoch, and the steps of the epoch skipped because a gradient overflowed */
+  loss_scale?: number;
+  skipped_steps?: number;
 }
 
 /** summary.json: each stage's final top-1/top-5 (percent) under its name, and the run's facts. */

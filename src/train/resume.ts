@@ -45,6 +45,8 @@ export function configKey(o: TrainOptions, augment: boolean): Record<string, unk
     trainLimit: o.trainLimit ?? null, momentum: o.momentum, weightDecay: o.weightDecay, schedule: o.schedule,
     milestones: o.milestones ?? null, gamma: o.gamma ?? null, augment, norm: o.norm ?? null,
     objective: lossOptions(o.loss, o.objective),
+    // recorded only when mixed, so checkpoints from before --precision existed resume as f32
+    ...(o.precision === 'mixed' ? { precision: 'mixed' } : {}),
   };
 }
 
@@ -55,7 +57,7 @@ const FLAG: Record<string, string> = {
   trainLimit: '--train-limit', momentum: '--momentum', weightDecay: '--weight-decay', schedule: '--schedule',
   milestones: '--milestones', gamma: '--gamma', augment: '--augment/--no-augment', norm: '--mean/--std',
   alpha: '--alpha', beta: '--beta', rule: '--rule', labelSmoothing: '--label-smoothing', temperature: '--temperature',
-  kdWeight: '--kd-weight', warmTemperature: '--warm-temperature', focusLabelSmoothing: '--focus-label-smoothing',
+  kdWeight: '--kd-weight', warmTemperature: '--warm-temperature', focusLabelSmoothing: '--focus-label-smoothing', precision: '--precision',
 };
 
 const shown = (v: unknown) => (v === undefined ? '(not recorded)' : v === null ? '(the default)' : JSON.stringify(v));
@@ -70,8 +72,12 @@ export function checkResumeConfig(ck: CheckpointFile, now: Record<string, unknow
     if (k === 'objective') {
       const s = (saved.objective ?? {}) as Record<string, unknown>;
       for (const [j, w] of Object.entries(v as Record<string, unknown>)) if (JSON.stringify(s[j]) !== JSON.stringify(w)) differ(j, s[j], w);
-    } else if (JSON.stringify(saved[k]) !== JSON.stringify(v)) differ(k, saved[k], v);
+    } else if (k !== 'precision' && JSON.stringify(saved[k]) !== JSON.stringify(v)) differ(k, saved[k], v);
   }
+  // recorded only for mixed runs (configKey): absent means f32, on either side
+  const sp = saved.precision ?? 'f32';
+  const np = now.precision ?? 'f32';
+  if (sp !== np) differ('precision', sp, np);
 }
 
 /** What the stage a checkpoint belongs to must be. */

@@ -40,7 +40,8 @@ export async function toHost(dict: Record<string, Tensor>): Promise<Record<strin
   const out: Record<string, HostTensor> = {};
   for (const [k, t] of Object.entries(dict)) {
     const data = await t.read();
-    out[k] = { dtype: t.dtype, fileDtype: t.dtype === 'i32' ? 'I64' : 'F32', shape: [...t.shape], data };
+    // an f16 tensor reads back as f32 values (and is written as F32)
+    out[k] = { dtype: t.dtype === 'i32' ? 'i32' : 'f32', fileDtype: t.dtype === 'i32' ? 'I64' : 'F32', shape: [...t.shape], data };
   }
   return out;
 }

@@ -10,6 +10,8 @@ import { FocusnetError } from '../errors.js';
 import { scope, shapeStr } from '../tensor/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { SGD } from '../optim/sgd.js';
+import { autocast } from '../ops/cast.js';
+import { GradScaler, type GradScalerStats } from '../amp/scaler.js';
 import { namedSchedule, perStep, linearWarmup, warmupStepsFor } from '../optim/schedule.js';
 import { checkLabels } from '../losses/common.js';
 import { Module } from '../nn/module.js';
@@ -129,6 +131,12 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
   }
   const opt = new SGD(s.model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
   ctx.owned.push(opt); // disposed when train() ends
+  // --precision mixed: the forward (and the frozen baseline's) under autocast, the loss scaled
+  // and overflowed steps skipped on the GPU; the scaler's state is read with the metrics
+  const mixed = o.precision === 'mixed';
+  const scaler = mixed ? new GradScaler(o.gradScaler) : null;
+  if (scaler) ctx.owned.push(scaler);
+  let scalerAt = null as GradScalerStats | null;
   if (s.resumeFrom) restoreOptimizer(s.resumeFrom, opt);
   const sched = namedSchedule(o.schedule, o.lr, s.epochs, { milestones: o.milestones, gamma: o.gamma });
   const trainLoader = makeLoader(ctx, ctx.train, true);
@@ -153,18 +161,29 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
     let stepInEpoch = 0;
     // the check after the last step already reads the epoch's sums: reuse them
     let lastCheck = null as MetricSums | null;
+    const skippedBefore = scaler ? (scalerAt ?? (await scaler.stats())).skippedSteps : 0;
     try {
       timing = await runBatches(
         trainLoader,
         (b) => {
           opt.lr = lrAt(epoch * trainLoader.batchCount + stepInEpoch++);
           scope(() => {
-            const zb = s.teacher ? (b.zb ?? noGrad(() => s.teacher!.forward(b.x))) : null;
-            const z = s.model.forward(b.x);
-            const loss = s.loss === 'baseline' ? crossEntropy(z, b.y) : stageTwoLoss(s.loss, z, zb, b.y, o.objective);
+            const forward = () => {
+              const zb = s.teacher ? (b.zb ?? noGrad(() => s.teacher!.forward(b.x))) : null;
+              const z = s.model.forward(b.x);
+              const loss = s.loss === 'baseline' ? crossEntropy(z, b.y) : stageTwoLoss(s.loss, z, zb, b.y, o.objective);
+              return { z, loss };
+            };
+            const { z, loss } = mixed ? autocast(forward) : forward();
             opt.zeroGrad();
-            loss.backward();
-            opt.step();
+            if (scaler) {
+              scaler.scale(loss).backward();
+              scaler.step(opt);
+              scaler.update();
+            } else {
+              loss.backward();
+              opt.step();
+            }
             ctx.acc.add(z, b.y, loss);
           });
         },
@@ -172,9 +191,10 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
           cache,
           every: o.logEvery ?? 50,
           check: async (k, t) => {
-            // the parameter scan is dispatched before the metrics' readback: both come back in one wait
+            // the parameter scan and the scaler's stats are dispatched before the metrics' readback: all come back in one wait
             const scan = opt.firstNonFinite();
-            const [m, bad] = await Promise.all([ctx.acc.read(), scan]);
+            const [m, bad, sc] = await Promise.all([ctx.acc.read(), scan, scaler ? scaler.stats() : null]);
+            if (sc) scalerAt = sc;
             lastCheck = k === trainLoader.batchCount - 1 ? m : null;
             if (!Number.isFinite(m.lossSum) || bad) {
               ctx.progress.stop();
@@ -216,12 +236,17 @@ export async function runStage(ctx: RunContext, s: StageSpec): Promise<{ top1: n
       gpu_wait_ms_per_step: timing.waitMs / timing.steps,
     };
     if (s.teacher) rec.cached_baseline = !!cache;
+    if (scaler) {
+      scalerAt = await scaler.stats();
+      rec.loss_scale = scalerAt.scale;
+      rec.skipped_steps = scalerAt.skippedSteps - skippedBefore;
+    }
     ctx.history.push(rec);
     await saveCheckpoint(s.ckptPath, s.model, opt, { stage: s.name, stageNum: s.stageNum, arch: s.arch, epoch: epoch + 1, seed: o.seed, config: ctx.config, data: ctx.data, history: ctx.history, norm: ctx.norm });
     hostFiles('train.train').append(join(o.out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
     ctx.log(
       `${s.name} epoch ${epoch + 1}/${s.epochs}: loss ${tr.loss.toFixed(4)}  train ${tr.top1.toFixed(2)}%  test top-1 ${ev.top1.toFixed(2)}%  top-5 ${ev.top5.toFixed(2)}%  ` +
-        `lr ${lr.toPrecision(3)}  ${rec.images_per_s.toFixed(0)} img/s  ${sec.toFixed(1)} s (train ${timing.seconds.toFixed(1)} s; per step: data ${rec.data_ms_per_step.toFixed(2)} ms, encode ${rec.encode_ms_per_step.toFixed(2)} ms, GPU wait ${rec.gpu_wait_ms_per_step.toFixed(2)} ms)`,
+        `lr ${lr.toPrecision(3)}  ${scaler ? `loss scale ${rec.loss_scale} (${rec.skipped_steps} steps skipped)  ` : ''}${rec.images_per_s.toFixed(0)} img/s  ${sec.toFixed(1)} s (train ${timing.seconds.toFixed(1)} s; per step: data ${rec.data_ms_per_step.toFixed(2)} ms, encode ${rec.encode_ms_per_step.toFixed(2)} ms, GPU wait ${rec.gpu_wait_ms_per_step.toFixed(2)} ms)`,
     );
     last = { top1: ev.top1, top5: ev.top5 };
     ctx.epochsDone++;

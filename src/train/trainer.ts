@@ -23,7 +23,7 @@ import { Progress } from './progress.js';
 import { RunContext, makeLoader, buildStageModel, dataShape } from './context.js';
 import { TrainOptions, Summary, stageTwoName } from './options.js';
 import { prepareData, checkSplits, checkNormalization, PreparedData } from './prepare.js';
-import { validateTrainOptions, checkRunData } from './validate.js';
+import { validateTrainOptions, checkRunData, checkPrecisionSupport } from './validate.js';
 import { checkRunFolder, replaceRun, removeStaleTemps } from './run-folder.js';
 import { configKey, findResume, checkResumeFits, ResumePoint } from './resume.js';
 import { evaluate } from './evaluate.js';
@@ -55,6 +55,7 @@ export async function train(options: TrainOptions, prepared?: PreparedData): Pro
   };
   validateTrainOptions(o);
   checkStages(o);
+  checkPrecisionSupport(o);
   const log = o.log ?? ((s: string) => console.log(s));
   const runFiles = checkRunFolder(o);
   const { ds, train, test, norm } = prepared ?? prepareData(o);

@@ -8,7 +8,9 @@
 import { ArgError } from '../errors.js';
 import type { Split } from '../data/split.js';
 import { LOSSES, needsBaseline } from './objective.js';
-import type { TrainOptions } from './options.js';
+import { PRECISIONS, type TrainOptions } from './options.js';
+import { halfSupported } from '../ops/precision.js';
+import { gpu } from '../gpu/index.js';
 
 const SCHEDULES = ['multistep', 'cosine', 'constant'];
 const PROGRESS = ['auto', 'bar', 'plain', 'none'];
@@ -42,6 +44,7 @@ export function validateTrainOptions(o: TrainOptions, cmd = 'train'): void {
   if (o.warmupSteps !== 'auto') num('warmup-steps', o.warmupSteps, (v) => Number.isSafeInteger(v) && v >= 0, "expected a whole number of steps >= 0 (0: no warm-up) or 'auto'", true);
   num('seed', o.seed, Number.isSafeInteger, 'expected a whole number');
   word('loss', o.loss, LOSSES);
+  if (o.precision !== undefined) word('precision', o.precision, PRECISIONS);
   const ob = o.objective;
   if (!ob || typeof ob !== 'object') throw new ArgError(`focusnet ${cmd}: the objective options (--loss-impl, --alpha, …) are missing`);
   word('loss-impl', ob.impl, ['fused', 'composed']);
@@ -89,4 +92,13 @@ export function checkRunData(o: TrainOptions, train: Split, cmd = 'train'): void
   if (o.batchSize > train.n) {
     throw new ArgError(`focusnet ${cmd}: --batch-size ${o.batchSize} is larger than the ${train.n} training images of ${o.data} (the last partial batch is dropped, so not one step would train); use a smaller --batch-size`);
   }
+}
+
+/** --precision mixed on an adapter without 'shader-f16': an ArgError naming the flag and the feature (needs init()). */
+export function checkPrecisionSupport(o: TrainOptions, cmd = 'train'): void {
+  if (o.precision !== 'mixed' || halfSupported()) return;
+  const i = gpu().info;
+  throw new ArgError(
+    `focusnet ${cmd}: --precision mixed needs the adapter feature 'shader-f16', which this adapter (${i.vendor} ${i.description || i.architecture}, ${i.backend}) does not offer; use --precision f32`,
+  );
 }

@@ -18,6 +18,7 @@ import { ACT_CODE, type Activation } from '../activation.js';
 import { OP, type ConvGeom } from './geometry.js';
 import { convTuning, blockFor, columnsFor, minWorkgroups } from './policy.js';
 import { variant } from './variants.js';
+import { type Elem, operandElem } from '../precision.js';
 
 // ---- parameter blocks -----------------------------------------------------------------------
 
@@ -59,18 +60,20 @@ const DGRAD = 'kernels/conv2d_dgrad.wgsl';
 const WGRAD = 'kernels/conv2d_wgrad.wgsl';
 const DW = 'kernels/conv2d_dw.wgsl';
 const blockConsts = (bm: number, bp: number, kw: number, sw: number) => ({ BM_VALUE: bm, BP_VALUE: bp, KW_VALUE: kw, SW_VALUE: sw });
-const fwdKernel = (bm: number, bp: number, kw: number, sw: number) =>
-  variant(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}`, fwdSrc, FWD, [], blockConsts(bm, bp, kw, sw), ConvForwardParams);
-const dgradKernel = (bm: number, bp: number, kw: number, sw: number) =>
-  variant(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, DGRAD, [], blockConsts(bm, bp, kw, sw), ConvInputGradParams);
-const wgradKernel = (bm: number, bq: number, kw: number, sw: number) =>
-  variant(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, WGRAD, ['WGRAD'], blockConsts(bm, bq, kw, sw), ConvWeightGradParams);
+const fwdKernel = (bm: number, bp: number, kw: number, sw: number, elem: Elem) =>
+  variant(`conv2d:fwd:${bm}x${bp}:k${kw}s${sw}`, fwdSrc, FWD, [], blockConsts(bm, bp, kw, sw), ConvForwardParams, elem);
+const dgradKernel = (bm: number, bp: number, kw: number, sw: number, elem: Elem) =>
+  variant(`conv2d:dgrad:${bm}x${bp}:k${kw}s${sw}`, dgradSrc, DGRAD, [], blockConsts(bm, bp, kw, sw), ConvInputGradParams, elem);
+const wgradKernel = (bm: number, bq: number, kw: number, sw: number, elem: Elem) =>
+  variant(`conv2d:wgrad:${bm}x${bq}:k${kw}s${sw}`, wgradSrc, WGRAD, ['WGRAD'], blockConsts(bm, bq, kw, sw), ConvWeightGradParams, elem);
 const reduceKernel = () => variant('conv2d:reduce', wgradSrc, WGRAD, ['REDUCE'], {}, SplitSumParams);
 const bgradKernel = () => variant('conv2d:bgrad', wgradSrc, WGRAD, ['BGRAD'], {}, BiasGradParams);
-const dwForwardKernel = (ks: number, st: number, bp: number) =>
-  variant(`conv2d:dw:FWD:${ks}s${st}x${bp}`, dwSrc, DW, ['FWD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp }, DepthwiseForwardParams);
-const dwWgradKernel = (ks: number, st: number, bp: number) =>
-  variant(`conv2d:dw:WGRAD:${ks}s${st}x${bp}`, dwSrc, DW, ['WGRAD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp }, DepthwiseWeightGradParams);
+const dwForwardKernel = (ks: number, st: number, bp: number, elem: Elem) =>
+  variant(`conv2d:dw:FWD:${ks}s${st}x${bp}`, dwSrc, DW, ['FWD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp }, DepthwiseForwardParams, elem);
+const dwWgradKernel = (ks: number, st: number, bp: number, elem: Elem) =>
+  variant(`conv2d:dw:WGRAD:${ks}s${st}x${bp}`, dwSrc, DW, ['WGRAD'], { KS_VALUE: ks, ST_VALUE: st, BP_VALUE: bp }, DepthwiseWeightGradParams, elem);
+/** ',f16' in a dispatch label when the operands are f16 (f32 labels stay as they were). */
+const h = (elem: Elem) => (elem === 'f16' ? ',f16' : '');
 
 // ---- launchers ------------------------------------------------------------------------------
 
@@ -86,8 +89,9 @@ export function directForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeo
   const npix = g.n * g.oh * owb;
   const cob = Math.ceil(g.coutg / bm);
   const [wx, wy] = grid(npix, 64);
+  const elem = operandElem(OP, { x, w });
   gpu().dispatch({
-    kernel: fwdKernel(bm, bp, g.kw, g.sw), label: `${label}(${bm}x${bp})`,
+    kernel: fwdKernel(bm, bp, g.kw, g.sw, elem), label: `${label}(${bm}x${bp}${h(elem)})`,
     bindings: [x.slice(OP), w.slice(OP), y.slice(OP), biasSlice(b)],
     params: { ...geom(g), owb, npix, cob, act: ACT_CODE[act], has_bias: !!b },
     workgroups: [wx, wy, g.groups * cob],
@@ -101,8 +105,9 @@ export function depthwiseForward(x: Tensor, w: Tensor, b: Tensor | null, g: Conv
   const bp = convTuning.dwBp;
   const owb = Math.ceil(g.ow / bp);
   const [wx, wy] = grid(g.n * g.cin * g.oh * owb, 64);
+  const elem = operandElem(OP, { x, w });
   gpu().dispatch({
-    kernel: dwForwardKernel(g.kh, g.sh, bp), label: 'conv2d_dw_forward',
+    kernel: dwForwardKernel(g.kh, g.sh, bp, elem), label: `conv2d_dw_forward${elem === 'f16' ? '(f16)' : ''}`,
     bindings: [x.slice(OP), w.slice(OP), y.slice(OP), biasSlice(b)],
     params: { n: g.n, c: g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, ph: g.ph, pw: g.pw, owb, act: ACT_CODE[act], has_bias: !!b },
     workgroups: [wx, wy],
@@ -119,8 +124,9 @@ export function directInputGrad(gy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   const npix = g.n * g.h * g.sw * qbn;
   const cib = Math.ceil(g.cing / bm);
   const [wx, wy] = grid(npix, 64);
+  const elem = operandElem(OP, { gy, w });
   gpu().dispatch({
-    kernel: dgradKernel(bm, bp, g.kw, g.sw), label: `conv2d_input_grad(${bm}x${bp})`,
+    kernel: dgradKernel(bm, bp, g.kw, g.sw, elem), label: `conv2d_input_grad(${bm}x${bp}${h(elem)})`,
     bindings: [gy.slice(OP), w.slice(OP), gx.slice(OP)],
     params: { ...geom(g), qbn, npix, cib },
     workgroups: [wx, wy, g.groups * cib],
@@ -158,8 +164,9 @@ export function directWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor {
   const rows = g.n * g.oh;
   const splits = Math.max(1, Math.min(Math.ceil(minWorkgroups() / base), rows, 65535));
   const parts = out([splits, g.cout * g.cing * g.kh * g.kw]);
+  const elem = operandElem(OP, { gy, x });
   gpu().dispatch({
-    kernel: wgradKernel(bm, bq, g.kw, g.sw), label: `conv2d_weight_grad(${bm}x${bq})`,
+    kernel: wgradKernel(bm, bq, g.kw, g.sw, elem), label: `conv2d_weight_grad(${bm}x${bq}${h(elem)})`,
     bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
     params: { ...geom(g), nrow, splits, cob },
     workgroups: [wx, splits, g.groups * cob],
@@ -174,8 +181,9 @@ export function depthwiseWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom): Tensor 
   const items = g.n * g.oh * owb;
   const splits = Math.max(1, Math.min(Math.ceil(minWorkgroups() / g.cin), Math.floor(items / 64)));
   const parts = out([splits, g.cin * g.kh * g.kw]);
+  const elem = operandElem(OP, { gy, x });
   gpu().dispatch({
-    kernel: dwWgradKernel(g.kh, g.sh, bp), label: 'conv2d_dw_weight_grad',
+    kernel: dwWgradKernel(g.kh, g.sh, bp, elem), label: `conv2d_dw_weight_grad${elem === 'f16' ? '(f16)' : ''}`,
     bindings: [gy.slice(OP), x.slice(OP), parts.slice(OP)],
     params: { n: g.n, c: g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, ph: g.ph, pw: g.pw, owb, splits },
     workgroups: [splits, g.cin, 1],

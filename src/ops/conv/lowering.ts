@@ -14,6 +14,7 @@ import { OP, type ConvGeom, flippedGeom } from './geometry.js';
 import { convTuning } from './policy.js';
 import { reduceSplits } from './direct.js';
 import { variant } from './variants.js';
+import { type Elem, operandElem } from '../precision.js';
 
 const FILE = 'kernels/conv2d_im2col.wgsl';
 const WINDOW = {
@@ -30,9 +31,9 @@ const BiasActParams = paramBlock('conv2d.bias_act', { planes: 'u32', plane_size:
 
 const window = (g: ConvGeom, kh = g.kh, kw = g.kw) => ({ cin: g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, kh, kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw });
 
-const im2colKernel = () => variant('conv2d:im2col', colSrc, FILE, ['IM2COL'], {}, Im2colParams);
+const im2colKernel = (elem: Elem) => variant('conv2d:im2col', colSrc, FILE, ['IM2COL'], {}, Im2colParams, elem);
 const col2imKernel = () => variant('conv2d:col2im', colSrc, FILE, ['COL2IM'], {}, Col2imParams);
-const flipKernel = () => variant('conv2d:flipw', colSrc, FILE, ['FLIPW'], {}, FlipWeightParams);
+const flipKernel = (elem: Elem) => variant('conv2d:flipw', colSrc, FILE, ['FLIPW'], {}, FlipWeightParams, elem);
 const biasActKernel = () => variant('conv2d:biasact', colSrc, FILE, ['BIASACT'], {}, BiasActParams);
 
 // ---- the im2col kernels ---------------------------------------------------------------------
@@ -41,11 +42,12 @@ const biasActKernel = () => variant('conv2d:biasact', colSrc, FILE, ['BIASACT'],
 function im2col(x: Tensor, g: ConvGeom, layout: 'nkp' | 'npk'): Tensor {
   const K = g.cin * g.kh * g.kw;
   const P = g.oh * g.ow;
-  const col = out(layout === 'nkp' ? [g.n, K, P] : [g.n * P, K]);
+  const elem = operandElem(OP, { x });
+  const col = out(layout === 'nkp' ? [g.n, K, P] : [g.n * P, K], elem);
   // runs of outputs per invocation: rows (n, k, oy) in [N, K, P], (n, p, ci) in [N·P, K]
   const runs = layout === 'nkp' ? g.n * K * g.oh : g.n * P * g.cin;
   gpu().dispatch({
-    kernel: im2colKernel(), label: `conv2d_im2col(${layout === 'npk' ? 'rows' : 'cols'})`,
+    kernel: im2colKernel(elem), label: `conv2d_im2col(${layout === 'npk' ? 'rows' : 'cols'}${elem === 'f16' ? ',f16' : ''})`,
     bindings: [x.slice(OP), col.slice(OP)],
     params: { ...window(g), pixel_rows: layout === 'npk', runs },
     workgroups: grid(runs, 64),
@@ -55,9 +57,10 @@ function im2col(x: Tensor, g: ConvGeom, layout: 'nkp' | 'npk'): Tensor {
 
 /** Flipped, channel-swapped weights: 'matmul' = [Cout·KH·KW, Cin] (sg's A), 'oihw' = [Cin, Cout, KH, KW]. */
 export function flipWeight(w: Tensor, g: ConvGeom, layout: 'matmul' | 'oihw'): Tensor {
-  const wf = out(layout === 'matmul' ? [g.cout * g.kh * g.kw, g.cin] : [g.cin, g.cout, g.kh, g.kw]);
+  const elem = operandElem(OP, { w });
+  const wf = out(layout === 'matmul' ? [g.cout * g.kh * g.kw, g.cin] : [g.cin, g.cout, g.kh, g.kw], elem);
   gpu().dispatch({
-    kernel: flipKernel(), label: 'conv2d_flip_weight',
+    kernel: flipKernel(elem), label: elem === 'f16' ? 'conv2d_flip_weight(f16)' : 'conv2d_flip_weight',
     bindings: [w.slice(OP), wf.slice(OP)],
     params: { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, oihw: layout === 'oihw', elements: wf.size },
     workgroups: grid(wf.size, 64),

@@ -14,6 +14,7 @@ import { ACT_CODE, type Activation } from '../activation.js';
 import { OP, type ConvGeom } from './geometry.js';
 import { minWorkgroups } from './policy.js';
 import { reduceSplits } from './direct.js';
+import { type Elem, operandElem } from '../precision.js';
 import { variant } from './variants.js';
 
 const FILE = 'kernels/conv2d_tiled.wgsl';
@@ -43,13 +44,13 @@ const ConvTiledParams = paramBlock('conv2d.tiled', {
 
 /** kernels/conv2d_reorder.wgsl: W [cout, cing, taps] → Wf [cout, taps, cing] or (dgrad) Wd [groups, cing, taps, coutg] */
 const WeightReorderParams = paramBlock('conv2d.tiled_reorder', { cout: 'u32', cing: 'u32', taps: 'u32', coutg: 'u32', dgrad: 'bool', elements: 'u32' });
-const reorderKernel = () => variant('conv2d:tiled:reorder', reorderSrc, 'kernels/conv2d_reorder.wgsl', [], {}, WeightReorderParams);
+const reorderKernel = (elem: Elem) => variant('conv2d:tiled:reorder', reorderSrc, 'kernels/conv2d_reorder.wgsl', [], {}, WeightReorderParams, elem);
 
 type Dir = 'FWD' | 'DGRAD' | 'WGRAD';
-const kernel = (dir: Dir, cfg: TileConfig) => {
+const kernel = (dir: Dir, cfg: TileConfig, elem: Elem) => {
   const t: TileShape = TILE_CONFIGS[cfg];
   return variant(`conv2d:tiled:${dir}:${t.tm}x${t.tn}x${t.tk}:${t.rm}x${t.rn}`, src, FILE, ['CORE', dir],
-    { TM_VALUE: t.tm, TN_VALUE: t.tn, TK_VALUE: t.tk, RM_VALUE: t.rm, RN_VALUE: t.rn }, ConvTiledParams);
+    { TM_VALUE: t.tm, TN_VALUE: t.tn, TK_VALUE: t.tk, RM_VALUE: t.rm, RN_VALUE: t.rn }, ConvTiledParams, elem);
 };
 const tag = (cfg: TileConfig) => {
   const t = TILE_CONFIGS[cfg];
@@ -103,12 +104,12 @@ export function tiledFits(g: ConvGeom, dir: 'fwd' | 'dgrad' | 'wgrad', cfg: Tile
   return gridOf(g, gm, cfg) !== null;
 }
 
-function dispatch(g: ConvGeom, dir: Dir, cfg: TileConfig, label: string, bindings: ReturnType<Tensor['slice']>[], extra: { act?: Activation; hasBias?: boolean } = {}): Gemm {
+function dispatch(g: ConvGeom, dir: Dir, cfg: TileConfig, elem: Elem, label: string, bindings: ReturnType<Tensor['slice']>[], extra: { act?: Activation; hasBias?: boolean } = {}): Gemm {
   const gm = gemmOf(g, dir, cfg);
   const gr = gridOf(g, gm, cfg);
   if (!gr) throw new Error(`${label}: dispatch grid exceeds the device limit (policy.tiledFits should have refused it)`);
   gpu().dispatch({
-    kernel: kernel(dir, cfg), label: `${label}(${tag(cfg)})`,
+    kernel: kernel(dir, cfg, elem), label: `${label}(${tag(cfg)}${elem === 'f16' ? ',f16' : ''})`,
     bindings,
     params: {
       n: g.n, cin: g.cin, h: g.h, w: g.w, cout: g.cout, oh: g.oh, ow: g.ow, groups: g.groups,
@@ -123,9 +124,10 @@ function dispatch(g: ConvGeom, dir: Dir, cfg: TileConfig, label: string, binding
 
 /** The weights in the layout a direction's A operand reads contiguously along K (see the kernel's header). */
 function reorderWeights(w: Tensor, g: ConvGeom, dgrad: boolean, label: string): Tensor {
-  const wr = out([w.size]);
+  const elem = w.dtype as Elem;
+  const wr = out([w.size], elem);
   gpu().dispatch({
-    kernel: reorderKernel(), label,
+    kernel: reorderKernel(elem), label: elem === 'f16' ? `${label}(f16)` : label,
     bindings: [w.slice(OP), wr.slice(OP)],
     params: { cout: g.cout, cing: g.cing, taps: g.kh * g.kw, coutg: g.coutg, dgrad, elements: w.size },
     workgroups: grid(w.size, 64),
@@ -137,7 +139,7 @@ function reorderWeights(w: Tensor, g: ConvGeom, dgrad: boolean, label: string): 
 export function tiledForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom, act: Activation, cfg: TileConfig): Tensor {
   const y = out([g.n, g.cout, g.oh, g.ow]);
   const wf = reorderWeights(w, g, false, 'conv2d_tiled_forward:weights');
-  dispatch(g, 'FWD', cfg, 'conv2d_tiled_forward', [x.slice(OP), wf.slice(OP), y.slice(OP), b ? b.slice(OP) : gpu().placeholder()], { act, hasBias: !!b });
+  dispatch(g, 'FWD', cfg, operandElem(OP, { x, w }), 'conv2d_tiled_forward', [x.slice(OP), wf.slice(OP), y.slice(OP), b ? b.slice(OP) : gpu().placeholder()], { act, hasBias: !!b });
   wf.dispose();
   return y;
 }
@@ -146,7 +148,7 @@ export function tiledForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeom
 export function tiledInputGrad(gy: Tensor, w: Tensor, g: ConvGeom, cfg: TileConfig): Tensor {
   const gx = out([g.n, g.cin, g.h, g.w]);
   const wd = reorderWeights(w, g, true, 'conv2d_tiled_input_grad:weights');
-  dispatch(g, 'DGRAD', cfg, 'conv2d_tiled_input_grad', [gy.slice(OP), wd.slice(OP), gx.slice(OP)]);
+  dispatch(g, 'DGRAD', cfg, operandElem(OP, { gy, w }), 'conv2d_tiled_input_grad', [gy.slice(OP), wd.slice(OP), gx.slice(OP)]);
   wd.dispose();
   return gx;
 }
@@ -155,6 +157,6 @@ export function tiledInputGrad(gy: Tensor, w: Tensor, g: ConvGeom, cfg: TileConf
 export function tiledWeightGrad(gy: Tensor, x: Tensor, g: ConvGeom, cfg: TileConfig): Tensor {
   const gm = gemmOf(g, 'WGRAD', cfg);
   const parts = out([gm.parts, g.cout * g.cing * g.kh * g.kw]);
-  dispatch(g, 'WGRAD', cfg, 'conv2d_tiled_weight_grad', [gy.slice(OP), x.slice(OP), parts.slice(OP)]);
+  dispatch(g, 'WGRAD', cfg, operandElem(OP, { gy, x }), 'conv2d_tiled_weight_grad', [gy.slice(OP), x.slice(OP), parts.slice(OP)]);
   return reduceSplits(parts, gm.parts, [g.cout, g.cing, g.kh, g.kw]);
 }
