@@ -9,11 +9,11 @@
 // of the refusals go through the command line too, for the exit status and the stderr.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import lib, { distDir, tensor, noGrad, scope } from './helpers/lib.mjs';
 import { tmp, writeIdxSet } from './helpers/datasets.mjs';
+import { runFuzzWorker } from './helpers/fuzz-runner.mjs';
 
 const SEED = 20240613;
 const COUNTS = { bytes: 120, header: 120, checkpointMeta: 160, modelMeta: 80 };
@@ -41,39 +41,9 @@ const finished = tmp('fn-ckfuzz-done-');
 await T.train(opts(finished), prepared);
 
 function runWorker(root) {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./helpers/checkpoint-fuzz-worker.mjs', import.meta.url), {
-      workerData: { dist: distDir, seed: SEED, counts: COUNTS, runDir, modelFile: join(finished, 'ce.safetensors'), root },
-    });
-    const cases = [];
-    let current = null;
-    let timer = null;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        worker.terminate();
-        reject(new Error(`hang: case ${current ? current.desc : '(setup)'} ran for more than ${HANG_MS} ms`));
-      }, HANG_MS);
-    };
-    arm();
-    worker.on('message', (m) => {
-      arm();
-      if (m.type === 'start') current = m;
-      else if (m.type === 'case') cases.push(m);
-      else if (m.type === 'done') {
-        clearTimeout(timer);
-        resolve({ cases, tally: m.tally });
-      }
-    });
-    worker.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    worker.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`fuzz worker exited with ${code}${current ? ` during ${current.desc}` : ''}`));
-    });
-  });
+  return runFuzzWorker(new URL('./helpers/checkpoint-fuzz-worker.mjs', import.meta.url), {
+    dist: distDir, seed: SEED, counts: COUNTS, runDir, modelFile: join(finished, 'ce.safetensors'), root,
+  }, { hangMs: HANG_MS }).then(({ cases, done }) => ({ cases, tally: done.tally }));
 }
 
 const x = tensor(Float32Array.from({ length: 2 * 36 }, (_, i) => Math.sin(i)), [2, 1, 6, 6]);

@@ -7,8 +7,8 @@
 // terminates the worker if one runs past the bound.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Worker } from 'node:worker_threads';
 import { distDir } from './helpers/lib.mjs';
+import { runFuzzWorker } from './helpers/fuzz-runner.mjs';
 
 const SEED = 20240612;
 const PER_FAMILY = 80; // × 6 families
@@ -16,37 +16,8 @@ const CASE_MS = 5000; // the bound on one case (they take milliseconds)
 const HANG_MS = 20000; // no word from the worker for this long: a hang, the worker is terminated
 
 function runFuzz() {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./helpers/data-fuzz-worker.mjs', import.meta.url), { workerData: { dist: distDir, seed: SEED, perFamily: PER_FAMILY } });
-    const results = [];
-    let current = null;
-    let timer = null;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        worker.terminate();
-        reject(new Error(`hang: case ${current ? current.desc : '(setup)'} ran for more than ${HANG_MS} ms`));
-      }, HANG_MS);
-    };
-    arm();
-    worker.on('message', (m) => {
-      arm();
-      if (m.type === 'start') current = m;
-      else if (m.type === 'case') results.push(m);
-      else if (m.type === 'done') {
-        clearTimeout(timer);
-        resolve({ results, counts: m.counts });
-      }
-    });
-    worker.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    worker.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`fuzz worker exited with ${code}${current ? ` during ${current.desc}` : ''}`));
-    });
-  });
+  return runFuzzWorker(new URL('./helpers/data-fuzz-worker.mjs', import.meta.url), { dist: distDir, seed: SEED, perFamily: PER_FAMILY }, { hangMs: HANG_MS })
+    .then(({ cases, done }) => ({ results: cases, counts: done.counts }));
 }
 
 test(`data readers under ${6 * PER_FAMILY} seeded mutations: loaded or a DataError naming the file`, async () => {

@@ -14,6 +14,7 @@
 import { Tensor, tensor, numel } from '../tensor/index.js';
 import { FocusnetError } from '../errors.js';
 import { hostFiles } from '../platform/files.js';
+import { halfToFloat } from '../util/half.js';
 
 export class SafetensorsError extends FocusnetError {
   constructor(readonly file: string, detail: string) {
@@ -42,15 +43,6 @@ export interface DecodedSafetensors {
 }
 
 const MAX_HEADER = 100 * 1024 * 1024;
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 type ElementReader = (dv: DataView, i: number) => number;
 /** Dtypes converted one element at a time, by the f32 or i32 tensor they become. */

@@ -13,25 +13,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { mulberry32 } from './mulberry.mjs';
 
 const { dist, seed, counts, runDir, modelFile, root } = workerData;
 const lib = await import(pathToFileURL(join(dist, 'index.js')).href);
 const T = lib.train;
 
 // mulberry32, seeded: every mutation is a function of (seed, case index)
-function rng(s) {
-  s >>>= 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  const pick = (a) => a[int(a.length)];
-  return { next, int, pick };
-}
+const rng = mulberry32;
 
 /** A safetensors file as header length, header object and data bytes. */
 function split(buf) {

@@ -12,25 +12,14 @@ import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { tmp, writeIdxSet, writeCifar10, writeCifar100, pngBytes, jpegBytes, crc32 } from './datasets.mjs';
+import { mulberry32 } from './mulberry.mjs';
 
 const { dist, seed, perFamily } = workerData;
 const lib = await import(pathToFileURL(join(dist, 'index.js')).href);
 const { data } = lib;
 
 // mulberry32, seeded: every mutation is a function of (seed, case index)
-function rng(s) {
-  s >>>= 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  const pick = (a) => a[int(a.length)];
-  return { next, int, pick };
-}
+const rng = mulberry32;
 
 const root = tmp('fn-fuzz-');
 const files = (dir) =>

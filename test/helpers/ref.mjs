@@ -6,16 +6,10 @@
 //    of the float64 reference, on random non-zero inputs
 import * as assert from 'uvu/assert';
 import { tensor, scope } from './lib.mjs';
+import { mulberry32 } from './mulberry.mjs';
 
 export function rng(seed = 1) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = mulberry32(seed);
   const normal = () => {
     const u = Math.max(next(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
