@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import lib, { distDir, tensor } from './helpers/lib.mjs';
 import { tmp, writeIdxSet } from './helpers/datasets.mjs';
 import { trainSteps } from './helpers/train-steps.mjs';
-import { serve, openBrowser, chromiumPath } from './browser/harness.mjs';
+import { serve, openBrowser, chromiumPath, setUpSuite } from './browser/harness.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const modules = here('../node_modules/');
@@ -67,15 +67,7 @@ if (!chromiumPath()) {
     ctx.info = await ctx.page.evaluate(() => window.engineChecks.ready);
     ctx.t0 = performance.now();
   };
-  test.before(async () => {
-    ctx.setUp = setUp().then(() => null, (e) => e);
-  });
-  const ready = async () => {
-    const e = await ctx.setUp;
-    if (e) throw new Error(`set-up failed: ${e.message}`);
-  };
-
-  test.after(async () => {
+  const ready = setUpSuite(test, setUp, async () => {
     await ctx.page?.close().catch(() => {});
     await ctx.browser?.close().catch(() => {});
     await ctx.server?.close();

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, readdirSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { serve, openBrowser, chromiumPath, adapterInfo, nonBlank, pngStats } from './browser/harness.mjs';
+import { serve, openBrowser, chromiumPath, adapterInfo, nonBlank, pngStats, setUpSuite } from './browser/harness.mjs';
 
 const pages = fileURLToPath(new URL('./browser/pages/', import.meta.url));
 const ctx = {};
@@ -30,19 +30,18 @@ if (!chromiumPath()) {
   test.skip('a page error, a console.error, a missing file and a hang each fail the call', () => {});
   test.skip('closing the browser leaves no process behind', () => {});
 } else {
-  test.before(async () => {
+  const ready = setUpSuite(test, async () => {
     ctx.server = await serve({ root: pages });
     const t0 = performance.now();
     ctx.browser = await openBrowser({ timeout: 30_000 });
     ctx.launchMs = performance.now() - t0;
-  });
-
-  test.after(async () => {
+  }, async () => {
     await ctx.browser?.close().catch(() => {});
     await ctx.server?.close();
   });
 
   test('headless Chromium runs a WebGPU compute shader', async () => {
+    await ready();
     const t0 = performance.now();
     const page = await ctx.browser.page(`${ctx.server.url}webgpu-double.html?n=1027`);
     const r = await page.waitFor(() => window.result);
@@ -64,6 +63,7 @@ if (!chromiumPath()) {
   });
 
   test('a WebGPU canvas shows in a screenshot', async () => {
+    await ready();
     const page = await ctx.browser.page(`${ctx.server.url}webgpu-canvas.html`);
     await page.waitFor(() => window.done);
     const { width, data } = PNG.sync.read(await page.screenshot());
@@ -77,6 +77,7 @@ if (!chromiumPath()) {
   });
 
   test('a blank page is judged blank', async () => {
+    await ready();
     const page = await ctx.browser.page(`${ctx.server.url}blank.html`);
     const png = await page.screenshot();
     assert.not.ok(nonBlank(png), `blank page judged non-blank: ${JSON.stringify(pngStats(png))}`);
@@ -85,6 +86,7 @@ if (!chromiumPath()) {
   });
 
   test('a page error, a console.error, a missing file and a hang each fail the call', async () => {
+    await ready();
     const open = (what) => ctx.browser.page(`${ctx.server.url}fails.html?what=${what}`, { timeout: 5000 });
     const cases = [
       ['throw', /uncaught Error: boom from the page/],
@@ -110,6 +112,7 @@ if (!chromiumPath()) {
   });
 
   test('without WebGPU the compute page fails, naming the reason', async () => {
+    await ready();
     const b = await openBrowser({ webgpu: false });
     try {
       const r = await rejection((async () => { const page = await b.page(`${ctx.server.url}webgpu-double.html`); await page.waitFor(() => window.result); })());
@@ -120,6 +123,7 @@ if (!chromiumPath()) {
   });
 
   test('closing the browser leaves no process behind', async () => {
+    await ready();
     const b = ctx.browser;
     ctx.browser = null;
     // an independent census: every live process whose command line names this browser's profile

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lib, { distDir, tensor } from './helpers/lib.mjs';
 import { tmp, writeIdxSet } from './helpers/datasets.mjs';
-import { openBrowser, chromiumPath, nonBlank } from './browser/harness.mjs';
+import { openBrowser, chromiumPath, nonBlank, setUpSuite } from './browser/harness.mjs';
 import { startDemo } from '../scripts/demo.mjs';
 
 const NAMES = [
@@ -111,14 +111,7 @@ if (!chromiumPath()) {
     ctx.page = await ctx.browser.page(ctx.server.url, { viewport: { width: 1280, height: 900 } });
     await ctx.page.waitFor(() => document.body.dataset.ready === 'true');
   };
-  test.before(async () => {
-    ctx.setUp = setUp().then(() => null, (e) => e);
-  });
-  const ready = async () => {
-    const e = await ctx.setUp;
-    if (e) throw new Error(`set-up failed: ${e.message}`);
-  };
-  test.after(async () => {
+  const ready = setUpSuite(test, setUp, async () => {
     await ctx.page?.close().catch(() => {});
     await ctx.browser?.close().catch(() => {});
     await ctx.server?.close();

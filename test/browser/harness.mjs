@@ -3,3 +3,4 @@
 export { serve } from './server.mjs';
 export { openBrowser, chromiumPath, adapterInfo, within, launchArgs, WEBGPU_ARGS, CANVAS_ARGS, OFFLINE_ARGS } from './chromium.mjs';
 export { nonBlank, pngStats } from './png.mjs';
+export { setUpSuite } from './suite.mjs';
